@@ -1,0 +1,273 @@
+"""`istok`, the command line: serve, migrate, import/export, publish, inspect."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+
+import kb
+from api import runtime
+
+app = typer.Typer(
+    help="Istok: one source of truth for customer support.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+articles_app = typer.Typer(help="Articles and their history.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(articles_app, name="articles")
+
+P = ParamSpec("P")
+R = TypeVar("R")
+ACTOR = "cli"
+
+
+def _clean_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Istok's own errors end the command with their message and exit code 1, no traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except kb.ContentError as exc:
+            for p in exc.problems:
+                typer.echo(f"error: {p}", err=True)
+            typer.echo(f"{len(exc.problems)} problem(s); nothing was changed", err=True)
+            raise typer.Exit(1) from None
+        except kb.IstokError as exc:
+            typer.echo(f"error: {exc.detail}", err=True)
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+@app.command()
+@_clean_errors
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on (ISTOK_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (ISTOK_PORT).")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    access_log: Annotated[bool, typer.Option(help="Log every request.")] = True,
+) -> None:
+    """Serve the API and the pages with uvicorn."""
+    import uvicorn
+
+    settings = kb.load_settings()
+    runtime.engine()  # fail here, with the fix named, rather than in a worker
+    host = host or settings.host
+    port = port or settings.port
+    typer.echo(f"Istok is serving on http://{host}:{port}/  (health: http://{host}:{port}/healthz)")
+    uvicorn.run("api.app:app", host=host, port=port, workers=workers, access_log=access_log)
+
+
+@db_app.command("upgrade")
+@_clean_errors
+def db_upgrade() -> None:
+    """Create or migrate the database schema to the newest version."""
+    engine = runtime.raw_engine()
+    kb.upgrade(engine)
+    typer.echo(f"database at migration {kb.db.current_revision(engine)}")
+
+
+@app.command("import")
+@_clean_errors
+def import_(
+    paths: Annotated[list[Path], typer.Argument(help="Content files or folders.")],
+    publish: Annotated[bool, typer.Option(help="Publish imported articles whose status is 'published'.")] = False,
+    if_empty: Annotated[bool, typer.Option(help="Import only when the store holds no article.")] = False,
+    json_out: JsonFlag = False,
+) -> None:
+    """Import content all-or-nothing; every problem is printed with file and line."""
+    engine = runtime.engine()
+    if if_empty:
+        with kb.read_session(engine) as session:
+            if kb.list_articles(session=session, limit=1):
+                typer.echo("the store already holds articles; nothing imported")
+                return
+    report = kb.import_paths(paths, engine=engine, publish=publish, actor=ACTOR)
+    if json_out:
+        _print_json(report.as_dict())
+        return
+    typer.echo(
+        f"{report.articles} articles: {report.created} new, {report.updated} changed, "
+        f"{report.unchanged} unchanged; {report.published} published; {report.facts_changed} facts changed"
+    )
+
+
+@app.command()
+@_clean_errors
+def export(target: Annotated[Path, typer.Argument(help="Folder to write the content into.")]) -> None:
+    """Write every article, fact and synonym set back as a content folder."""
+    count = kb.export_folder(target, engine=runtime.engine())
+    typer.echo(f"exported {count} articles to {target}")
+
+
+@app.command()
+@_clean_errors
+def publish(
+    locale: str,
+    key: str,
+    revision: Annotated[int | None, typer.Option(help="Revision to publish (default: the latest draft).")] = None,
+) -> None:
+    """Publish an article's revision on every channel."""
+    with kb.write_session(runtime.engine()) as session:
+        article = kb.get_article(session=session, key=key, locale=locale)
+        entry = kb.publish(session=session, article=article, revision=revision, actor=ACTOR)
+    if entry is None:
+        typer.echo(f"{locale}/{key} revision {article.published_revision} was already published")
+    else:
+        typer.echo(f"published {locale}/{key} revision {entry.revision} (seq {entry.seq})")
+
+
+@app.command()
+@_clean_errors
+def unpublish(locale: str, key: str) -> None:
+    """Take an article off every public channel."""
+    with kb.write_session(runtime.engine()) as session:
+        article = kb.get_article(session=session, key=key, locale=locale)
+        entry = kb.unpublish(session=session, article=article, actor=ACTOR)
+    typer.echo(f"unpublished {locale}/{key}" if entry else f"{locale}/{key} was not published")
+
+
+@app.command()
+@_clean_errors
+def rollback(
+    locale: str,
+    key: str,
+    to: Annotated[int, typer.Option("--to", help="The revision whose content to publish again.")],
+) -> None:
+    """Publish an old revision's content again, as a new revision."""
+    with kb.write_session(runtime.engine()) as session:
+        article = kb.get_article(session=session, key=key, locale=locale)
+        entry = kb.rollback(
+            session=session, article=article, to_revision=to, base_revision=article.draft_revision, actor=ACTOR
+        )
+    typer.echo(f"{locale}/{key}: revision {entry.revision} (content of {to}) is live (seq {entry.seq})")
+
+
+def _article_row(article: kb.Article) -> dict[str, Any]:
+    return {
+        "key": article.key,
+        "locale": article.locale,
+        "title": article.title,
+        "slug": article.slug,
+        "category": article.category,
+        "status": kb.status_of(article).value,
+        "draft_revision": article.draft_revision,
+        "published_revision": article.published_revision,
+    }
+
+
+@articles_app.command("list")
+@_clean_errors
+def articles_list(
+    locale: Annotated[str | None, typer.Option(help="Only this locale.")] = None,
+    category: Annotated[str | None, typer.Option(help="Only this category.")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """List articles with their draft and published revisions."""
+    with kb.read_session(runtime.engine()) as session:
+        rows = [_article_row(a) for a in kb.list_articles(session=session, locale=locale, category=category)]
+    if json_out:
+        _print_json(rows)
+        return
+    for r in rows:
+        live = r["published_revision"] if r["published_revision"] is not None else "-"
+        typer.echo(f"{r['locale']:3} {r['key']:32} draft {r['draft_revision']:<3} live {live:<3} {r['title']}")
+
+
+@articles_app.command("history")
+@_clean_errors
+def articles_history(locale: str, key: str, json_out: JsonFlag = False) -> None:
+    """Every revision of an article, oldest first."""
+    with kb.read_session(runtime.engine()) as session:
+        article = kb.get_article(session=session, key=key, locale=locale)
+        revs = kb.history(session=session, article=article)
+    rows = [
+        {"number": r.number, "content_hash": r.content_hash, "author": r.author, "message": r.message,
+         "created_at": r.created_at.isoformat(), "published": r.number == article.published_revision}
+        for r in revs
+    ]
+    if json_out:
+        _print_json(rows)
+        return
+    for r in rows:
+        mark = "*" if r["published"] else " "
+        typer.echo(f"{mark} r{r['number']:<4} {r['created_at']} {r['author']:12} {r['content_hash'][:12]} {r['message']}")
+
+
+@articles_app.command("diff")
+@_clean_errors
+def articles_diff(locale: str, key: str, from_revision: int, to_revision: int) -> None:
+    """A unified diff between two revisions."""
+    with kb.read_session(runtime.engine()) as session:
+        article = kb.get_article(session=session, key=key, locale=locale)
+        typer.echo(kb.diff(session=session, article=article, from_revision=from_revision, to_revision=to_revision))
+
+
+@articles_app.command("show")
+@_clean_errors
+def articles_show(
+    locale: str,
+    key: str,
+    as_of: Annotated[str | None, typer.Option(help="What was live at this ISO instant (e.g. 2026-03-03T12:00Z).")] = None,
+    revision: Annotated[int | None, typer.Option(help="This revision instead of the live one.")] = None,
+) -> None:
+    """Print the source of the live revision, a given revision, or what was live at an instant."""
+    with kb.read_session(runtime.engine()) as session:
+        article = kb.get_article(session=session, key=key, locale=locale)
+        if as_of is not None:
+            rev = kb.published_at(session=session, article=article, at=_instant(as_of))
+            if rev is None:
+                raise kb.NotFound(f"{locale}/{key} was not published at {as_of}")
+        else:
+            number = revision or article.published_revision or article.draft_revision
+            rev = kb.get_revision(session=session, article=article, number=number)
+    typer.echo(f"# revision {rev.number} {rev.content_hash}", err=True)
+    sys.stdout.write(rev.source)
+
+
+def _instant(text: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise kb.InvalidChange(f"{text!r} is not an ISO instant like 2026-03-03T12:00:00Z") from None
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+@app.command()
+@_clean_errors
+def tree(
+    locale: str,
+    key: str,
+    revision: Annotated[int | None, typer.Option(help="Revision (default: latest draft).")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Print the parsed tree of a revision: what every renderer walks."""
+    with kb.read_session(runtime.engine()) as session:
+        article = kb.get_article(session=session, key=key, locale=locale)
+        rev = kb.get_revision(session=session, article=article, number=revision or article.draft_revision)
+    unit = kb.load_unit(rev)
+    if json_out:
+        _print_json(kb.tree.to_data(unit))
+    else:
+        typer.echo(kb.tree.dump(unit))
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,79 @@
+"""Istok's core: the versioned article store, content parsing, facts and the publication log.
+
+Other packages import from here, never from the submodules.
+"""
+
+from kb import tree
+from kb.config import Settings, load_settings
+from kb.content import content_hash, normalise_source, parse_source, unknown_facts
+from kb.db import (
+    ensure_migrated,
+    make_engine,
+    read_session,
+    upgrade,
+    write_session,
+)
+from kb.errors import (
+    ArticleNotFound,
+    ContentError,
+    ContentProblem,
+    DatabaseNotMigrated,
+    FactNotFound,
+    InvalidChange,
+    IstokError,
+    NotFound,
+    RevisionConflict,
+    RevisionNotFound,
+)
+from kb.events import changes_since, last_seq
+from kb.facts import FactValue, Money, fact_history, fact_values, get_fact, set_fact
+from kb.frontmatter import FrontMatter, split_source
+from kb.importer import ImportReport, export_folder, import_paths
+from kb.models import Article, Fact, FactVersion, LogEntry, Revision, SynonymSet
+from kb.store import (
+    SaveResult,
+    counts_by_locale,
+    diff,
+    find_article,
+    get_article,
+    get_revision,
+    history,
+    list_articles,
+    load_unit,
+    publish,
+    published_at,
+    rollback,
+    save_draft,
+    status_of,
+    unpublish,
+)
+from kb.synonyms import create_set, delete_set, list_sets, replace_locale, update_set
+from kb.tree import Unit
+from kb.types import (
+    BLOCK_CHANNELS,
+    LOCALES,
+    PUBLIC_BLOCK_CHANNELS,
+    ArticleKey,
+    ArticleStatus,
+    ChannelName,
+    FactKey,
+    FactType,
+    Locale,
+    LogKind,
+)
+
+__all__ = [
+    "BLOCK_CHANNELS", "LOCALES", "PUBLIC_BLOCK_CHANNELS", "Article", "ArticleKey",
+    "ArticleNotFound", "ArticleStatus", "ChannelName", "ContentError", "ContentProblem",
+    "DatabaseNotMigrated", "Fact", "FactKey", "FactNotFound", "FactType", "FactValue",
+    "FactVersion", "FrontMatter", "ImportReport", "InvalidChange", "IstokError", "Locale",
+    "LogEntry", "LogKind", "Money", "NotFound", "Revision", "RevisionConflict",
+    "RevisionNotFound", "SaveResult", "Settings", "SynonymSet", "Unit", "changes_since",
+    "content_hash", "counts_by_locale", "create_set", "delete_set", "diff", "ensure_migrated",
+    "export_folder", "fact_history", "fact_values", "find_article", "get_article", "get_fact",
+    "get_revision", "history", "import_paths", "last_seq", "list_articles", "list_sets",
+    "load_settings", "load_unit", "make_engine", "normalise_source", "parse_source", "publish",
+    "published_at", "read_session", "replace_locale", "rollback", "save_draft", "set_fact",
+    "split_source", "status_of", "tree", "unknown_facts", "unpublish", "update_set", "upgrade",
+    "write_session",
+]

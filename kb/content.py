@@ -1,0 +1,219 @@
+"""Sources to parsed units: front matter, channel blocks, Markdown, facts and links.
+
+A revision is parsed once; the unit is cached by its content hash, so every channel,
+every request and every process thread share the same tree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+
+from kb import tree as t
+from kb.errors import ContentError, ContentProblem
+from kb.frontmatter import FrontMatter, split_source
+from kb.markdown_ext import FACT_RE, parse_blocks, parse_inline
+from kb.types import BLOCK_CHANNELS
+
+_OPEN_RE = re.compile(r"^:::\s*(\S+)(.*?)\s*$")
+_CLOSE_RE = re.compile(r"^:::\s*$")
+_FENCE_RE = re.compile(r"^(`{3,}|~{3,})")
+_ATTR_RE = re.compile(r"([a-z_]+)=([\w-]+)")
+_FACT_LINE_RE = re.compile(FACT_RE)
+
+CACHE_SIZE = 4096
+
+
+def normalise_source(source: str) -> str:
+    """One spelling of a source: Unix newlines, no BOM, exactly one final newline."""
+    text = source.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    return text.rstrip() + "\n"
+
+
+def content_hash(front: FrontMatter, body: str) -> str:
+    """sha256 over what the unit says: the front matter's data (not its layout or
+    status) and the body, so an export re-imported gives the same hash."""
+    data = front.to_yaml_data()
+    canonical = json.dumps(data, ensure_ascii=False, sort_keys=True, default=str)
+    body_norm = body.strip("\n") + "\n"
+    return hashlib.sha256((canonical + "\x00" + body_norm).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class _Segment:
+    channel: str | None
+    segment: str | None
+    text: str
+
+
+def _segments(body: str, *, file: str, first_line: int) -> list[_Segment]:
+    """Cut the body at `:::` lines, outside fenced code, checking every opener and closer."""
+    problems: list[ContentProblem] = []
+    segments: list[_Segment] = []
+    current: list[str] = []
+    open_block: tuple[str, str | None, int] | None = None
+    fence: str | None = None
+    for offset, line in enumerate(body.split("\n")):
+        lineno = first_line + offset
+        stripped = line.strip()
+        fence_m = _FENCE_RE.match(stripped)
+        if fence is not None:
+            if fence_m and stripped.startswith(fence):
+                fence = None
+            current.append(line)
+            continue
+        if fence_m:
+            fence = fence_m.group(1)
+            current.append(line)
+            continue
+        if _CLOSE_RE.match(stripped):
+            if open_block is None:
+                problems.append(ContentProblem(file, lineno, "':::' closes a block that was never opened"))
+                continue
+            segments.append(_Segment(open_block[0], open_block[1], "\n".join(current)))
+            current, open_block = [], None
+            continue
+        opener = _OPEN_RE.match(stripped) if stripped.startswith(":::") else None
+        if opener is None:
+            current.append(line)
+            continue
+        name, rest = opener.group(1), opener.group(2)
+        if open_block is not None:
+            problems.append(
+                ContentProblem(
+                    file,
+                    lineno,
+                    f"'::: {name}' opens a block inside '::: {open_block[0]}' "
+                    f"(opened on line {open_block[2]}); close it with ':::' first",
+                )
+            )
+            continue
+        if name not in BLOCK_CHANNELS:
+            problems.append(
+                ContentProblem(
+                    file, lineno, f"unknown block '::: {name}' (known: {', '.join(BLOCK_CHANNELS)})"
+                )
+            )
+        attrs = dict(_ATTR_RE.findall(rest))
+        leftover = _ATTR_RE.sub("", rest).strip()
+        if leftover or set(attrs) - {"segment"}:
+            problems.append(
+                ContentProblem(file, lineno, f"'::: {name}' takes only 'segment=NAME', not {rest.strip()!r}")
+            )
+        segments.append(_Segment(None, None, "\n".join(current)))
+        current, open_block = [], (name, attrs.get("segment"), lineno)
+    if open_block is not None:
+        problems.append(
+            ContentProblem(file, open_block[2], f"'::: {open_block[0]}' is never closed with ':::'")
+        )
+    if problems:
+        raise ContentError(problems)
+    segments.append(_Segment(None, None, "\n".join(current)))
+    return [s for s in segments if s.text.strip() or s.channel]
+
+
+def _anchored(blocks: tuple[t.Block, ...], used: dict[str, int]) -> tuple[t.Block, ...]:
+    out: list[t.Block] = []
+    for block in blocks:
+        if isinstance(block, t.Heading):
+            base = _slugify(t.plain_text(block.children)) or "section"
+            n = used.get(base, 0) + 1
+            used[base] = n
+            out.append(t.Heading(block.level, block.children, base if n == 1 else f"{base}-{n}"))
+        elif isinstance(block, t.ChannelBlock):
+            out.append(t.ChannelBlock(block.channel, _anchored(block.children, used), block.segment))
+        else:
+            out.append(block)
+    return tuple(out)
+
+
+def _slugify(text: str) -> str:
+    return re.sub(r"[^\w]+", "-", text.lower().replace("ё", "е")).strip("-_")[:80]
+
+
+def parse_source(source: str, *, file: str = "<source>") -> t.Unit:
+    """Parse a whole source (front matter and body) into a unit, through the cache."""
+    source = normalise_source(source)
+    split = split_source(source, file=file)
+    digest = content_hash(split.front, split.body)
+    with _cache_lock:
+        cached = _cache.get(digest)
+        if cached is not None:
+            _cache.move_to_end(digest)
+            return cached
+    unit = _build_unit(split.front, split.body, body_line=split.body_line, digest=digest, file=file)
+    with _cache_lock:
+        _cache[digest] = unit
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return unit
+
+
+def _build_unit(front: FrontMatter, body: str, *, body_line: int, digest: str, file: str) -> t.Unit:
+    blocks: list[t.Block] = []
+    for seg in _segments(body, file=file, first_line=body_line):
+        parsed = parse_blocks(seg.text)
+        if seg.channel is None:
+            blocks.extend(parsed)
+        else:
+            blocks.append(t.ChannelBlock(channel=seg.channel, children=parsed, segment=seg.segment))
+    body_nodes = _anchored(tuple(blocks), {})
+    summary = parse_inline(front.summary) if front.summary else ()
+    everything = (*body_nodes, *summary)
+    facts = frozenset(n.key for n in t.walk(everything) if isinstance(n, t.Fact))
+    links = frozenset(
+        n.article_key for n in t.walk(everything) if isinstance(n, t.Link) and n.article_key
+    )
+    return t.Unit(
+        key=front.key,
+        locale=front.locale,
+        title=front.title,
+        slug=front.slug,
+        category=front.category,
+        tags=front.tags,
+        questions=front.questions,
+        summary=summary,
+        segments=front.segments,
+        owner=front.owner,
+        review_by=front.review_by,
+        body=body_nodes,
+        content_hash=digest,
+        facts=facts,
+        links=links,
+    )
+
+
+def unknown_facts(source: str, known: Collection[str], *, file: str) -> list[ContentProblem]:
+    """Every `{{ fact }}` in the source that names no known fact, with its line."""
+    problems: list[ContentProblem] = []
+    in_fence: str | None = None
+    for lineno, line in enumerate(normalise_source(source).split("\n"), start=1):
+        fence_m = _FENCE_RE.match(line.strip())
+        if in_fence is not None:
+            if fence_m and line.strip().startswith(in_fence):
+                in_fence = None
+            continue
+        if fence_m:
+            in_fence = fence_m.group(1)
+            continue
+        for m in _FACT_LINE_RE.finditer(_strip_code_spans(line)):
+            if m.group(1) not in known:
+                problems.append(ContentProblem(file, lineno, f"unknown fact {{{{ {m.group(1)} }}}}"))
+    return problems
+
+
+def _strip_code_spans(line: str) -> str:
+    return re.sub(r"`[^`]*`", "", line)
+
+
+def facts_of(units: Iterable[t.Unit]) -> frozenset[str]:
+    return frozenset(k for u in units for k in u.facts)
+
+
+_cache: OrderedDict[str, t.Unit] = OrderedDict()
+_cache_lock = threading.Lock()

@@ -1,0 +1,106 @@
+"""Engines, sessions and migrations for SQLite (embedded) and PostgreSQL (scale-out).
+
+SQLite writers open their transaction with BEGIN IMMEDIATE: a read-then-write
+transaction would otherwise fail with "database is locked" when another writer got in
+between, instead of waiting its turn and then seeing the conflict properly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlmodel import Session
+
+from kb.errors import DatabaseNotMigrated
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def make_engine(url: str) -> sa.Engine:
+    """An engine for `url`; a SQLite file's folder is created on first use."""
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url)
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _sqlite_engine(url: str) -> sa.Engine:
+    parsed = sa.engine.make_url(url)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
+
+    return engine
+
+
+@contextmanager
+def read_session(engine: sa.Engine) -> Iterator[Session]:
+    """A session for reading; it never holds a write lock."""
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@contextmanager
+def write_session(engine: sa.Engine) -> Iterator[Session]:
+    """A session whose transaction commits on success and rolls back on any error."""
+    bind = engine.execution_options(sqlite_begin="BEGIN IMMEDIATE") if engine.dialect.name == "sqlite" else engine
+    with Session(bind, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def alembic_config(engine: sa.Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def upgrade(engine: sa.Engine) -> None:
+    """Bring the schema to the newest migration (`istok db upgrade`)."""
+    command.upgrade(alembic_config(engine), "head")
+
+
+def current_revision(engine: sa.Engine) -> str | None:
+    with engine.connect() as conn:
+        heads = MigrationContext.configure(conn).get_current_heads()
+    return heads[0] if heads else None
+
+
+def head_revision() -> str | None:
+    script = ScriptDirectory(str(MIGRATIONS_DIR))
+    return script.get_current_head()
+
+
+def ensure_migrated(engine: sa.Engine) -> None:
+    """Refuse to work on a database whose schema is not the one this code expects."""
+    current, head = current_revision(engine), head_revision()
+    if current != head:
+        where = engine.url.render_as_string(hide_password=True)
+        state = "has no Istok tables" if current is None else f"is at migration {current}, not {head}"
+        raise DatabaseNotMigrated(f"the database {where} {state}; run `istok db upgrade` to migrate it")

@@ -1,0 +1,197 @@
+"""Front matter: the YAML head of a source, checked key by key with line numbers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from kb.errors import ContentError, ContentProblem
+from kb.types import ArticleStatus
+
+ALLOWED_KEYS: frozenset[str] = frozenset(
+    {
+        "key",
+        "locale",
+        "title",
+        "slug",
+        "category",
+        "tags",
+        "questions",
+        "summary",
+        "segments",
+        "owner",
+        "review_by",
+        "status",
+    }
+)
+REQUIRED_KEYS: tuple[str, ...] = ("key", "locale", "title")
+
+KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,127}$")
+LOCALE_RE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
+SLUG_RE = re.compile(r"^[\w][\w-]{0,199}$")
+
+
+@dataclass(frozen=True)
+class FrontMatter:
+    key: str
+    locale: str
+    title: str
+    slug: str
+    category: str | None
+    tags: tuple[str, ...]
+    questions: tuple[str, ...]
+    summary: str | None
+    segments: tuple[str, ...]
+    owner: str | None
+    review_by: dt.date | None
+    status: ArticleStatus
+
+    def to_yaml_data(self) -> dict[str, Any]:
+        """The front matter as plain data, in the canonical key order, without empty keys."""
+        data: dict[str, Any] = {"key": self.key, "locale": self.locale, "title": self.title}
+        if self.slug != self.key:
+            data["slug"] = self.slug
+        optional: dict[str, Any] = {
+            "category": self.category,
+            "tags": list(self.tags),
+            "questions": list(self.questions),
+            "summary": self.summary,
+            "segments": list(self.segments),
+            "owner": self.owner,
+            "review_by": self.review_by,
+        }
+        data.update({k: v for k, v in optional.items() if v})
+        return data
+
+
+@dataclass(frozen=True)
+class SplitSource:
+    """A source cut into its front matter and body; `body_line` is the body's first line."""
+
+    front: FrontMatter
+    body: str
+    body_line: int
+
+
+def split_source(source: str, *, file: str) -> SplitSource:
+    """Separate and check the front matter; every problem found is reported at once."""
+    lines = source.splitlines(keepends=True)
+    if not lines or lines[0].strip() != "---":
+        raise ContentError([ContentProblem(file, 1, "the file must start with '---' front matter")])
+    end = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), None)
+    if end is None:
+        raise ContentError([ContentProblem(file, 1, "front matter opened by '---' is never closed")])
+    head = "".join(lines[1:end])
+    body = "".join(lines[end + 1 :])
+    front = _parse_head(head, file=file)
+    return SplitSource(front=front, body=body, body_line=end + 2)
+
+
+def _parse_head(head: str, *, file: str) -> FrontMatter:
+    try:
+        node = yaml.compose(head, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(head)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 2 if mark is not None else 2
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise ContentError([ContentProblem(file, line, f"broken YAML in front matter: {reason}")]) from None
+    if not isinstance(data, dict) or node is None:
+        raise ContentError([ContentProblem(file, 2, "front matter must be a YAML mapping of keys")])
+    key_lines = {
+        str(k.value): k.start_mark.line + 2 for k, _ in node.value if isinstance(k, yaml.ScalarNode)
+    }
+    problems: list[ContentProblem] = []
+
+    def problem(key: str, message: str) -> None:
+        problems.append(ContentProblem(file, key_lines.get(key, 2), message))
+
+    for key in data:
+        if str(key) not in ALLOWED_KEYS:
+            problem(str(key), f"unknown front-matter key {key!r} (allowed: {', '.join(sorted(ALLOWED_KEYS))})")
+    for key in REQUIRED_KEYS:
+        if key not in data or data[key] in (None, ""):
+            problems.append(ContentProblem(file, key_lines.get(key, 2), f"missing required key {key!r}"))
+
+    def text(key: str) -> str | None:
+        value = data.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            problem(key, f"{key!r} must be text")
+            return None
+        return str(value).strip() or None
+
+    def text_list(key: str) -> tuple[str, ...]:
+        value = data.get(key)
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            return (value.strip(),)
+        if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
+            problem(key, f"{key!r} must be a list of text")
+            return ()
+        return tuple(str(v).strip() for v in value if str(v).strip())
+
+    key = text("key") or ""
+    if key and not KEY_RE.match(key):
+        problem("key", f"key {key!r} must be lowercase letters, digits and '-' (e.g. 'card-arrival')")
+    locale = text("locale") or ""
+    if locale and not LOCALE_RE.match(locale):
+        problem("locale", f"locale {locale!r} is not a language code like 'ru', 'uk' or 'en'")
+    slug = text("slug") or key
+    if slug and not SLUG_RE.match(slug):
+        problem("slug", f"slug {slug!r} may hold only letters, digits and '-'")
+    status_raw = text("status") or ArticleStatus.DRAFT.value
+    try:
+        status = ArticleStatus(status_raw)
+    except ValueError:
+        problem("status", f"status must be 'draft' or 'published', not {status_raw!r}")
+        status = ArticleStatus.DRAFT
+    review_by = _review_date(data.get("review_by"), lambda m: problem("review_by", m))
+    front = FrontMatter(
+        key=key,
+        locale=locale,
+        title=text("title") or "",
+        slug=slug,
+        category=text("category"),
+        tags=text_list("tags"),
+        questions=text_list("questions"),
+        summary=text("summary"),
+        segments=text_list("segments"),
+        owner=text("owner"),
+        review_by=review_by,
+        status=status,
+    )
+    if problems:
+        raise ContentError(sorted(problems, key=lambda p: p.line))
+    return front
+
+
+def _review_date(value: object, complain: Any) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        complain(f"review_by must be a date like 2027-03-01, not {value!r}")
+        return None
+
+
+def render_front_matter(front: FrontMatter) -> str:
+    """The front matter as a '---' block, the canonical way export writes it."""
+    dumped = yaml.safe_dump(
+        front.to_yaml_data() | {"status": front.status.value},
+        allow_unicode=True,
+        sort_keys=False,
+        width=1000,
+    )
+    return f"---\n{dumped}---\n"

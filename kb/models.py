@@ -1,0 +1,160 @@
+"""Database tables of the knowledge base (SQLModel).
+
+Revisions are append-only; an article only moves its two pointers. The publication
+log is numbered gap-free by the one-row `log_head` counter, which every writer of the
+log updates inside its own transaction, so a rolled-back writer leaves no hole.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import JSON, Column, Field, SQLModel
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):
+    """Timezone-aware UTC on every database, including SQLite, which keeps no zone."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: sa.Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; Istok stores UTC-aware times only")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: sa.Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def _time(**kw: Any) -> Any:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, **kw)
+
+
+class Article(SQLModel, table=True):
+    """An article's identity and its two pointers: the latest draft and the live revision."""
+
+    __tablename__ = "articles"
+    __table_args__ = (
+        sa.UniqueConstraint("key", "locale", name="uq_articles_key_locale"),
+        sa.UniqueConstraint("locale", "slug", name="uq_articles_locale_slug"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=128, index=True)
+    locale: str = Field(max_length=16)
+    slug: str = Field(max_length=200)
+    title: str
+    category: str | None = Field(default=None, max_length=128, index=True)
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    draft_revision: int = 0
+    published_revision: int | None = None
+    created_at: dt.datetime = _time()
+    updated_at: dt.datetime = _time()
+
+
+class Revision(SQLModel, table=True):
+    """An immutable, numbered version of an article's whole source."""
+
+    __tablename__ = "revisions"
+    __table_args__ = (sa.UniqueConstraint("article_id", "number", name="uq_revisions_article_number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = Field(foreign_key="articles.id", index=True)
+    number: int
+    source: str = Field(sa_type=sa.Text)
+    front_matter: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    content_hash: str = Field(max_length=64, index=True)
+    author: str = Field(max_length=200)
+    message: str = Field(default="", sa_type=sa.Text)
+    created_at: dt.datetime = _time()
+
+
+class RevisionFact(SQLModel, table=True):
+    """Which facts a revision uses, so a fact change finds the published units to refresh."""
+
+    __tablename__ = "revision_facts"
+
+    revision_id: int = Field(foreign_key="revisions.id", primary_key=True)
+    fact_key: str = Field(max_length=128, primary_key=True, index=True)
+
+
+class LogHead(SQLModel, table=True):
+    """The one-row counter that numbers the publication log without gaps."""
+
+    __tablename__ = "log_head"
+
+    id: int = Field(default=1, primary_key=True)
+    seq: int = 0
+
+
+class LogEntry(SQLModel, table=True):
+    """One publish, unpublish, rollback or fact change, in sequence order."""
+
+    __tablename__ = "publication_log"
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    kind: str = Field(max_length=16)
+    article_id: int | None = Field(default=None, foreign_key="articles.id", index=True)
+    key: str | None = Field(default=None, max_length=128)
+    locale: str | None = Field(default=None, max_length=16)
+    revision: int | None = None
+    content_hash: str | None = Field(default=None, max_length=64)
+    fact_key: str | None = Field(default=None, max_length=128)
+    actor: str = Field(max_length=200)
+    at: dt.datetime = _time(index=True)
+
+
+class Fact(SQLModel, table=True):
+    """A typed value kept once; `version` grows with every change."""
+
+    __tablename__ = "facts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=128, unique=True)
+    type: str = Field(max_length=16)
+    value: Any = Field(sa_column=Column(JSON, nullable=False))
+    locales: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    version: int = 1
+    updated_by: str = Field(max_length=200)
+    updated_at: dt.datetime = _time()
+
+
+class FactVersion(SQLModel, table=True):
+    """Every value a fact has had, so past answers can be explained."""
+
+    __tablename__ = "fact_versions"
+    __table_args__ = (sa.UniqueConstraint("fact_id", "version", name="uq_fact_versions"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    fact_id: int = Field(foreign_key="facts.id", index=True)
+    version: int
+    type: str = Field(max_length=16)
+    value: Any = Field(sa_column=Column(JSON, nullable=False))
+    locales: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    author: str = Field(max_length=200)
+    at: dt.datetime = _time()
+
+
+class SynonymSet(SQLModel, table=True):
+    """Words an editor declares interchangeable for search in one locale."""
+
+    __tablename__ = "synonym_sets"
+
+    id: int | None = Field(default=None, primary_key=True)
+    locale: str = Field(max_length=16, index=True)
+    terms: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    version: int = 1
+    updated_by: str = Field(max_length=200)
+    updated_at: dt.datetime = _time()

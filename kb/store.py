@@ -1,0 +1,313 @@
+"""Articles and revisions: the one path every door (API, CLI, importer, admin) calls.
+
+Every change names the revision it was based on. The draft pointer only moves with
+a conditional UPDATE (`WHERE draft_revision = base`), so of two writers from the same
+base exactly one moves it and the other gets RevisionConflict with nothing written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import json
+from collections.abc import Collection
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from kb import events
+from kb.content import normalise_source, parse_source, unknown_facts
+from kb.errors import (
+    ArticleNotFound,
+    ContentError,
+    ContentProblem,
+    InvalidChange,
+    RevisionConflict,
+    RevisionNotFound,
+)
+from kb.facts import fact_keys
+from kb.frontmatter import split_source
+from kb.models import Article, LogEntry, Revision, RevisionFact, utcnow
+from kb.tree import Unit
+from kb.types import ArticleKey, ArticleStatus, Locale, LogKind
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    article: Article
+    revision: Revision
+    created: bool  # a new revision was written (False: the content was unchanged)
+
+
+def get_article(*, session: Session, key: ArticleKey, locale: Locale) -> Article:
+    article = session.exec(select(Article).where(Article.key == key, Article.locale == locale)).first()
+    if article is None:
+        raise ArticleNotFound(key, locale)
+    return article
+
+
+def find_article(*, session: Session, key: ArticleKey, locale: Locale) -> Article | None:
+    return session.exec(select(Article).where(Article.key == key, Article.locale == locale)).first()
+
+
+def get_revision(*, session: Session, article: Article, number: int) -> Revision:
+    rev = session.exec(
+        select(Revision).where(Revision.article_id == article.id, Revision.number == number)
+    ).first()
+    if rev is None:
+        raise RevisionNotFound(article.key, article.locale, number)
+    return rev
+
+
+def load_unit(revision: Revision) -> Unit:
+    """The parsed tree of a revision (shared through the content-hash cache)."""
+    return parse_source(revision.source, file=f"revision {revision.number}")
+
+
+def save_draft(
+    *,
+    session: Session,
+    source: str,
+    base_revision: int | None,
+    actor: str,
+    message: str = "",
+    file: str = "<source>",
+    known_facts: Collection[str] | None = None,
+    article: Article | None = None,
+) -> SaveResult:
+    """Store `source` as the article's newest revision, creating the article if new.
+
+    `base_revision` is the draft revision the editor started from (None or 0 when
+    creating). Content identical to the current draft writes nothing.
+    `known_facts` and `article` let a bulk caller skip per-call lookups.
+    """
+    source = normalise_source(source)
+    unit = parse_source(source, file=file)
+    facts = fact_keys(session=session) if known_facts is None else known_facts
+    problems = unknown_facts(source, facts, file=file)
+    if problems:
+        raise ContentError(problems)
+    if article is None:
+        article = find_article(session=session, key=unit.key, locale=unit.locale)
+    if article is None:
+        if base_revision not in (None, 0):
+            raise ArticleNotFound(unit.key, unit.locale)
+        return _create(session, unit=unit, source=source, actor=actor, message=message, file=file)
+    if base_revision != article.draft_revision:
+        raise RevisionConflict(
+            f"article {article.key!r} ({article.locale})", base=base_revision, current=article.draft_revision
+        )
+    current = get_revision(session=session, article=article, number=article.draft_revision)
+    if current.content_hash == unit.content_hash:
+        return SaveResult(article=article, revision=current, created=False)
+    _check_slug_free(session, unit=unit, article_id=article.id, file=file)
+    number = article.draft_revision + 1
+    moved = session.execute(
+        sa.update(Article)
+        .where(col(Article.id) == article.id, col(Article.draft_revision) == base_revision)
+        .values(
+            draft_revision=number, title=unit.title, slug=unit.slug, category=unit.category,
+            tags=list(unit.tags), updated_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        raise RevisionConflict(f"article {article.key!r} ({article.locale})", base=base_revision, current=None)
+    session.refresh(article)
+    revision = _add_revision(session, article=article, number=number, unit=unit, source=source,
+                             actor=actor, message=message)
+    return SaveResult(article=article, revision=revision, created=True)
+
+
+def _create(session: Session, *, unit: Unit, source: str, actor: str, message: str, file: str) -> SaveResult:
+    _check_slug_free(session, unit=unit, article_id=None, file=file)
+    article = Article(
+        key=unit.key, locale=unit.locale, slug=unit.slug, title=unit.title,
+        category=unit.category, tags=list(unit.tags), draft_revision=1,
+    )
+    session.add(article)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except sa.exc.IntegrityError:
+        # Another writer created the same (key, locale) between our look and our write.
+        raise RevisionConflict(f"article {unit.key!r} ({unit.locale})", base=None, current=1) from None
+    revision = _add_revision(session, article=article, number=1, unit=unit, source=source,
+                             actor=actor, message=message or "created")
+    return SaveResult(article=article, revision=revision, created=True)
+
+
+def _check_slug_free(session: Session, *, unit: Unit, article_id: int | None, file: str) -> None:
+    other = session.exec(
+        select(Article).where(Article.locale == unit.locale, Article.slug == unit.slug)
+    ).first()
+    if other is not None and other.id != article_id:
+        raise ContentError(
+            [ContentProblem(file, 1, f"slug {unit.slug!r} is already used by article {other.key!r} ({unit.locale})")]
+        )
+
+
+def _add_revision(
+    session: Session, *, article: Article, number: int, unit: Unit, source: str, actor: str, message: str
+) -> Revision:
+    front = split_source(source, file="<stored>").front
+    revision = Revision(
+        article_id=article.id or 0,
+        number=number,
+        source=source,
+        front_matter=json.loads(json.dumps(front.to_yaml_data() | {"status": front.status.value}, default=str)),
+        content_hash=unit.content_hash,
+        author=actor,
+        message=message,
+    )
+    session.add(revision)
+    session.flush()
+    for key in sorted(unit.facts):
+        session.add(RevisionFact(revision_id=revision.id or 0, fact_key=key))
+    return revision
+
+
+def publish(
+    *,
+    session: Session,
+    article: Article,
+    revision: int | None = None,
+    actor: str,
+    kind: LogKind = LogKind.PUBLISH,
+    known_facts: Collection[str] | None = None,
+) -> LogEntry | None:
+    """Make `revision` (default: the latest draft) the live one; None if it already is."""
+    number = article.draft_revision if revision is None else revision
+    rev = get_revision(session=session, article=article, number=number)
+    if article.published_revision == number and kind is LogKind.PUBLISH:
+        return None
+    known = fact_keys(session=session) if known_facts is None else known_facts
+    unknown = set(load_unit(rev).facts) - set(known)
+    if unknown:
+        raise InvalidChange(
+            f"revision {number} of {article.key!r} ({article.locale}) uses unknown facts: {', '.join(sorted(unknown))}"
+        )
+    session.execute(
+        sa.update(Article)
+        .where(col(Article.id) == article.id)
+        .values(published_revision=number, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(article)
+    return events.append(
+        session, kind=kind, actor=actor, article=article, revision=number, content_hash=rev.content_hash
+    )
+
+
+def unpublish(*, session: Session, article: Article, actor: str) -> LogEntry | None:
+    """Take the article off every public channel; None if it was not live."""
+    if article.published_revision is None:
+        return None
+    session.execute(
+        sa.update(Article)
+        .where(col(Article.id) == article.id)
+        .values(published_revision=None, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(article)
+    return events.append(session, kind=LogKind.UNPUBLISH, actor=actor, article=article)
+
+
+def rollback(
+    *, session: Session, article: Article, to_revision: int, base_revision: int | None, actor: str, message: str = ""
+) -> LogEntry:
+    """Publish an old revision's content again, as a new revision on top of history."""
+    old = get_revision(session=session, article=article, number=to_revision)
+    if base_revision != article.draft_revision:
+        raise RevisionConflict(
+            f"article {article.key!r} ({article.locale})", base=base_revision, current=article.draft_revision
+        )
+    source = old.source
+    current = get_revision(session=session, article=article, number=article.draft_revision)
+    if current.source == source:  # content already equal: republish it, no new revision
+        number = current.number
+    else:
+        saved = save_draft(
+            session=session, source=source, base_revision=base_revision, actor=actor,
+            message=message or f"rollback to revision {to_revision}", article=article,
+        )
+        number = saved.revision.number
+    entry = publish(session=session, article=article, revision=number, actor=actor, kind=LogKind.ROLLBACK)
+    assert entry is not None
+    return entry
+
+
+def history(*, session: Session, article: Article) -> list[Revision]:
+    stmt = select(Revision).where(Revision.article_id == article.id).order_by(col(Revision.number))
+    return list(session.exec(stmt))
+
+
+def diff(*, session: Session, article: Article, from_revision: int, to_revision: int) -> str:
+    """A unified diff of two revisions' sources, as editors and reviewers read it."""
+    a = get_revision(session=session, article=article, number=from_revision)
+    b = get_revision(session=session, article=article, number=to_revision)
+    name = f"{article.locale}/{article.key}"
+    return "".join(
+        difflib.unified_diff(
+            a.source.splitlines(keepends=True),
+            b.source.splitlines(keepends=True),
+            fromfile=f"{name}@{from_revision}",
+            tofile=f"{name}@{to_revision}",
+        )
+    )
+
+
+def published_at(*, session: Session, article: Article, at: dt.datetime) -> Revision | None:
+    """The revision that was live at instant `at` (None if nothing was)."""
+    if at.tzinfo is None:
+        raise InvalidChange("give the instant with a time zone, e.g. 2026-03-03T12:00:00Z")
+    entry = session.exec(
+        select(LogEntry)
+        .where(LogEntry.article_id == article.id, col(LogEntry.at) <= at)
+        .order_by(col(LogEntry.seq).desc())
+        .limit(1)
+    ).first()
+    if entry is None or entry.revision is None:
+        return None
+    return get_revision(session=session, article=article, number=entry.revision)
+
+
+def status_of(article: Article) -> ArticleStatus:
+    return ArticleStatus.DRAFT if article.published_revision is None else ArticleStatus.PUBLISHED
+
+
+def list_articles(
+    *,
+    session: Session,
+    locale: Locale | None = None,
+    category: str | None = None,
+    status: ArticleStatus | None = None,
+    after_id: int = 0,
+    limit: int | None = None,
+) -> list[Article]:
+    """Articles in id order, filtered; `after_id` pages through them."""
+    stmt = select(Article).where(col(Article.id) > after_id).order_by(col(Article.id))
+    if locale:
+        stmt = stmt.where(Article.locale == locale)
+    if category:
+        stmt = stmt.where(Article.category == category)
+    if status is ArticleStatus.PUBLISHED:
+        stmt = stmt.where(col(Article.published_revision).is_not(None))
+    elif status is ArticleStatus.DRAFT:
+        stmt = stmt.where(col(Article.published_revision).is_(None))
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(session.exec(stmt))
+
+
+def counts_by_locale(*, session: Session) -> dict[str, dict[str, int]]:
+    """Per locale: how many articles, and how many are published."""
+    rows = session.execute(
+        sa.select(
+            Article.locale,
+            sa.func.count(),
+            sa.func.count(Article.published_revision),
+        ).group_by(Article.locale)
+    ).all()
+    return {loc: {"articles": int(n), "published": int(p)} for loc, n, p in rows}
