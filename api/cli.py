@@ -120,11 +120,19 @@ def export(target: Annotated[Path, typer.Argument(help="Folder to write the cont
 @app.command()
 @_clean_errors
 def publish(
-    locale: str,
-    key: str,
+    locale: Annotated[str | None, typer.Argument(help="The article's locale.")] = None,
+    key: Annotated[str | None, typer.Argument(help="The article's key.")] = None,
     revision: Annotated[int | None, typer.Option(help="Revision to publish (default: the latest draft).")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Publish every article's latest draft.")] = False,
 ) -> None:
-    """Publish an article's revision on every channel."""
+    """Publish an article's revision (or, with --all, every latest draft) on every channel."""
+    if all_:
+        with kb.write_session(runtime.engine()) as session:
+            count = kb.publish_all(session=session, actor=ACTOR, locale=locale)
+        typer.echo(f"published {count} articles")
+        return
+    if locale is None or key is None:
+        raise kb.InvalidChange("name LOCALE and KEY, or pass --all")
     with kb.write_session(runtime.engine()) as session:
         article = kb.get_article(session=session, key=key, locale=locale)
         entry = kb.publish(session=session, article=article, revision=revision, actor=ACTOR)
@@ -198,9 +206,15 @@ def articles_history(locale: str, key: str, json_out: JsonFlag = False) -> None:
     with kb.read_session(runtime.engine()) as session:
         article = kb.get_article(session=session, key=key, locale=locale)
         revs = kb.history(session=session, article=article)
-    rows = [
-        {"number": r.number, "content_hash": r.content_hash, "author": r.author, "message": r.message,
-         "created_at": r.created_at.isoformat(), "published": r.number == article.published_revision}
+    rows: list[dict[str, Any]] = [
+        {
+            "number": r.number,
+            "content_hash": r.content_hash,
+            "author": r.author,
+            "message": r.message,
+            "created_at": r.created_at.isoformat(),
+            "published": r.number == article.published_revision,
+        }
         for r in revs
     ]
     if json_out:
@@ -208,7 +222,9 @@ def articles_history(locale: str, key: str, json_out: JsonFlag = False) -> None:
         return
     for r in rows:
         mark = "*" if r["published"] else " "
-        typer.echo(f"{mark} r{r['number']:<4} {r['created_at']} {r['author']:12} {r['content_hash'][:12]} {r['message']}")
+        typer.echo(
+            f"{mark} r{r['number']:<4} {r['created_at']} {r['author']:12} {r['content_hash'][:12]} {r['message']}"
+        )
 
 
 @articles_app.command("diff")
@@ -225,7 +241,9 @@ def articles_diff(locale: str, key: str, from_revision: int, to_revision: int) -
 def articles_show(
     locale: str,
     key: str,
-    as_of: Annotated[str | None, typer.Option(help="What was live at this ISO instant (e.g. 2026-03-03T12:00Z).")] = None,
+    as_of: Annotated[
+        str | None, typer.Option(help="What was live at this ISO instant (e.g. 2026-03-03T12:00Z).")
+    ] = None,
     revision: Annotated[int | None, typer.Option(help="This revision instead of the live one.")] = None,
 ) -> None:
     """Print the source of the live revision, a given revision, or what was live at an instant."""

@@ -17,8 +17,15 @@ def next_seq(session: Session) -> int:
     gives its number back.
     """
     session.execute(sa.update(LogHead).where(col(LogHead.id) == 1).values(seq=col(LogHead.seq) + 1))
-    seq = session.execute(sa.select(LogHead.seq).where(col(LogHead.id) == 1)).scalar_one()
+    seq = session.execute(sa.select(col(LogHead.seq)).where(col(LogHead.id) == 1)).scalar_one()
     return int(seq)
+
+
+def reserve_seqs(session: Session, count: int) -> int:
+    """Take `count` consecutive sequence numbers at once; returns the first."""
+    session.execute(sa.update(LogHead).where(col(LogHead.id) == 1).values(seq=col(LogHead.seq) + count))
+    last = int(session.execute(sa.select(col(LogHead.seq)).where(col(LogHead.id) == 1)).scalar_one())
+    return last - count + 1
 
 
 def append(
@@ -47,7 +54,7 @@ def append(
 
 
 def last_seq(session: Session) -> int:
-    return int(session.execute(sa.select(LogHead.seq).where(col(LogHead.id) == 1)).scalar_one())
+    return int(session.execute(sa.select(col(LogHead.seq)).where(col(LogHead.id) == 1)).scalar_one())
 
 
 def changes_since(session: Session, *, since: int, limit: int = 100) -> list[LogEntry]:

@@ -170,16 +170,26 @@ def set_fact(
         updated = session.execute(
             sa.update(Fact)
             .where(col(Fact.id) == fact.id, col(Fact.version) == base_version)
-            .values(type=fact_type.value, value=canonical, locales=per_locale, version=fact.version + 1,
-                    updated_by=actor, updated_at=utcnow())
+            .values(
+                type=fact_type.value,
+                value=canonical,
+                locales=per_locale,
+                version=fact.version + 1,
+                updated_by=actor,
+                updated_at=utcnow(),
+            )
         )
         if updated.rowcount != 1:  # type: ignore[attr-defined]
             raise RevisionConflict(f"fact {key!r}", base=base_version, current=None)
         session.refresh(fact)
     session.add(
         FactVersion(
-            fact_id=fact.id or 0, version=fact.version, type=fact.type, value=fact.value,
-            locales=fact.locales, author=actor,
+            fact_id=fact.id or 0,
+            version=fact.version,
+            type=fact.type,
+            value=fact.value,
+            locales=fact.locales,
+            author=actor,
         )
     )
     _announce_fact_change(session, fact_key=key, actor=actor)
@@ -190,15 +200,23 @@ def _announce_fact_change(session: Session, *, fact_key: FactKey, actor: str) ->
     """A log entry for every published unit that shows this fact, so caches refresh."""
     stmt = (
         select(Article, Revision.content_hash)
-        .join(Revision, (col(Revision.article_id) == col(Article.id)) & (col(Revision.number) == col(Article.published_revision)))
+        .join(
+            Revision,
+            (col(Revision.article_id) == col(Article.id)) & (col(Revision.number) == col(Article.published_revision)),
+        )
         .join(RevisionFact, col(RevisionFact.revision_id) == col(Revision.id))
         .where(RevisionFact.fact_key == fact_key)
         .order_by(col(Article.id))
     )
     for article, digest in session.exec(stmt).all():
         events.append(
-            session, kind=LogKind.FACT, actor=actor, article=article,
-            revision=article.published_revision, content_hash=digest, fact_key=fact_key,
+            session,
+            kind=LogKind.FACT,
+            actor=actor,
+            article=article,
+            revision=article.published_revision,
+            content_hash=digest,
+            fact_key=fact_key,
         )
 
 

@@ -87,35 +87,57 @@ def split_source(source: str, *, file: str) -> SplitSource:
         raise ContentError([ContentProblem(file, 1, "front matter opened by '---' is never closed")])
     head = "".join(lines[1:end])
     body = "".join(lines[end + 1 :])
-    front = _parse_head(head, file=file)
+    front = _HEADS.get(head)
+    if front is None:
+        front = _parse_head(head, file=file)
+        if len(_HEADS) >= _HEADS_MAX:
+            _HEADS.clear()
+        _HEADS[head] = front
     return SplitSource(front=front, body=body, body_line=end + 2)
+
+
+# Front matter already checked, by its text: imports and saves split the same source
+# several times, and YAML parsing is the slowest step of all.
+_HEADS: dict[str, FrontMatter] = {}
+_HEADS_MAX = 50_000
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _key_lines(head: str) -> dict[str, int]:
+    """Line of each top-level key, computed only when a message needs one."""
+    node = yaml.compose(head, Loader=_Loader)
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {str(k.value): k.start_mark.line + 2 for k, _ in node.value if isinstance(k, yaml.ScalarNode)}
 
 
 def _parse_head(head: str, *, file: str) -> FrontMatter:
     try:
-        node = yaml.compose(head, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(head)
+        data = yaml.load(head, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 2 if mark is not None else 2
         reason = getattr(exc, "problem", None) or str(exc)
         raise ContentError([ContentProblem(file, line, f"broken YAML in front matter: {reason}")]) from None
-    if not isinstance(data, dict) or node is None:
+    if not isinstance(data, dict):
         raise ContentError([ContentProblem(file, 2, "front matter must be a YAML mapping of keys")])
-    key_lines = {
-        str(k.value): k.start_mark.line + 2 for k, _ in node.value if isinstance(k, yaml.ScalarNode)
-    }
     problems: list[ContentProblem] = []
+    lines_of: dict[str, int] = {}
+
+    def line_of(key: str) -> int:
+        if not lines_of:
+            lines_of.update(_key_lines(head) or {"": 2})
+        return lines_of.get(key, 2)
 
     def problem(key: str, message: str) -> None:
-        problems.append(ContentProblem(file, key_lines.get(key, 2), message))
+        problems.append(ContentProblem(file, line_of(key), message))
 
     for key in data:
         if str(key) not in ALLOWED_KEYS:
             problem(str(key), f"unknown front-matter key {key!r} (allowed: {', '.join(sorted(ALLOWED_KEYS))})")
     for key in REQUIRED_KEYS:
         if key not in data or data[key] in (None, ""):
-            problems.append(ContentProblem(file, key_lines.get(key, 2), f"missing required key {key!r}"))
+            problems.append(ContentProblem(file, line_of(key), f"missing required key {key!r}"))
 
     def text(key: str) -> str | None:
         value = data.get(key)

@@ -20,12 +20,11 @@ from sqlmodel import Session, col, select
 
 from kb import facts as facts_mod
 from kb import store, synonyms
-from kb.content import normalise_source, parse_source, unknown_facts
+from kb.content import check_source, normalise_source, unknown_facts
 from kb.db import read_session, write_session
 from kb.errors import ContentError, ContentProblem, InvalidChange
-from kb.frontmatter import split_source
+from kb.frontmatter import FrontMatter
 from kb.models import Article, Fact, Revision
-from kb.tree import Unit
 from kb.types import ArticleStatus
 
 MAX_FILE_BYTES = 1024 * 1024
@@ -51,8 +50,8 @@ class ImportReport:
 class _ArticleFile:
     path: str
     source: str
-    unit: Unit
-    status: ArticleStatus
+    front: FrontMatter
+    content_hash: str
 
 
 @dataclass(frozen=True)
@@ -85,29 +84,43 @@ def import_paths(
         return _apply(session, collected, publish=publish, actor=actor, known=known)
 
 
-def _apply(
-    session: Session, collected: _Collected, *, publish: bool, actor: str, known: set[str]
-) -> ImportReport:
+def _apply(session: Session, collected: _Collected, *, publish: bool, actor: str, known: set[str]) -> ImportReport:
     report = ImportReport(articles=len(collected.articles))
     for entry in collected.facts:
         current = session.exec(select(Fact).where(Fact.key == entry.key)).first()
         before = current.version if current else 0
         fact = facts_mod.set_fact(
-            session=session, key=entry.key, type=entry.type, value=entry.value,
-            locales=entry.locales, base_version=current.version if current else None, actor=actor,
+            session=session,
+            key=entry.key,
+            type=entry.type,
+            value=entry.value,
+            locales=entry.locales,
+            base_version=current.version if current else None,
+            actor=actor,
         )
         report.facts_changed += int(fact.version != before)
     for locale, sets in sorted(collected.synonyms.items()):
         if synonyms.replace_locale(session=session, locale=locale, sets=sets, actor=actor):
             report.synonym_locales_changed.append(locale)
     existing = _existing_articles(session, collected.articles)
+    to_publish: list[Article] = []
     for art in collected.articles:
-        article = existing.get((art.unit.key, art.unit.locale))
+        article, draft_hash = existing.get((art.front.key, art.front.locale), (None, None))
+        wants_live = publish and art.front.status is ArticleStatus.PUBLISHED
+        if article is not None and draft_hash == art.content_hash:
+            report.unchanged += 1  # no parse, no write: the hash says nothing changed
+            if wants_live:
+                to_publish.append(article)
+            continue
         result = store.save_draft(
-            session=session, source=art.source,
+            session=session,
+            source=art.source,
             base_revision=article.draft_revision if article else None,
-            actor=actor, message=f"import {art.path}", file=art.path,
-            known_facts=known, article=article,
+            actor=actor,
+            message=f"import {art.path}",
+            file=art.path,
+            known_facts=known,
+            article=article,
         )
         if not result.created:
             report.unchanged += 1
@@ -115,20 +128,27 @@ def _apply(
             report.created += 1
         else:
             report.updated += 1
-        if publish and art.status is ArticleStatus.PUBLISHED:
-            entry = store.publish(session=session, article=result.article, actor=actor, known_facts=known)
-            report.published += int(entry is not None)
+        if wants_live:
+            to_publish.append(result.article)
+    report.published = store.publish_many(session=session, articles=to_publish, actor=actor, known_facts=known)
     return report
 
 
-def _existing_articles(session: Session, files: Iterable[_ArticleFile]) -> dict[tuple[str, str], Article]:
-    keys = {f.unit.key for f in files}
-    found: dict[tuple[str, str], Article] = {}
-    ordered = sorted(keys)
+def _existing_articles(session: Session, files: Iterable[_ArticleFile]) -> dict[tuple[str, str], tuple[Article, str]]:
+    """The stored articles among the files' keys, each with its draft's content hash."""
+    ordered = sorted({f.front.key for f in files})
+    found: dict[tuple[str, str], tuple[Article, str]] = {}
     for start in range(0, len(ordered), 500):
-        chunk = ordered[start : start + 500]
-        for a in session.exec(select(Article).where(col(Article.key).in_(chunk))):
-            found[(a.key, a.locale)] = a
+        stmt = (
+            select(Article, Revision.content_hash)
+            .join(
+                Revision,
+                (col(Revision.article_id) == col(Article.id)) & (col(Revision.number) == col(Article.draft_revision)),
+            )
+            .where(col(Article.key).in_(ordered[start : start + 500]))
+        )
+        for a, digest in session.exec(stmt).all():
+            found[(a.key, a.locale)] = (a, digest)
     return found
 
 
@@ -207,26 +227,25 @@ def _read_file(file: Path, root: Path, out: _Collected) -> None:
 def _read_article(text: str, *, file: str, out: _Collected) -> None:
     source = normalise_source(text)
     try:
-        unit = parse_source(source, file=file)
-        status = split_source(source, file=file).front.status
+        checked = check_source(source, file=file)
     except ContentError as exc:
         out.problems.extend(exc.problems)
         return
-    out.articles.append(_ArticleFile(path=file, source=source, unit=unit, status=status))
+    out.articles.append(_ArticleFile(path=file, source=source, front=checked.front, content_hash=checked.content_hash))
 
 
 def _check_duplicates(out: _Collected) -> None:
     by_id: dict[tuple[str, str], str] = {}
     by_slug: dict[tuple[str, str], str] = {}
     for art in out.articles:
-        ident = (art.unit.key, art.unit.locale)
+        ident = (art.front.key, art.front.locale)
         if ident in by_id:
             out.problems.append(
                 ContentProblem(art.path, 2, f"duplicate article {ident[0]!r} ({ident[1]}): also in {by_id[ident]}")
             )
         else:
             by_id[ident] = art.path
-        slug = (art.unit.locale, art.unit.slug)
+        slug = (art.front.locale, art.front.slug)
         if slug in by_slug and by_slug[slug] != by_id.get(ident):
             out.problems.append(
                 ContentProblem(art.path, 2, f"duplicate slug {slug[1]!r} in locale {slug[0]}: also in {by_slug[slug]}")
@@ -241,7 +260,9 @@ def _parse_facts(text: str, *, file: str, problems: list[ContentProblem]) -> lis
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        problems.append(ContentProblem(file, mark.line + 1 if mark else 1, f"broken YAML: {getattr(exc, 'problem', exc)}"))
+        problems.append(
+            ContentProblem(file, mark.line + 1 if mark else 1, f"broken YAML: {getattr(exc, 'problem', exc)}")
+        )
         return []
     if data is None:
         return []
@@ -257,7 +278,9 @@ def _parse_facts(text: str, *, file: str, problems: list[ContentProblem]) -> lis
             continue
         extra = set(spec) - FACT_ENTRY_KEYS
         if extra:
-            problems.append(ContentProblem(file, line, f"fact {key!r} has unknown keys: {', '.join(sorted(map(str, extra)))}"))
+            problems.append(
+                ContentProblem(file, line, f"fact {key!r} has unknown keys: {', '.join(sorted(map(str, extra)))}")
+            )
             continue
         try:
             if not facts_mod.FACT_KEY_RE.match(str(key)):

@@ -1,7 +1,7 @@
 """Python-Markdown configured for Istok: facts as nodes, no raw HTML, the tree kept.
 
-Python-Markdown builds an ElementTree; this module stops it there (the last
-treeprocessor keeps the root) and converts the elements into `kb.tree` nodes, so no
+Python-Markdown builds an ElementTree; this module stops it there (before any
+HTML is serialised) and converts the elements into `kb.tree` nodes, so no
 renderer ever sees Markdown or HTML from a source.
 """
 
@@ -16,7 +16,6 @@ from typing import Any
 import markdown
 from markdown.extensions import Extension
 from markdown.inlinepatterns import InlineProcessor
-from markdown.treeprocessors import Treeprocessor
 from markdown.util import HTML_PLACEHOLDER_RE
 
 from kb import tree as t
@@ -25,31 +24,20 @@ FACT_RE = r"\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}"
 FACT_TAG = "istok-fact"
 ARTICLE_SCHEME = "kb:"
 
-_FENCED_HTML_RE = re.compile(
-    r'^<pre(?: [^>]*)?><code(?: class="language-([^"]+)")?>(.*)</code></pre>$', re.DOTALL
-)
+_FENCED_HTML_RE = re.compile(r'^<pre(?: [^>]*)?><code(?: class="language-([^"]+)")?>(.*)</code></pre>$', re.DOTALL)
 
 
-class _FactProcessor(InlineProcessor):
-    def handleMatch(  # noqa: N802 - Python-Markdown's name
-        self, m: re.Match[str], data: str
-    ) -> tuple[etree.Element, int, int]:
+class _FactProcessor(InlineProcessor):  # type: ignore[misc]
+    def handleMatch(self, m: re.Match[str], data: str) -> tuple[etree.Element, int, int]:
         el = etree.Element(FACT_TAG)
         el.set("key", m.group(1))
         return el, m.start(0), m.end(0)
 
 
-class _KeepRoot(Treeprocessor):
-    """Runs last: keeps the finished element tree for conversion into nodes."""
-
-    def run(self, root: etree.Element) -> None:
-        self.md.istok_root = root  # type: ignore[attr-defined]
-
-
-class IstokExtension(Extension):
+class IstokExtension(Extension):  # type: ignore[misc]
     """Facts as inline nodes; raw HTML and entities are text, never markup."""
 
-    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
         for name in ("html_block",):
             if name in md.preprocessors:
                 md.preprocessors.deregister(name)
@@ -57,7 +45,6 @@ class IstokExtension(Extension):
             if name in md.inlinePatterns:
                 md.inlinePatterns.deregister(name)
         md.inlinePatterns.register(_FactProcessor(FACT_RE, md), "istok_fact", 175)
-        md.treeprocessors.register(_KeepRoot(md), "istok_keep_root", -100)
 
 
 _local = threading.local()
@@ -78,8 +65,15 @@ def _markdown() -> markdown.Markdown:
 def parse_blocks(text: str) -> tuple[t.Block, ...]:
     """Markdown text to block nodes."""
     md = _markdown()
-    md.convert(text)
-    root: etree.Element = md.istok_root  # type: ignore[attr-defined]
+    # Markdown.convert without its last steps: we want the tree, not serialised HTML.
+    lines = text.split("\n")
+    for prep in md.preprocessors:
+        lines = prep.run(lines)
+    root = md.parser.parseDocument(lines).getroot()
+    for processor in md.treeprocessors:
+        replaced = processor.run(root)
+        if replaced is not None:
+            root = replaced
     return _Converter(md).blocks(root)
 
 

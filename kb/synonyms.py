@@ -66,9 +66,7 @@ def create_set(*, session: Session, locale: Locale, terms: Iterable[str], actor:
     return syn
 
 
-def update_set(
-    *, session: Session, set_id: int, terms: Iterable[str], base_version: int, actor: str
-) -> SynonymSet:
+def update_set(*, session: Session, set_id: int, terms: Iterable[str], base_version: int, actor: str) -> SynonymSet:
     syn = get_set(session=session, set_id=set_id)
     new_terms = normalise_terms(terms)
     moved = session.execute(

@@ -139,9 +139,7 @@ class ChannelBlock:
     segment: str | None = None
 
 
-Block: TypeAlias = (
-    Heading | Paragraph | ListBlock | Table | CodeBlock | Quote | Admonition | Rule | ChannelBlock
-)
+Block: TypeAlias = Heading | Paragraph | ListBlock | Table | CodeBlock | Quote | Admonition | Rule | ChannelBlock
 Node: TypeAlias = Inline | Block | ListItem | TableCell
 
 
@@ -185,9 +183,7 @@ class Unit:
         return None
 
     def channel_blocks(self, channel: ChannelName) -> tuple[ChannelBlock, ...]:
-        return tuple(
-            b for b in self.body if isinstance(b, ChannelBlock) and b.channel == channel
-        )
+        return tuple(b for b in self.body if isinstance(b, ChannelBlock) and b.channel == channel)
 
     def first_paragraph(self) -> Paragraph | None:
         for b in self.general():

@@ -8,7 +8,6 @@ Create Date: 2026-11-22
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 import kb.models
@@ -23,11 +22,11 @@ depends_on = None
 def upgrade() -> None:
     op.create_table('articles',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
-    sa.Column('locale', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-    sa.Column('slug', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-    sa.Column('title', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('category', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
+    sa.Column('key', sa.String(length=128), nullable=False),
+    sa.Column('locale', sa.String(length=16), nullable=False),
+    sa.Column('slug', sa.String(length=200), nullable=False),
+    sa.Column('title', sa.String(), nullable=False),
+    sa.Column('category', sa.String(length=128), nullable=True),
     sa.Column('tags', sa.JSON(), nullable=False),
     sa.Column('draft_revision', sa.Integer(), nullable=False),
     sa.Column('published_revision', sa.Integer(), nullable=True),
@@ -43,12 +42,12 @@ def upgrade() -> None:
 
     op.create_table('facts',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
-    sa.Column('type', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('key', sa.String(length=128), nullable=False),
+    sa.Column('type', sa.String(length=16), nullable=False),
     sa.Column('value', sa.JSON(), nullable=False),
     sa.Column('locales', sa.JSON(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('updated_by', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('updated_by', sa.String(length=200), nullable=False),
     sa.Column('updated_at', kb.models.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('key')
@@ -62,10 +61,10 @@ def upgrade() -> None:
     op.bulk_insert(log_head, [{"id": 1, "seq": 0}])
     op.create_table('synonym_sets',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('locale', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('locale', sa.String(length=16), nullable=False),
     sa.Column('terms', sa.JSON(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('updated_by', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('updated_by', sa.String(length=200), nullable=False),
     sa.Column('updated_at', kb.models.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
@@ -76,10 +75,10 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('fact_id', sa.Integer(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('type', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('type', sa.String(length=16), nullable=False),
     sa.Column('value', sa.JSON(), nullable=False),
     sa.Column('locales', sa.JSON(), nullable=False),
-    sa.Column('author', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('author', sa.String(length=200), nullable=False),
     sa.Column('at', kb.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['fact_id'], ['facts.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -90,14 +89,14 @@ def upgrade() -> None:
 
     op.create_table('publication_log',
     sa.Column('seq', sa.Integer(), autoincrement=False, nullable=False),
-    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('article_id', sa.Integer(), nullable=True),
-    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
-    sa.Column('locale', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+    sa.Column('key', sa.String(length=128), nullable=True),
+    sa.Column('locale', sa.String(length=16), nullable=True),
     sa.Column('revision', sa.Integer(), nullable=True),
-    sa.Column('content_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-    sa.Column('fact_key', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
-    sa.Column('actor', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('content_hash', sa.String(length=64), nullable=True),
+    sa.Column('fact_key', sa.String(length=128), nullable=True),
+    sa.Column('actor', sa.String(length=200), nullable=False),
     sa.Column('at', kb.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['article_id'], ['articles.id'], ),
     sa.PrimaryKeyConstraint('seq')
@@ -112,8 +111,8 @@ def upgrade() -> None:
     sa.Column('number', sa.Integer(), nullable=False),
     sa.Column('source', sa.Text(), nullable=False),
     sa.Column('front_matter', sa.JSON(), nullable=False),
-    sa.Column('content_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('author', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('author', sa.String(length=200), nullable=False),
     sa.Column('message', sa.Text(), nullable=False),
     sa.Column('created_at', kb.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['article_id'], ['articles.id'], ),
@@ -126,7 +125,7 @@ def upgrade() -> None:
 
     op.create_table('revision_facts',
     sa.Column('revision_id', sa.Integer(), nullable=False),
-    sa.Column('fact_key', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+    sa.Column('fact_key', sa.String(length=128), nullable=False),
     sa.ForeignKeyConstraint(['revision_id'], ['revisions.id'], ),
     sa.PrimaryKeyConstraint('revision_id', 'fact_key')
     )

@@ -1,0 +1,137 @@
+"""The service as a newcomer meets it: the CLI in a subprocess and the app over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import CONTENT, ROOT
+from tests.helpers import article
+
+ISTOK = str(Path(sys.executable).parent / "istok")
+
+
+def _env(data_dir: Path, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("ISTOK_DATABASE_URL", None)
+    env.update({"ISTOK_DATA_DIR": str(data_dir), **extra})
+    return env
+
+
+def istok(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([ISTOK, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`istok serve` on a free port over a store holding the sample content."""
+    env = _env(tmp_path_factory.mktemp("served"))
+    assert istok("db", "upgrade", env=env).returncode == 0
+    imported = istok("import", str(CONTENT), "--publish", env=env)
+    assert imported.returncode == 0, imported.stderr
+    port = _free_port()
+    proc = subprocess.Popen(
+        [ISTOK, "serve", "--port", str(port), "--no-access-log"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{base}/healthz", timeout=1)
+            break
+        except httpx.TransportError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail(f"istok serve did not start: {proc.stdout.read() if proc.stdout else ''}")
+    yield base
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_healthz_reports_published_articles_per_locale(server: str) -> None:
+    resp = httpx.get(f"{server}/healthz")
+    assert resp.status_code == 200
+    body = resp.json()
+    assert body["status"] == "ok" and body["database"] == "sqlite"
+    assert set(body["articles"]) == {"en", "ru", "uk"}
+    assert body["published_total"] >= 45
+    assert body["last_seq"] >= 45
+
+
+def test_unknown_path_is_problem_json(server: str) -> None:
+    resp = httpx.get(f"{server}/no/such/page")
+    assert resp.status_code == 404
+    assert resp.headers["content-type"].startswith("application/problem+json")
+    assert resp.json()["type"].endswith("/not-found")
+
+
+def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
+    result = istok("serve", "--port", str(_free_port()), env=_env(tmp_path))
+    assert result.returncode == 1
+    assert "run `istok db upgrade`" in result.stderr
+
+
+def test_articles_list_json(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    istok("db", "upgrade", env=env)
+    istok("import", str(CONTENT), "--publish", env=env)
+    rows = json.loads(istok("articles", "list", "--json", env=env).stdout)
+    assert len(rows) >= 45
+    assert {"key", "locale", "title", "draft_revision", "published_revision"} <= set(rows[0])
+    assert all(r["published_revision"] == 1 for r in rows)
+
+
+def test_import_of_a_broken_folder_fails_with_file_and_line(tmp_path: Path) -> None:
+    env = _env(tmp_path / "data")
+    istok("db", "upgrade", env=env)
+    folder = tmp_path / "content" / "en"
+    folder.mkdir(parents=True)
+    (folder / "good.md").write_text(article(key="good"), encoding="utf-8")
+    (folder / "bad.md").write_text(article(key="bad", body="::: ivr\nnever closed"), encoding="utf-8")
+    result = istok("import", str(tmp_path / "content"), env=env)
+    assert result.returncode == 1
+    assert f"{folder / 'bad.md'}:6: '::: ivr' is never closed" in result.stderr
+    assert "nothing was changed" in result.stderr
+    assert json.loads(istok("articles", "list", "--json", env=env).stdout) == []
+
+
+def test_history_diff_show_and_tree(tmp_path: Path) -> None:
+    env = _env(tmp_path / "data")
+    istok("db", "upgrade", env=env)
+    src = tmp_path / "c" / "a.md"
+    src.parent.mkdir()
+    src.write_text(article(body="First."), encoding="utf-8")
+    istok("import", str(src.parent), env=env)
+    src.write_text(article(body="Second."), encoding="utf-8")
+    istok("import", str(src.parent), env=env)
+    assert istok("publish", "en", "check-balance", "--revision", "1", env=env).returncode == 0
+    history = json.loads(istok("articles", "history", "en", "check-balance", "--json", env=env).stdout)
+    assert [(h["number"], h["published"]) for h in history] == [(1, True), (2, False)]
+    diff = istok("articles", "diff", "en", "check-balance", "1", "2", env=env).stdout
+    assert "-First." in diff and "+Second." in diff
+    assert "First." in istok("articles", "show", "en", "check-balance", env=env).stdout
+    tree = istok("tree", "en", "check-balance", env=env).stdout
+    assert "paragraph" in tree and "Second." in tree
+    missing = istok("publish", "en", "nope", env=env)
+    assert missing.returncode == 1 and "no article 'nope'" in missing.stderr

@@ -1,0 +1,117 @@
+"""Fixtures: a fresh, migrated store per test, on SQLite and (where asked) PostgreSQL.
+
+PostgreSQL is the server at ISTOK_TEST_PG (default 127.0.0.1:5432, user postgres).
+Without it, PostgreSQL tests skip on a developer's machine and fail under CI=true.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+import kb
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTENT = ROOT / "content"
+PG_SERVER = os.environ.get("ISTOK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+TABLES = (
+    "revision_facts",
+    "publication_log",
+    "revisions",
+    "articles",
+    "fact_versions",
+    "facts",
+    "synonym_sets",
+    "log_head",
+)
+
+
+def missing_tool(message: str) -> None:
+    """Skip on a developer's machine; fail in CI, where every tool must be installed."""
+    if IN_CI:
+        pytest.fail(f"{message} (CI=true: required)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = kb.make_engine(f"sqlite:///{path}")
+    kb.upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """One migrated database for the session; each test empties it first."""
+    admin = sa.create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+    except sa.exc.OperationalError as exc:
+        admin.dispose()
+        missing_tool(f"PostgreSQL is not reachable at {PG_SERVER}: {exc.orig}")
+    name = f"istok_test_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = f"{PG_SERVER}/{name}"
+    engine = kb.make_engine(url)
+    kb.upgrade(engine)
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def _fresh_sqlite(template: Path, tmp_path: Path) -> str:
+    path = tmp_path / "istok.db"
+    shutil.copy(template, path)
+    return f"sqlite:///{path}"
+
+
+def _fresh_pg(url: str) -> str:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+        conn.exec_driver_sql("INSERT INTO log_head (id, seq) VALUES (1, 0)")
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, sqlite_template: Path, tmp_path: Path) -> str:
+    """A fresh migrated database URL, once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return _fresh_sqlite(sqlite_template, tmp_path)
+    return _fresh_pg(request.getfixturevalue("pg_database"))
+
+
+@pytest.fixture
+def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    """A fresh migrated SQLite database, for tests that do not depend on the engine."""
+    return _fresh_sqlite(sqlite_template, tmp_path)
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[sa.Engine]:
+    eng = kb.make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def sqlite_engine(sqlite_url: str) -> Iterator[sa.Engine]:
+    eng = kb.make_engine(sqlite_url)
+    yield eng
+    eng.dispose()
