@@ -158,3 +158,21 @@ class SynonymSet(SQLModel, table=True):
     version: int = 1
     updated_by: str = Field(max_length=200)
     updated_at: dt.datetime = _time()
+
+
+class ContentGap(SQLModel, table=True):
+    """A question the answer engine could not answer with confidence, counted for editors."""
+
+    __tablename__ = "content_gaps"
+    __table_args__ = (sa.UniqueConstraint("normalised", "locale", "channel", name="uq_content_gaps"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    normalised: str = Field(max_length=500)
+    question: str = Field(max_length=500)  # the latest wording, as a client typed it
+    locale: str = Field(max_length=16)
+    channel: str = Field(max_length=32)
+    count: int = 1
+    best_key: str | None = Field(default=None, max_length=128)
+    best_confidence: float | None = None
+    first_seen: dt.datetime = _time()
+    last_seen: dt.datetime = _time(index=True)

@@ -21,16 +21,6 @@ ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ROOT / "content"
 PG_SERVER = os.environ.get("ISTOK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
 IN_CI = os.environ.get("CI", "").lower() == "true"
-TABLES = (
-    "revision_facts",
-    "publication_log",
-    "revisions",
-    "articles",
-    "fact_versions",
-    "facts",
-    "synonym_sets",
-    "log_head",
-)
 
 
 def missing_tool(message: str) -> None:
@@ -83,7 +73,10 @@ def _fresh_sqlite(template: Path, tmp_path: Path) -> str:
 def _fresh_pg(url: str) -> str:
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        conn.exec_driver_sql(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+        tables = conn.exec_driver_sql(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+        ).scalars()
+        conn.exec_driver_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
         conn.exec_driver_sql("INSERT INTO log_head (id, seq) VALUES (1, 0)")
     engine.dispose()
     return url
