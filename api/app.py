@@ -8,8 +8,23 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import runtime
+from api.limits import BodyLimit
+from api.metrics import install_metrics
 from api.problems import install_problem_handlers
-from api.routes import health
+from api.routes import articles, audit, changes, facts, health, synonyms
+
+DESCRIPTION = """
+Istok keeps every customer-support answer once and serves it on every channel.
+
+Authenticate with an API key (`istok keys create --role R --name N`) as
+`Authorization: Bearer <key>`. Roles: `admin` may do everything; `editor` writes and
+publishes; `operator` reads everything, internal notes included; `bot` reads published
+public content, answers and search.
+
+Changes name the version they are based on: send the `ETag` you read as `If-Match`
+(`If-None-Match: *` to create). A stale tag gets 412 and changes nothing; a missing one 428.
+Errors are `application/problem+json` (RFC 9457).
+"""
 
 
 @asynccontextmanager
@@ -22,11 +37,15 @@ def create_app() -> FastAPI:
     app = FastAPI(
         title="Istok",
         summary="One source of truth for customer support: write once, serve every channel.",
+        description=DESCRIPTION,
         version="0.1.0",
         lifespan=_lifespan,
     )
     install_problem_handlers(app)
-    app.include_router(health.router)
+    install_metrics(app)
+    app.add_middleware(BodyLimit)
+    for module in (health, articles, facts, synonyms, changes, audit):
+        app.include_router(module.router)
     return app
 
 

@@ -22,8 +22,10 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 articles_app = typer.Typer(help="Articles and their history.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys for machines (chatbots, IVR, tools).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(articles_app, name="articles")
+app.add_typer(keys_app, name="keys")
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -266,6 +268,59 @@ def _instant(text: str) -> dt.datetime:
     except ValueError:
         raise kb.InvalidChange(f"{text!r} is not an ISO instant like 2026-03-03T12:00:00Z") from None
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+@keys_app.command("create")
+@_clean_errors
+def keys_create(
+    role: Annotated[str, typer.Option(help="admin, editor, operator or bot.")],
+    name: Annotated[str, typer.Option(help="Who uses the key, e.g. 'telegram-bot'.")],
+    json_out: JsonFlag = False,
+) -> None:
+    """Create an API key; its secret is printed once and never stored."""
+    with kb.write_session(runtime.engine()) as session:
+        key, secret = kb.create_key(session=session, name=name, role=role)
+        kb.audit_record(session, actor=ACTOR, role="admin", action="key.create", target=f"key {key.id}", name=name)
+    if json_out:
+        _print_json({"id": key.id, "name": key.name, "role": key.role, "key": secret})
+        return
+    typer.echo(f"key {key.id} ({key.role}, {key.name}): {secret}")
+    typer.echo("keep it now: only its hash is stored", err=True)
+
+
+@keys_app.command("list")
+@_clean_errors
+def keys_list(json_out: JsonFlag = False) -> None:
+    """API keys with their role, last use and revocation (never the secrets)."""
+    with kb.read_session(runtime.engine()) as session:
+        rows = [
+            {
+                "id": k.id,
+                "name": k.name,
+                "role": k.role,
+                "prefix": k.prefix,
+                "created_at": k.created_at.isoformat(),
+                "last_used_at": k.last_used_at.isoformat() if k.last_used_at else None,
+                "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None,
+            }
+            for k in kb.list_keys(session=session)
+        ]
+    if json_out:
+        _print_json(rows)
+        return
+    for r in rows:
+        state = "revoked" if r["revoked_at"] else f"last used {r['last_used_at'] or 'never'}"
+        typer.echo(f"{r['id']:>4} {r['role']:9} {r['prefix']}…  {r['name']}  ({state})")
+
+
+@keys_app.command("revoke")
+@_clean_errors
+def keys_revoke(key_id: int) -> None:
+    """Revoke a key at once; requests with it get 401."""
+    with kb.write_session(runtime.engine()) as session:
+        key = kb.revoke_key(session=session, key_id=key_id)
+        kb.audit_record(session, actor=ACTOR, role="admin", action="key.revoke", target=f"key {key_id}")
+    typer.echo(f"revoked key {key.id} ({key.name})")
 
 
 @app.command()

@@ -27,7 +27,13 @@ def install_problem_handlers(app: FastAPI) -> None:
         extra: dict[str, object] = {}
         if isinstance(exc, kb.ContentError):
             extra["problems"] = [{"file": p.file, "line": p.line, "message": p.message} for p in exc.problems]
-        return problem(exc.status, exc.slug, type(exc).__name__, exc.detail, **extra)
+        response = problem(exc.status, exc.slug, type(exc).__name__, exc.detail, **extra)
+        if exc.status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="istok"'
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
+        return response
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -49,7 +49,7 @@ from kb.store import (
     status_of,
     unpublish,
 )
-from kb.synonyms import create_set, delete_set, list_sets, replace_locale, update_set
+from kb.synonyms import create_set, delete_set, get_set, list_sets, replace_locale, update_set
 from kb.tree import Unit
 from kb.types import (
     BLOCK_CHANNELS,
@@ -139,4 +139,34 @@ __all__ = [
     "update_set",
     "upgrade",
     "write_session",
+]
+
+# ---- keys and audit (the HTTP API's and the admin's) ----
+from kb.audit import entries as audit_entries
+from kb.audit import record as audit_record
+from kb.errors import Conflict
+from kb.facts import delete_fact, find_fact, list_facts
+from kb.keys import Role, create_key, find_active_key, list_keys, needs_touch, parse_role, revoke_key, touch_key
+from kb.models import ApiKey, AuditEntry, ContentGap, utcnow
+
+__all__ += [
+    "ApiKey",
+    "AuditEntry",
+    "Conflict",
+    "ContentGap",
+    "Role",
+    "audit_entries",
+    "audit_record",
+    "create_key",
+    "delete_fact",
+    "find_active_key",
+    "find_fact",
+    "get_set",
+    "list_facts",
+    "list_keys",
+    "needs_touch",
+    "parse_role",
+    "revoke_key",
+    "touch_key",
+    "utcnow",
 ]

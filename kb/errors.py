@@ -97,3 +97,10 @@ class ContentError(IstokError):
 class DatabaseNotMigrated(IstokError):
     status = 503
     slug = "database-not-migrated"
+
+
+class Conflict(IstokError):
+    """The change cannot be made in the current state (e.g. deleting a fact still in use)."""
+
+    status = 409
+    slug = "conflict"

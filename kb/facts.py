@@ -15,7 +15,7 @@ from babel.numbers import list_currencies
 from sqlmodel import Session, col, select
 
 from kb import events
-from kb.errors import FactNotFound, InvalidChange, RevisionConflict
+from kb.errors import Conflict, FactNotFound, InvalidChange, RevisionConflict
 from kb.models import Article, Fact, FactVersion, Revision, RevisionFact, utcnow
 from kb.types import FactKey, FactType, Locale, LogKind
 
@@ -224,3 +224,34 @@ def fact_history(*, session: Session, key: FactKey) -> list[FactVersion]:
     fact = get_fact(session=session, key=key)
     stmt = select(FactVersion).where(FactVersion.fact_id == fact.id).order_by(col(FactVersion.version))
     return list(session.exec(stmt))
+
+
+def find_fact(*, session: Session, key: FactKey) -> Fact | None:
+    return session.exec(select(Fact).where(Fact.key == key)).first()
+
+
+def list_facts(*, session: Session) -> list[Fact]:
+    return list(session.exec(select(Fact).order_by(col(Fact.key))))
+
+
+def delete_fact(*, session: Session, key: FactKey, base_version: int) -> None:
+    """Delete a fact no current draft or live revision uses; its history goes with it."""
+    fact = get_fact(session=session, key=key)
+    if fact.version != base_version:
+        raise RevisionConflict(f"fact {key!r}", base=base_version, current=fact.version)
+    on_pointer = (col(Revision.number) == col(Article.draft_revision)) | (
+        col(Revision.number) == col(Article.published_revision)
+    )
+    users = session.exec(
+        select(Article.key, Article.locale)
+        .join(Revision, (col(Revision.article_id) == col(Article.id)) & on_pointer)
+        .join(RevisionFact, col(RevisionFact.revision_id) == col(Revision.id))
+        .where(RevisionFact.fact_key == key)
+        .distinct()
+    ).all()
+    if users:
+        named = ", ".join(f"{loc}/{k}" for k, loc in users[:10])
+        raise Conflict(f"fact {key!r} is still used by {len(users)} article(s): {named}")
+    session.execute(sa.delete(FactVersion).where(col(FactVersion.fact_id) == fact.id))
+    session.delete(fact)
+    session.flush()

@@ -176,3 +176,35 @@ class ContentGap(SQLModel, table=True):
     best_confidence: float | None = None
     first_seen: dt.datetime = _time()
     last_seen: dt.datetime = _time(index=True)
+
+
+class ApiKey(SQLModel, table=True):
+    """A machine's key: only its SHA-256 is kept; the secret is shown once, at creation."""
+
+    __tablename__ = "api_keys"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    role: str = Field(max_length=16)
+    key_hash: str = Field(max_length=64, unique=True)
+    prefix: str = Field(max_length=16)  # the secret's first characters, to tell keys apart in lists
+    created_at: dt.datetime = _time()
+    last_used_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who changed what, when, and from which revision: one row per write."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = _time(index=True)
+    actor: str = Field(max_length=200)
+    role: str = Field(max_length=16)
+    action: str = Field(max_length=64, index=True)
+    target: str = Field(max_length=300)
+    base_revision: int | None = None
+    new_revision: int | None = None
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    client: str | None = Field(default=None, max_length=64)

@@ -1,0 +1,114 @@
+"""Request dependencies: database sessions, the caller's identity and role checks.
+
+Route signatures read like prose: `session: WriteSession, who: EditorKey`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
+
+import kb
+from api import runtime
+from api.ratelimit import check_rate
+
+bearer = HTTPBearer(auto_error=False, description="An API key printed once by `istok keys create`.")
+
+
+class Unauthorized(kb.IstokError):
+    status = 401
+    slug = "unauthorized"
+
+
+class Forbidden(kb.IstokError):
+    status = 403
+    slug = "forbidden"
+
+
+class PreconditionRequired(kb.IstokError):
+    status = 428
+    slug = "precondition-required"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a key's name and role (or a signed-in person's, later)."""
+
+    name: str
+    role: kb.Role
+    key_id: int | None = None
+
+    def may(self, *roles: kb.Role) -> bool:
+        return self.role is kb.Role.ADMIN or self.role in roles
+
+
+def read_session() -> Iterator[Session]:
+    with kb.read_session(runtime.engine()) as session:
+        yield session
+
+
+def write_session() -> Iterator[Session]:
+    with kb.write_session(runtime.engine()) as session:
+        yield session
+
+
+ReadSession = Annotated[Session, Depends(read_session)]
+WriteSession = Annotated[Session, Depends(write_session)]
+
+
+def current_principal(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+) -> Principal:
+    """The caller of a key-protected route; 401 for a missing, unknown or revoked key."""
+    if credentials is None or not credentials.credentials:
+        raise Unauthorized("send an API key as 'Authorization: Bearer <key>'")
+    engine = runtime.engine()
+    with kb.read_session(engine) as session:
+        key = kb.find_active_key(session=session, secret=credentials.credentials)
+    if key is None:
+        raise Unauthorized("the API key is unknown or has been revoked")
+    if kb.needs_touch(key):
+        with kb.write_session(engine) as session:
+            kb.touch_key(session=session, key=key)
+    return Principal(name=key.name, role=kb.Role(key.role), key_id=key.id)
+
+
+def require(*roles: kb.Role) -> Callable[..., Principal]:
+    """A dependency admitting the given roles (and admin); 403 for anyone else."""
+    allowed = ", ".join(sorted({"admin", *(r.value for r in roles)}))
+
+    def dependency(who: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if not who.may(*roles):
+            raise Forbidden(f"role {who.role.value!r} may not do this (allowed: {allowed})")
+        return who
+
+    return dependency
+
+
+def rate_limited(*roles: kb.Role) -> Callable[..., Principal]:
+    """Like `require`, plus the per-key and per-address limits of the answer and search routes."""
+    inner = require(*roles)
+
+    def dependency(request: Request, who: Annotated[Principal, Depends(inner)]) -> Principal:
+        client = request.client.host if request.client else "unknown"
+        check_rate(f"key:{who.key_id}", f"addr:{client}")
+        return who
+
+    return dependency
+
+
+EditorKey = Annotated[Principal, Depends(require(kb.Role.EDITOR))]
+ReaderKey = Annotated[Principal, Depends(require(kb.Role.EDITOR, kb.Role.OPERATOR))]
+AnyKey = Annotated[Principal, Depends(require(kb.Role.EDITOR, kb.Role.OPERATOR, kb.Role.BOT))]
+FeedKey = Annotated[Principal, Depends(require(kb.Role.EDITOR, kb.Role.BOT))]
+AdminKey = Annotated[Principal, Depends(require())]
+AskerKey = Annotated[Principal, Depends(rate_limited(kb.Role.OPERATOR, kb.Role.BOT))]
+
+
+def client_address(request: Request) -> str | None:
+    return request.client.host if request.client else None

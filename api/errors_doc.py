@@ -1,0 +1,31 @@
+"""The error responses each route declares in OpenAPI, all as problem details."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.schemas import Problem
+
+_MEANING = {
+    401: "No API key, or an unknown or revoked one",
+    403: "The key's role may not do this",
+    404: "No such resource",
+    409: "The change conflicts with the current state",
+    412: "The ETag sent in If-Match is not the current one; nothing was changed",
+    413: "The request body is over 1 MiB",
+    422: "The request or its content is invalid; `detail` (and `problems`) say where",
+    428: "If-Match (or If-None-Match: * to create) is required",
+    429: "Too many requests; see Retry-After",
+}
+
+
+def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI response entries for `codes`, each a problem+json body."""
+    return {
+        code: {
+            "model": Problem,
+            "description": _MEANING[code],
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for code in codes
+    }

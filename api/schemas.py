@@ -1,0 +1,192 @@
+"""Request and response bodies of the HTTP API, with the examples /docs shows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SOURCE_EXAMPLE = (
+    "---\nkey: check-balance\nlocale: en\ntitle: How do I check my balance?\n"
+    "summary: Dial {{ balance_ussd }} and press call.\nstatus: published\n---\n"
+    "Dial **{{ balance_ussd }}** and press call.\n"
+)
+
+
+class Problem(BaseModel):
+    """An error, as RFC 9457 problem details."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "example": {
+                "type": "https://istok.dev/problems/revision-conflict",
+                "title": "RevisionConflict",
+                "status": 412,
+                "detail": "article 'check-balance' (en) was changed meanwhile: ...",
+            }
+        },
+    )
+
+    type: str
+    title: str
+    status: int
+    detail: str
+
+
+class ArticleSummary(BaseModel):
+    key: str
+    locale: str
+    title: str
+    slug: str
+    category: str | None
+    tags: list[str]
+    status: str = Field(description="'published' when a revision is live, else 'draft'")
+    draft_revision: int
+    published_revision: int | None
+    updated_at: dt.datetime
+
+
+class ArticlePage(BaseModel):
+    items: list[ArticleSummary]
+    next: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
+
+
+class ArticleOut(ArticleSummary):
+    source: str = Field(description="The whole Markdown source with front matter of `source_revision`")
+    source_revision: int = Field(description="The revision whose source this is: the draft, or the one live at `as_of`")
+    content_hash: str
+    as_of: dt.datetime | None = None
+
+
+class ArticleIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"example": {"source": SOURCE_EXAMPLE, "message": "Clearer steps"}})
+
+    source: str = Field(min_length=1, max_length=1_000_000)
+    message: str = Field(default="", max_length=2000)
+
+
+class PublishIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"example": {"revision": 3}})
+
+    revision: int | None = Field(default=None, ge=1, description="Default: the latest draft")
+
+
+class RollbackIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"example": {"revision": 2, "message": "Back to the old price"}})
+
+    revision: int = Field(ge=1, description="The revision whose content goes live again")
+    message: str = Field(default="", max_length=2000)
+
+
+class PublicationOut(BaseModel):
+    key: str
+    locale: str
+    changed: bool = Field(description="False when the revision was already live (nothing logged)")
+    seq: int | None = Field(description="The publication-log entry written, if any")
+    published_revision: int | None
+
+
+class RevisionSummary(BaseModel):
+    number: int
+    content_hash: str
+    author: str
+    message: str
+    created_at: dt.datetime
+    published: bool
+
+
+class RevisionOut(RevisionSummary):
+    source: str
+    front_matter: dict[str, Any]
+
+
+class DiffOut(BaseModel):
+    from_revision: int
+    to_revision: int
+    diff: str = Field(description="Unified diff of the two sources")
+
+
+class FactIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"example": {"type": "money", "value": "2.99 EUR", "locales": {}}},
+    )
+
+    type: str = Field(description="text, phone, money, url, date or number")
+    value: str | int | float
+    locales: dict[str, str | int | float] = Field(default_factory=dict, description="Per-locale values")
+
+
+class FactOut(BaseModel):
+    key: str
+    type: str
+    value: Any
+    locales: dict[str, Any]
+    version: int
+    updated_by: str
+    updated_at: dt.datetime
+
+
+class FactVersionOut(BaseModel):
+    version: int
+    type: str
+    value: Any
+    locales: dict[str, Any]
+    author: str
+    at: dt.datetime
+
+
+class SynonymsIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"example": {"locale": "ru", "terms": ["баланс", "остаток", "счёт"]}})
+
+    locale: str = Field(min_length=2, max_length=16)
+    terms: list[str] = Field(min_length=2, max_length=50)
+
+
+class SynonymsUpdate(BaseModel):
+    terms: list[str] = Field(min_length=2, max_length=50)
+
+
+class SynonymsOut(BaseModel):
+    id: int
+    locale: str
+    terms: list[str]
+    version: int
+    updated_by: str
+    updated_at: dt.datetime
+
+
+class ChangeOut(BaseModel):
+    seq: int
+    kind: str = Field(description="publish, unpublish, rollback or fact")
+    key: str | None
+    locale: str | None
+    revision: int | None
+    content_hash: str | None
+    fact_key: str | None
+    at: dt.datetime
+
+
+class ChangesPage(BaseModel):
+    items: list[ChangeOut]
+    last_seq: int = Field(description="The newest sequence number in the log")
+    next: int = Field(description="Pass as `since` to continue")
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: dt.datetime
+    actor: str
+    role: str
+    action: str
+    target: str
+    base_revision: int | None
+    new_revision: int | None
+    detail: dict[str, Any]
+    client: str | None
+
+
+class AuditPage(BaseModel):
+    items: list[AuditOut]
+    next: int | None

@@ -1,0 +1,48 @@
+"""The audit log: every write, by whom, from which revision to which."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from kb.models import AuditEntry
+
+
+def record(
+    session: Session,
+    *,
+    actor: str,
+    role: str,
+    action: str,
+    target: str,
+    base_revision: int | None = None,
+    new_revision: int | None = None,
+    client: str | None = None,
+    **detail: Any,
+) -> AuditEntry:
+    """Add an entry in the caller's transaction, so it exists exactly when the write does."""
+    entry = AuditEntry(
+        actor=actor,
+        role=role,
+        action=action,
+        target=target,
+        base_revision=base_revision,
+        new_revision=new_revision,
+        client=client,
+        detail=detail,
+    )
+    session.add(entry)
+    return entry
+
+
+def entries(
+    *, session: Session, before_id: int | None = None, limit: int = 50, action: str | None = None
+) -> list[AuditEntry]:
+    """Newest first; `before_id` pages back in time."""
+    stmt = select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(limit)
+    if before_id is not None:
+        stmt = stmt.where(col(AuditEntry.id) < before_id)
+    if action:
+        stmt = stmt.where(AuditEntry.action == action)
+    return list(session.exec(stmt))

@@ -1,0 +1,95 @@
+"""API keys for machines: created with a role, stored as a hash, revocable.
+
+Keys are 32 random bytes, so a plain SHA-256 is a safe and fast way to keep them
+(the slow, salted hash argon2 is for the passwords people choose); a request is
+checked with one indexed lookup.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from kb.errors import InvalidChange, NotFound
+from kb.models import ApiKey, utcnow
+
+KEY_PREFIX = "istok_"
+TOUCH_EVERY = dt.timedelta(minutes=1)  # last_used_at is written at most this often
+
+
+class Role(StrEnum):
+    """What a key or a person may do; `admin` may do everything."""
+
+    ADMIN = "admin"
+    EDITOR = "editor"
+    OPERATOR = "operator"
+    BOT = "bot"
+
+
+def hash_key(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def parse_role(name: str) -> Role:
+    try:
+        return Role(name)
+    except ValueError:
+        raise InvalidChange(f"unknown role {name!r} (roles: {', '.join(r.value for r in Role)})") from None
+
+
+def create_key(*, session: Session, name: str, role: str) -> tuple[ApiKey, str]:
+    """A new key and its secret; the secret is returned only here, never stored."""
+    if not name.strip():
+        raise InvalidChange("a key needs a name saying who uses it")
+    secret = KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey(name=name.strip(), role=parse_role(role).value, key_hash=hash_key(secret), prefix=secret[:12])
+    session.add(key)
+    session.flush()
+    return key, secret
+
+
+def find_active_key(*, session: Session, secret: str) -> ApiKey | None:
+    """The unrevoked key with this secret, or None."""
+    key = session.exec(select(ApiKey).where(ApiKey.key_hash == hash_key(secret))).first()
+    if key is None or key.revoked_at is not None:
+        return None
+    return key
+
+
+def needs_touch(key: ApiKey, now: dt.datetime | None = None) -> bool:
+    """Whether last_used_at is old enough to be written again (checked before opening a write)."""
+    return key.last_used_at is None or (now or utcnow()) - key.last_used_at >= TOUCH_EVERY
+
+
+def touch_key(*, session: Session, key: ApiKey, now: dt.datetime | None = None) -> bool:
+    """Record use, at most once a minute per key, so busy keys don't write on every request."""
+    now = now or utcnow()
+    if not needs_touch(key, now):
+        return False
+    session.execute(
+        sa.update(ApiKey)
+        .where(col(ApiKey.id) == key.id)
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return True
+
+
+def revoke_key(*, session: Session, key_id: int) -> ApiKey:
+    key = session.get(ApiKey, key_id)
+    if key is None:
+        raise NotFound(f"no API key {key_id}")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        session.add(key)
+        session.flush()
+    return key
+
+
+def list_keys(*, session: Session) -> list[ApiKey]:
+    return list(session.exec(select(ApiKey).order_by(col(ApiKey.id))))

@@ -1,0 +1,116 @@
+"""A real `uvicorn` serving the app on a free port, over SQLite and over PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+import kb
+from tests.conftest import PG_SERVER, ROOT, missing_tool
+
+
+@dataclass
+class Live:
+    """A running server and the database behind it, with a key per role."""
+
+    base: str
+    db_url: str
+    data_dir: Path
+    keys: dict[str, str] = field(default_factory=dict)
+
+    def client(self, role: str | None = None, **headers: str) -> httpx.Client:
+        auth = {"Authorization": f"Bearer {self.keys[role]}"} if role else {}
+        return httpx.Client(base_url=self.base, headers={**auth, **headers}, timeout=30)
+
+    def engine(self) -> sa.Engine:
+        return kb.make_engine(self.db_url)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(db_url: str, data_dir: Path, **env: str) -> tuple[subprocess.Popen[str], str]:
+    port = free_port()
+    environ = {**os.environ, "ISTOK_DATABASE_URL": db_url, "ISTOK_DATA_DIR": str(data_dir), **env}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "api.app:app", "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
+        env=environ,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited: {proc.stdout.read() if proc.stdout else ''}")
+        try:
+            httpx.get(f"{base}/healthz", timeout=1)
+            return proc, base
+        except httpx.TransportError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("server did not start in 60 s")
+
+
+def make_keys(db_url: str) -> dict[str, str]:
+    engine = kb.make_engine(db_url)
+    keys: dict[str, str] = {}
+    with kb.write_session(engine) as session:
+        for role in ("admin", "editor", "operator", "bot"):
+            keys[role] = kb.create_key(session=session, name=f"test-{role}", role=role)[1]
+        revoked, secret = kb.create_key(session=session, name="test-revoked", role="admin")
+        kb.revoke_key(session=session, key_id=revoked.id or 0)
+        keys["revoked"] = secret
+    engine.dispose()
+    return keys
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[Live]:
+    """A server per test module and database kind, with sample content imported and published."""
+    data_dir = tmp_path_factory.mktemp("live")
+    admin: sa.Engine | None = None
+    name = ""
+    if request.param == "sqlite":
+        shutil.copy(sqlite_template, data_dir / "istok.db")
+        db_url = f"sqlite:///{data_dir / 'istok.db'}"
+    else:
+        admin = sa.create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                name = f"istok_live_{uuid.uuid4().hex[:10]}"
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        except sa.exc.OperationalError as exc:
+            missing_tool(f"PostgreSQL is not reachable at {PG_SERVER}: {exc.orig}")
+        db_url = f"{PG_SERVER}/{name}"
+        kb.upgrade(kb.make_engine(db_url))
+    engine = kb.make_engine(db_url)
+    kb.import_paths([ROOT / "content"], engine=engine, publish=True)
+    engine.dispose()
+    proc, base = start_server(db_url, data_dir, ISTOK_RATE_LIMIT="100000")
+    try:
+        yield Live(base=base, db_url=db_url, data_dir=data_dir, keys=make_keys(db_url))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+        if admin is not None:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.dispose()
