@@ -1,11 +1,12 @@
 """Request dependencies: database sessions, the caller's identity and role checks.
 
-Route signatures read like prose: `session: WriteSession, who: EditorKey`.
+Route signatures read like prose: `who: EditorKey`; bodies open `with writing() as session:`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -47,18 +48,19 @@ class Principal:
         return self.role is kb.Role.ADMIN or self.role in roles
 
 
-def read_session() -> Iterator[Session]:
-    with kb.read_session(runtime.engine()) as session:
-        yield session
+def reading() -> AbstractContextManager[Session]:
+    """A read session, opened and closed inside the handler's own thread.
+
+    Sessions are not FastAPI dependencies on purpose: the exit of a dependency runs in
+    another threadpool slot, and a transaction waiting for one while every slot waits
+    for its lock deadlocks the server under concurrent writes.
+    """
+    return kb.read_session(runtime.engine())
 
 
-def write_session() -> Iterator[Session]:
-    with kb.write_session(runtime.engine()) as session:
-        yield session
-
-
-ReadSession = Annotated[Session, Depends(read_session)]
-WriteSession = Annotated[Session, Depends(write_session)]
+def writing() -> AbstractContextManager[Session]:
+    """A write transaction that commits when the `with` block ends without an error."""
+    return kb.write_session(runtime.engine())
 
 
 def current_principal(

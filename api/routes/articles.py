@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Path, Query, Request, Response
 from sqlmodel import Session
 
 import kb
-from api.deps import EditorKey, ReaderKey, ReadSession, WriteSession, client_address
+from api.deps import EditorKey, ReaderKey, client_address, reading, writing
 from api.errors_doc import responses
 from api.etags import base_version, etag
 from api.schemas import (
@@ -63,7 +63,6 @@ def _set_etag(response: Response, article: kb.Article) -> None:
 
 @router.get("", response_model=ArticlePage, summary="List articles")
 def list_articles(
-    session: ReadSession,
     _who: ReaderKey,
     locale: Annotated[str | None, Query(max_length=16)] = None,
     category: Annotated[str | None, Query(max_length=128)] = None,
@@ -72,38 +71,39 @@ def list_articles(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> ArticlePage:
     """Articles in a stable order, a page at a time."""
-    rows = kb.list_articles(
-        session=session,
-        locale=locale,
-        category=category,
-        status=status,
-        after_id=int(cursor or 0),
-        limit=limit + 1,
-    )
-    page = rows[:limit]
-    more = len(rows) > limit
-    return ArticlePage(items=[_summary(a) for a in page], next=str(page[-1].id) if more and page else None)
+    with reading() as session:
+        rows = kb.list_articles(
+            session=session,
+            locale=locale,
+            category=category,
+            status=status,
+            after_id=int(cursor or 0),
+            limit=limit + 1,
+        )
+        page = rows[:limit]
+        more = len(rows) > limit
+        return ArticlePage(items=[_summary(a) for a in page], next=str(page[-1].id) if more and page else None)
 
 
 @router.get("/{locale}/{key}", response_model=ArticleOut, summary="Read an article with its draft source")
 def get_article(
     locale: LocalePath,
     key: KeyPath,
-    session: ReadSession,
     _who: ReaderKey,
     response: Response,
     as_of: Annotated[dt.datetime | None, Query(description="Show what was live at this instant instead")] = None,
 ) -> ArticleOut:
     """The draft's whole source and both pointers; the ETag is what a PUT must send back."""
-    article = kb.get_article(session=session, key=key, locale=locale)
-    _set_etag(response, article)
-    if as_of is None:
-        return _out(article, kb.get_revision(session=session, article=article, number=article.draft_revision))
-    at = as_of if as_of.tzinfo else as_of.replace(tzinfo=dt.UTC)
-    live = kb.published_at(session=session, article=article, at=at)
-    if live is None:
-        raise kb.NotFound(f"{locale}/{key} was not published at {at.isoformat()}")
-    return _out(article, live, as_of=at)
+    with reading() as session:
+        article = kb.get_article(session=session, key=key, locale=locale)
+        _set_etag(response, article)
+        if as_of is None:
+            return _out(article, kb.get_revision(session=session, article=article, number=article.draft_revision))
+        at = as_of if as_of.tzinfo else as_of.replace(tzinfo=dt.UTC)
+        live = kb.published_at(session=session, article=article, at=at)
+        if live is None:
+            raise kb.NotFound(f"{locale}/{key} was not published at {at.isoformat()}")
+        return _out(article, live, as_of=at)
 
 
 @router.put(
@@ -118,34 +118,34 @@ def put_article(
     body: ArticleIn,
     request: Request,
     response: Response,
-    session: WriteSession,
     who: EditorKey,
 ) -> ArticleOut:
     """Needs `If-Match: <ETag>` to change (`If-None-Match: *` to create); a stale ETag gets 412."""
-    unit = kb.parse_source(body.source, file=f"{locale}/{key}")
-    if (unit.key, unit.locale) != (key, locale):
-        raise kb.InvalidChange(f"the source says {unit.locale}/{unit.key} but the URL says {locale}/{key}")
-    existing = kb.find_article(session=session, key=key, locale=locale)
-    what = f"article {key!r} ({locale})"
-    base = base_version(request, prefix=ETAG_PREFIX, exists=existing is not None, what=what)
-    saved = kb.save_draft(
-        session=session, source=body.source, base_revision=base, actor=who.name, message=body.message, file=what
-    )
-    kb.audit_record(
-        session,
-        actor=who.name,
-        role=who.role.value,
-        action="article.save",
-        target=f"{locale}/{key}",
-        base_revision=base,
-        new_revision=saved.revision.number,
-        client=client_address(request),
-        created=saved.created,
-    )
-    if existing is None:
-        response.status_code = 201
-    _set_etag(response, saved.article)
-    return _out(saved.article, saved.revision)
+    with writing() as session:
+        unit = kb.parse_source(body.source, file=f"{locale}/{key}")
+        if (unit.key, unit.locale) != (key, locale):
+            raise kb.InvalidChange(f"the source says {unit.locale}/{unit.key} but the URL says {locale}/{key}")
+        existing = kb.find_article(session=session, key=key, locale=locale)
+        what = f"article {key!r} ({locale})"
+        base = base_version(request, prefix=ETAG_PREFIX, exists=existing is not None, what=what)
+        saved = kb.save_draft(
+            session=session, source=body.source, base_revision=base, actor=who.name, message=body.message, file=what
+        )
+        kb.audit_record(
+            session,
+            actor=who.name,
+            role=who.role.value,
+            action="article.save",
+            target=f"{locale}/{key}",
+            base_revision=base,
+            new_revision=saved.revision.number,
+            client=client_address(request),
+            created=saved.created,
+        )
+        if existing is None:
+            response.status_code = 201
+        _set_etag(response, saved.article)
+        return _out(saved.article, saved.revision)
 
 
 @router.post("/{locale}/{key}/publish", response_model=PublicationOut, summary="Publish a revision")
@@ -153,36 +153,35 @@ def publish(
     locale: LocalePath,
     key: KeyPath,
     request: Request,
-    session: WriteSession,
     who: EditorKey,
     body: Annotated[PublishIn | None, Body()] = None,
 ) -> PublicationOut:
     """Make a revision (default: the latest draft) live on every channel."""
-    article = kb.get_article(session=session, key=key, locale=locale)
-    before = article.published_revision
-    entry = kb.publish(session=session, article=article, revision=body.revision if body else None, actor=who.name)
-    _audit_publication(session, who, request, "article.publish", article, before)
-    return PublicationOut(
-        key=key,
-        locale=locale,
-        changed=entry is not None,
-        seq=entry.seq if entry else None,
-        published_revision=article.published_revision,
-    )
+    with writing() as session:
+        article = kb.get_article(session=session, key=key, locale=locale)
+        before = article.published_revision
+        entry = kb.publish(session=session, article=article, revision=body.revision if body else None, actor=who.name)
+        _audit_publication(session, who, request, "article.publish", article, before)
+        return PublicationOut(
+            key=key,
+            locale=locale,
+            changed=entry is not None,
+            seq=entry.seq if entry else None,
+            published_revision=article.published_revision,
+        )
 
 
 @router.post("/{locale}/{key}/unpublish", response_model=PublicationOut, summary="Take an article off the air")
-def unpublish(
-    locale: LocalePath, key: KeyPath, request: Request, session: WriteSession, who: EditorKey
-) -> PublicationOut:
+def unpublish(locale: LocalePath, key: KeyPath, request: Request, who: EditorKey) -> PublicationOut:
     """Remove the article from every public channel; its history stays."""
-    article = kb.get_article(session=session, key=key, locale=locale)
-    before = article.published_revision
-    entry = kb.unpublish(session=session, article=article, actor=who.name)
-    _audit_publication(session, who, request, "article.unpublish", article, before)
-    return PublicationOut(
-        key=key, locale=locale, changed=entry is not None, seq=entry.seq if entry else None, published_revision=None
-    )
+    with writing() as session:
+        article = kb.get_article(session=session, key=key, locale=locale)
+        before = article.published_revision
+        entry = kb.unpublish(session=session, article=article, actor=who.name)
+        _audit_publication(session, who, request, "article.unpublish", article, before)
+        return PublicationOut(
+            key=key, locale=locale, changed=entry is not None, seq=entry.seq if entry else None, published_revision=None
+        )
 
 
 @router.post(
@@ -196,25 +195,25 @@ def rollback(
     key: KeyPath,
     body: RollbackIn,
     request: Request,
-    session: WriteSession,
     who: EditorKey,
 ) -> PublicationOut:
     """Creates a new revision with the old content and publishes it; needs `If-Match`."""
-    article = kb.get_article(session=session, key=key, locale=locale)
-    base = base_version(request, prefix=ETAG_PREFIX, exists=True, what=f"article {key!r} ({locale})")
-    before = article.published_revision
-    entry = kb.rollback(
-        session=session,
-        article=article,
-        to_revision=body.revision,
-        base_revision=base,
-        actor=who.name,
-        message=body.message,
-    )
-    _audit_publication(session, who, request, "article.rollback", article, before, to=body.revision)
-    return PublicationOut(
-        key=key, locale=locale, changed=True, seq=entry.seq, published_revision=article.published_revision
-    )
+    with writing() as session:
+        article = kb.get_article(session=session, key=key, locale=locale)
+        base = base_version(request, prefix=ETAG_PREFIX, exists=True, what=f"article {key!r} ({locale})")
+        before = article.published_revision
+        entry = kb.rollback(
+            session=session,
+            article=article,
+            to_revision=body.revision,
+            base_revision=base,
+            actor=who.name,
+            message=body.message,
+        )
+        _audit_publication(session, who, request, "article.rollback", article, before, to=body.revision)
+        return PublicationOut(
+            key=key, locale=locale, changed=True, seq=entry.seq, published_revision=article.published_revision
+        )
 
 
 def _audit_publication(
@@ -240,9 +239,10 @@ def _audit_publication(
 
 
 @router.get("/{locale}/{key}/revisions", response_model=list[RevisionSummary], summary="Revision history")
-def revisions(locale: LocalePath, key: KeyPath, session: ReadSession, _who: ReaderKey) -> list[RevisionSummary]:
-    article = kb.get_article(session=session, key=key, locale=locale)
-    return [_revision_summary(r, article) for r in kb.history(session=session, article=article)]
+def revisions(locale: LocalePath, key: KeyPath, _who: ReaderKey) -> list[RevisionSummary]:
+    with reading() as session:
+        article = kb.get_article(session=session, key=key, locale=locale)
+        return [_revision_summary(r, article) for r in kb.history(session=session, article=article)]
 
 
 @router.get("/{locale}/{key}/revisions/{number}", response_model=RevisionOut, summary="One revision")
@@ -250,26 +250,28 @@ def revision(
     locale: LocalePath,
     key: KeyPath,
     number: Annotated[int, Path(ge=1, le=10**9)],
-    session: ReadSession,
     _who: ReaderKey,
 ) -> RevisionOut:
-    article = kb.get_article(session=session, key=key, locale=locale)
-    rev = kb.get_revision(session=session, article=article, number=number)
-    return RevisionOut(**_revision_summary(rev, article).model_dump(), source=rev.source, front_matter=rev.front_matter)
+    with reading() as session:
+        article = kb.get_article(session=session, key=key, locale=locale)
+        rev = kb.get_revision(session=session, article=article, number=number)
+        return RevisionOut(
+            **_revision_summary(rev, article).model_dump(), source=rev.source, front_matter=rev.front_matter
+        )
 
 
 @router.get("/{locale}/{key}/diff", response_model=DiffOut, summary="Unified diff between two revisions")
 def diff(
     locale: LocalePath,
     key: KeyPath,
-    session: ReadSession,
     _who: ReaderKey,
     from_: Annotated[int, Query(alias="from", ge=1, le=10**9)],
     to: Annotated[int, Query(ge=1, le=10**9)],
 ) -> DiffOut:
-    article = kb.get_article(session=session, key=key, locale=locale)
-    text = kb.diff(session=session, article=article, from_revision=from_, to_revision=to)
-    return DiffOut(from_revision=from_, to_revision=to, diff=text)
+    with reading() as session:
+        article = kb.get_article(session=session, key=key, locale=locale)
+        text = kb.diff(session=session, article=article, from_revision=from_, to_revision=to)
+        return DiffOut(from_revision=from_, to_revision=to, diff=text)
 
 
 def _revision_summary(rev: kb.Revision, article: kb.Article) -> RevisionSummary:

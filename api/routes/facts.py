@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 
 import kb
-from api.deps import AnyKey, EditorKey, ReadSession, WriteSession, client_address
+from api.deps import AnyKey, EditorKey, client_address, reading, writing
 from api.errors_doc import responses
 from api.etags import base_version, etag
 from api.schemas import FactIn, FactOut, FactVersionOut
@@ -30,69 +30,74 @@ def _out(fact: kb.Fact) -> FactOut:
 
 
 @router.get("", response_model=list[FactOut], summary="All facts")
-def list_facts(session: ReadSession, _who: AnyKey) -> list[FactOut]:
-    return [_out(f) for f in kb.list_facts(session=session)]
+def list_facts(_who: AnyKey) -> list[FactOut]:
+    with reading() as session:
+        return [_out(f) for f in kb.list_facts(session=session)]
 
 
 @router.get("/{key}", response_model=FactOut, summary="One fact")
-def get_fact(key: FactKeyPath, session: ReadSession, _who: AnyKey, response: Response) -> FactOut:
-    fact = kb.get_fact(session=session, key=key)
-    response.headers["ETag"] = etag(ETAG_PREFIX, fact.version)
-    return _out(fact)
+def get_fact(key: FactKeyPath, _who: AnyKey, response: Response) -> FactOut:
+    with reading() as session:
+        fact = kb.get_fact(session=session, key=key)
+        response.headers["ETag"] = etag(ETAG_PREFIX, fact.version)
+        return _out(fact)
 
 
 @router.put("/{key}", response_model=FactOut, summary="Create or change a fact", responses=responses(412, 428))
-def put_fact(
-    key: FactKeyPath, body: FactIn, request: Request, response: Response, session: WriteSession, who: EditorKey
-) -> FactOut:
+def put_fact(key: FactKeyPath, body: FactIn, request: Request, response: Response, who: EditorKey) -> FactOut:
     """Every published article showing the fact gets a publication-log entry, so channels refresh."""
-    current = kb.find_fact(session=session, key=key)
-    base = base_version(request, prefix=ETAG_PREFIX, exists=current is not None, what=f"fact {key!r}")
-    fact = kb.set_fact(
-        session=session,
-        key=key,
-        type=body.type,
-        value=body.value,
-        locales=body.locales,
-        base_version=base,
-        actor=who.name,
-    )
-    kb.audit_record(
-        session,
-        actor=who.name,
-        role=who.role.value,
-        action="fact.set",
-        target=key,
-        base_revision=base,
-        new_revision=fact.version,
-        client=client_address(request),
-    )
-    if current is None:
-        response.status_code = 201
-    response.headers["ETag"] = etag(ETAG_PREFIX, fact.version)
-    return _out(fact)
+    with writing() as session:
+        current = kb.find_fact(session=session, key=key)
+        base = base_version(request, prefix=ETAG_PREFIX, exists=current is not None, what=f"fact {key!r}")
+        fact = kb.set_fact(
+            session=session,
+            key=key,
+            type=body.type,
+            value=body.value,
+            locales=body.locales,
+            base_version=base,
+            actor=who.name,
+        )
+        kb.audit_record(
+            session,
+            actor=who.name,
+            role=who.role.value,
+            action="fact.set",
+            target=key,
+            base_revision=base,
+            new_revision=fact.version,
+            client=client_address(request),
+        )
+        if current is None:
+            response.status_code = 201
+        response.headers["ETag"] = etag(ETAG_PREFIX, fact.version)
+        return _out(fact)
 
 
 @router.delete("/{key}", status_code=204, summary="Delete an unused fact", responses=responses(409, 412, 428))
-def delete_fact(key: FactKeyPath, request: Request, session: WriteSession, who: EditorKey) -> Response:
+def delete_fact(key: FactKeyPath, request: Request, who: EditorKey) -> Response:
     """Refused (409) while any article's draft or live revision still uses the fact."""
-    base = base_version(request, prefix=ETAG_PREFIX, exists=True, what=f"fact {key!r}")
-    kb.delete_fact(session=session, key=key, base_version=base or 0)
-    kb.audit_record(
-        session,
-        actor=who.name,
-        role=who.role.value,
-        action="fact.delete",
-        target=key,
-        base_revision=base,
-        client=client_address(request),
-    )
-    return Response(status_code=204)
+    with writing() as session:
+        base = base_version(request, prefix=ETAG_PREFIX, exists=True, what=f"fact {key!r}")
+        kb.delete_fact(session=session, key=key, base_version=base or 0)
+        kb.audit_record(
+            session,
+            actor=who.name,
+            role=who.role.value,
+            action="fact.delete",
+            target=key,
+            base_revision=base,
+            client=client_address(request),
+        )
+        return Response(status_code=204)
 
 
 @router.get("/{key}/versions", response_model=list[FactVersionOut], summary="Every value a fact has had")
-def fact_versions(key: FactKeyPath, session: ReadSession, _who: AnyKey) -> list[FactVersionOut]:
-    return [
-        FactVersionOut(version=v.version, type=v.type, value=v.value, locales=dict(v.locales), author=v.author, at=v.at)
-        for v in kb.fact_history(session=session, key=key)
-    ]
+def fact_versions(key: FactKeyPath, _who: AnyKey) -> list[FactVersionOut]:
+    with reading() as session:
+        return [
+            FactVersionOut(
+                version=v.version, type=v.type, value=v.value, locales=dict(v.locales), author=v.author, at=v.at
+            )
+            for v in kb.fact_history(session=session, key=key)
+        ]

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 
 import kb
-from api.deps import EditorKey, ReaderKey, ReadSession, WriteSession, client_address
+from api.deps import EditorKey, ReaderKey, client_address, reading, writing
 from api.errors_doc import responses
 from api.etags import base_version, etag
 from api.schemas import SynonymsIn, SynonymsOut, SynonymsUpdate
@@ -29,73 +29,74 @@ def _out(syn: kb.SynonymSet) -> SynonymsOut:
 
 
 @router.get("", response_model=list[SynonymsOut], summary="Synonym sets")
-def list_sets(
-    session: ReadSession, _who: ReaderKey, locale: Annotated[str | None, Query(max_length=16)] = None
-) -> list[SynonymsOut]:
-    return [_out(s) for s in kb.list_sets(session=session, locale=locale)]
+def list_sets(_who: ReaderKey, locale: Annotated[str | None, Query(max_length=16)] = None) -> list[SynonymsOut]:
+    with reading() as session:
+        return [_out(s) for s in kb.list_sets(session=session, locale=locale)]
 
 
 @router.post("", response_model=SynonymsOut, status_code=201, summary="Add a synonym set")
-def create_set(
-    body: SynonymsIn, request: Request, response: Response, session: WriteSession, who: EditorKey
-) -> SynonymsOut:
-    syn = kb.create_set(session=session, locale=body.locale, terms=body.terms, actor=who.name)
-    kb.audit_record(
-        session,
-        actor=who.name,
-        role=who.role.value,
-        action="synonyms.create",
-        target=f"{body.locale}/{syn.id}",
-        new_revision=syn.version,
-        client=client_address(request),
-        terms=syn.terms,
-    )
-    response.headers["ETag"] = etag(ETAG_PREFIX, syn.version)
-    return _out(syn)
+def create_set(body: SynonymsIn, request: Request, response: Response, who: EditorKey) -> SynonymsOut:
+    with writing() as session:
+        syn = kb.create_set(session=session, locale=body.locale, terms=body.terms, actor=who.name)
+        kb.audit_record(
+            session,
+            actor=who.name,
+            role=who.role.value,
+            action="synonyms.create",
+            target=f"{body.locale}/{syn.id}",
+            new_revision=syn.version,
+            client=client_address(request),
+            terms=syn.terms,
+        )
+        response.headers["ETag"] = etag(ETAG_PREFIX, syn.version)
+        return _out(syn)
 
 
 @router.get("/{set_id}", response_model=SynonymsOut, summary="One synonym set")
-def get_set(set_id: SetId, session: ReadSession, _who: ReaderKey, response: Response) -> SynonymsOut:
-    syn = kb.get_set(session=session, set_id=set_id)
-    response.headers["ETag"] = etag(ETAG_PREFIX, syn.version)
-    return _out(syn)
+def get_set(set_id: SetId, _who: ReaderKey, response: Response) -> SynonymsOut:
+    with reading() as session:
+        syn = kb.get_set(session=session, set_id=set_id)
+        response.headers["ETag"] = etag(ETAG_PREFIX, syn.version)
+        return _out(syn)
 
 
 @router.put("/{set_id}", response_model=SynonymsOut, summary="Change a synonym set", responses=responses(412, 428))
 def update_set(
-    set_id: SetId, body: SynonymsUpdate, request: Request, response: Response, session: WriteSession, who: EditorKey
+    set_id: SetId, body: SynonymsUpdate, request: Request, response: Response, who: EditorKey
 ) -> SynonymsOut:
-    kb.get_set(session=session, set_id=set_id)
-    base = base_version(request, prefix=ETAG_PREFIX, exists=True, what=f"synonym set {set_id}")
-    syn = kb.update_set(session=session, set_id=set_id, terms=body.terms, base_version=base or 0, actor=who.name)
-    kb.audit_record(
-        session,
-        actor=who.name,
-        role=who.role.value,
-        action="synonyms.update",
-        target=f"{syn.locale}/{set_id}",
-        base_revision=base,
-        new_revision=syn.version,
-        client=client_address(request),
-        terms=syn.terms,
-    )
-    response.headers["ETag"] = etag(ETAG_PREFIX, syn.version)
-    return _out(syn)
+    with writing() as session:
+        kb.get_set(session=session, set_id=set_id)
+        base = base_version(request, prefix=ETAG_PREFIX, exists=True, what=f"synonym set {set_id}")
+        syn = kb.update_set(session=session, set_id=set_id, terms=body.terms, base_version=base or 0, actor=who.name)
+        kb.audit_record(
+            session,
+            actor=who.name,
+            role=who.role.value,
+            action="synonyms.update",
+            target=f"{syn.locale}/{set_id}",
+            base_revision=base,
+            new_revision=syn.version,
+            client=client_address(request),
+            terms=syn.terms,
+        )
+        response.headers["ETag"] = etag(ETAG_PREFIX, syn.version)
+        return _out(syn)
 
 
 @router.delete("/{set_id}", status_code=204, summary="Delete a synonym set", responses=responses(412, 428))
-def delete_set(set_id: SetId, request: Request, session: WriteSession, who: EditorKey) -> Response:
-    syn = kb.get_set(session=session, set_id=set_id)
-    base = base_version(request, prefix=ETAG_PREFIX, exists=True, what=f"synonym set {set_id}")
-    target = f"{syn.locale}/{set_id}"
-    kb.delete_set(session=session, set_id=set_id, base_version=base or 0)
-    kb.audit_record(
-        session,
-        actor=who.name,
-        role=who.role.value,
-        action="synonyms.delete",
-        target=target,
-        base_revision=base,
-        client=client_address(request),
-    )
-    return Response(status_code=204)
+def delete_set(set_id: SetId, request: Request, who: EditorKey) -> Response:
+    with writing() as session:
+        syn = kb.get_set(session=session, set_id=set_id)
+        base = base_version(request, prefix=ETAG_PREFIX, exists=True, what=f"synonym set {set_id}")
+        target = f"{syn.locale}/{set_id}"
+        kb.delete_set(session=session, set_id=set_id, base_version=base or 0)
+        kb.audit_record(
+            session,
+            actor=who.name,
+            role=who.role.value,
+            action="synonyms.delete",
+            target=target,
+            base_revision=base,
+            client=client_address(request),
+        )
+        return Response(status_code=204)
