@@ -342,5 +342,14 @@ def tree(
         typer.echo(kb.tree.dump(unit))
 
 
+# ---- channel rendering (issue #4) and the answer engine (issue #5) ----
+from api import render_cli, search_cli  # noqa: E402
+
+app.command("render")(_clean_errors(render_cli.render))
+app.command("preview")(_clean_errors(render_cli.preview))
+for _name, _command in search_cli.COMMANDS.items():
+    app.command(_name)(_clean_errors(_command))
+
+
 if __name__ == "__main__":
     app()

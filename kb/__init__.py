@@ -170,3 +170,44 @@ __all__ += [
     "touch_key",
     "utcnow",
 ]
+
+# ---- search and the answer engine (kb/search/, issue #5) ----
+from kb.search import (  # noqa: E402
+    THRESHOLDS,
+    Alternative,
+    Answer,
+    AnswerStatus,
+    InvalidQuery,
+    SearchHit,
+    SearchIndex,
+    SearchResults,
+    answer,
+    answer_unit,
+    get_index,
+    list_gaps,
+    refresh_index,
+    reindex,
+    search_articles,
+)
+from kb.search.evaluation import evaluate  # noqa: E402
+from kb.search.semantic import wanted as semantic_wanted  # noqa: E402
+
+__all__ += [
+    "THRESHOLDS",
+    "Alternative",
+    "Answer",
+    "AnswerStatus",
+    "InvalidQuery",
+    "SearchHit",
+    "SearchIndex",
+    "SearchResults",
+    "answer",
+    "answer_unit",
+    "evaluate",
+    "get_index",
+    "list_gaps",
+    "refresh_index",
+    "reindex",
+    "search_articles",
+    "semantic_wanted",
+]

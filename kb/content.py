@@ -25,6 +25,7 @@ _CLOSE_RE = re.compile(r"^:::\s*$")
 _FENCE_RE = re.compile(r"^(`{3,}|~{3,})")
 _ATTR_RE = re.compile(r"([a-z_]+)=([\w-]+)")
 _FACT_LINE_RE = re.compile(FACT_RE)
+_FACT_LINK_RE = re.compile(r"\]\(\s*\{\{")
 
 CACHE_SIZE = 4096
 
@@ -71,6 +72,10 @@ def _segments(body: str, *, file: str, first_line: int) -> list[_Segment]:
             fence = fence_m.group(1)
             current.append(line)
             continue
+        if _FACT_LINK_RE.search(line):
+            problems.append(
+                ContentProblem(file, lineno, "a fact cannot be a link target; write the fact as text: {{ website }}")
+            )
         if _CLOSE_RE.match(stripped):
             if open_block is None:
                 problems.append(ContentProblem(file, lineno, "':::' closes a block that was never opened"))

@@ -83,7 +83,9 @@ def make_keys(db_url: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[Live]:
+def live(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
+) -> Iterator[Live]:
     """A server per test module and database kind, with sample content imported and published."""
     data_dir = tmp_path_factory.mktemp("live")
     admin: sa.Engine | None = None

@@ -138,6 +138,8 @@ def test_every_write_is_audited(live: Live) -> None:
         c.post(f"/api/v1/articles/en/{key}/publish")
     with live.client("admin") as c:
         items = c.get("/api/v1/audit", params={"limit": 100}).json()["items"]
-    mine = [(i["action"], i["base_revision"], i["new_revision"], i["actor"]) for i in items if i["target"] == f"en/{key}"]
+    mine = [
+        (i["action"], i["base_revision"], i["new_revision"], i["actor"]) for i in items if i["target"] == f"en/{key}"
+    ]
     assert ("article.save", None, 1, "test-editor") in mine
     assert ("article.publish", None, 1, "test-editor") in mine

@@ -33,8 +33,9 @@ def _put_new(c: httpx.Client) -> httpx.Response:
 
 
 def _fact_put(c: httpx.Client) -> httpx.Response:
-    return c.put(f"/api/v1/facts/f_{uuid.uuid4().hex[:8]}", json={"type": "text", "value": "x"},
-                 headers={"If-None-Match": "*"})
+    return c.put(
+        f"/api/v1/facts/f_{uuid.uuid4().hex[:8]}", json={"type": "text", "value": "x"}, headers={"If-None-Match": "*"}
+    )
 
 
 def _syn_post(c: httpx.Client) -> httpx.Response:
@@ -48,8 +49,11 @@ OPS = [
     Op("put article", frozenset({"admin", "editor"}), _put_new),
     Op("publish", frozenset({"admin", "editor"}), lambda c: c.post(f"{ARTICLE}/publish")),
     Op("unpublish", frozenset({"admin", "editor"}), lambda c: c.post("/api/v1/articles/en/nonexistent-x/unpublish")),
-    Op("rollback", frozenset({"admin", "editor"}),
-       lambda c: c.post(f"{ARTICLE}/rollback", json={"revision": 1}, headers={"If-Match": '"r1"'})),
+    Op(
+        "rollback",
+        frozenset({"admin", "editor"}),
+        lambda c: c.post(f"{ARTICLE}/rollback", json={"revision": 1}, headers={"If-Match": '"r1"'}),
+    ),
     Op("revisions", frozenset({"admin", "editor", "operator"}), lambda c: c.get(f"{ARTICLE}/revisions")),
     Op("revision", frozenset({"admin", "editor", "operator"}), lambda c: c.get(f"{ARTICLE}/revisions/1")),
     Op("diff", frozenset({"admin", "editor", "operator"}), lambda c: c.get(f"{ARTICLE}/diff?from=1&to=1")),
@@ -57,15 +61,24 @@ OPS = [
     Op("get fact", frozenset(ALL), lambda c: c.get("/api/v1/facts/support_phone")),
     Op("fact versions", frozenset(ALL), lambda c: c.get("/api/v1/facts/support_phone/versions")),
     Op("put fact", frozenset({"admin", "editor"}), _fact_put),
-    Op("delete fact", frozenset({"admin", "editor"}),
-       lambda c: c.delete("/api/v1/facts/support_phone", headers={"If-Match": '"v1"'})),
+    Op(
+        "delete fact",
+        frozenset({"admin", "editor"}),
+        lambda c: c.delete("/api/v1/facts/support_phone", headers={"If-Match": '"v1"'}),
+    ),
     Op("list synonyms", frozenset({"admin", "editor", "operator"}), lambda c: c.get("/api/v1/synonyms")),
     Op("get synonyms", frozenset({"admin", "editor", "operator"}), lambda c: c.get("/api/v1/synonyms/1")),
     Op("create synonyms", frozenset({"admin", "editor"}), _syn_post),
-    Op("update synonyms", frozenset({"admin", "editor"}),
-       lambda c: c.put("/api/v1/synonyms/999999", json={"terms": ["a", "b"]}, headers={"If-Match": '"v1"'})),
-    Op("delete synonyms", frozenset({"admin", "editor"}),
-       lambda c: c.delete("/api/v1/synonyms/999999", headers={"If-Match": '"v1"'})),
+    Op(
+        "update synonyms",
+        frozenset({"admin", "editor"}),
+        lambda c: c.put("/api/v1/synonyms/999999", json={"terms": ["a", "b"]}, headers={"If-Match": '"v1"'}),
+    ),
+    Op(
+        "delete synonyms",
+        frozenset({"admin", "editor"}),
+        lambda c: c.delete("/api/v1/synonyms/999999", headers={"If-Match": '"v1"'}),
+    ),
     Op("changes", frozenset({"admin", "editor", "bot"}), lambda c: c.get("/api/v1/changes")),
     Op("audit", frozenset({"admin"}), lambda c: c.get("/api/v1/audit")),
 ]

@@ -145,6 +145,7 @@ def test_sample_article_tree_dump() -> None:
         ("::: ivr\n::: sms\nx\n:::\n:::", 7, "opens a block inside '::: ivr'"),
         ("text\n:::\n", 7, "closes a block that was never opened"),
         ("::: bot colour=red\nx\n:::", 6, "takes only 'segment=NAME'"),
+        ("See [our site]({{ website }}).", 6, "a fact cannot be a link target"),
     ],
 )
 def test_block_errors_name_the_line(body: str, line: int, message: str) -> None:

@@ -1,0 +1,139 @@
+"""Search and the answer engine: the derived index every channel asks "which unit answers this?".
+
+`kb` re-exports these names; other packages import them from `kb`. One process keeps
+one `SearchIndex` per database (`get_index`), opened (or rebuilt) on first use. After a
+write, call `refresh()` on it (or `kb.refresh_index()`) to make the change searchable at
+once; other processes pick it up on their next poll, within about a second.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from kb.config import load_settings
+from kb.db import ensure_migrated, make_engine
+from kb.search.answering import THRESHOLDS, Answerer
+from kb.search.errors import InvalidQuery
+from kb.search.gaps import list_gaps
+from kb.search.index import SearchIndex
+from kb.search.results import Alternative, Answer, AnswerStatus, SearchHit, SearchResults
+from kb.search.searching import search
+from kb.store import get_article, get_revision, load_unit
+from kb.tree import Unit
+
+_indexes: dict[tuple[str, str], SearchIndex] = {}
+_answerers: dict[int, Answerer] = {}
+_lock = threading.Lock()
+
+
+def get_index(engine: sa.Engine | None = None, *, data_dir: Path | None = None) -> SearchIndex:
+    """The process's index over `engine` (default: ISTOK_DATABASE_URL), in `data_dir` (ISTOK_DATA_DIR)."""
+    settings = load_settings()
+    folder = data_dir or settings.data_dir
+    url = settings.database_url if engine is None else engine.url.render_as_string(hide_password=False)
+    with _lock:
+        found = _indexes.get((url, str(folder)))
+        if found is None:
+            if engine is None:
+                engine = make_engine(url)
+                ensure_migrated(engine)
+            found = _indexes[(url, str(folder))] = SearchIndex(engine, data_dir=folder)
+    found.open()
+    return found
+
+
+def _answerer(index: SearchIndex) -> Answerer:
+    with _lock:
+        found = _answerers.get(id(index))
+        if found is None or found.index is not index:
+            found = _answerers[id(index)] = Answerer(index)
+        return found
+
+
+def answer(
+    q: str,
+    locale: str,
+    channel: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    index: SearchIndex | None = None,
+) -> Answer:
+    """The best published unit for question `q`, a calibrated confidence, `answered` or `handoff`.
+
+    `context` may name a preferred `category` and article keys to `exclude` (already
+    offered). Raises InvalidQuery for an empty question or unknown locale or channel.
+    """
+    return _answerer(index or get_index()).answer(q, locale, channel, context)
+
+
+def search_articles(
+    q: str,
+    locale: str,
+    role: str = "public",
+    *,
+    page: int = 1,
+    per_page: int = 10,
+    category: str | None = None,
+    index: SearchIndex | None = None,
+) -> SearchResults:
+    """Ranked hits with highlighted snippets and facets by category; `role` decides what is searched."""
+    return search(index or get_index(), q, locale, role, page=page, per_page=per_page, category=category)
+
+
+def refresh_index(index: SearchIndex | None = None) -> int:
+    """Apply publication-log entries written since the last look (call after a write)."""
+    return (index or get_index()).sync()
+
+
+def reindex(engine: sa.Engine | None = None, *, data_dir: Path | None = None) -> int:
+    """Rebuild the index from the database (`istok reindex`); returns how many units it holds."""
+    return get_index(engine, data_dir=data_dir).rebuild()
+
+
+def answer_unit(*, session: Session, answer: Answer) -> Unit:
+    """The parsed unit of exactly the revision an answer names, for the caller to render."""
+    if answer.key is None or answer.revision is None:
+        raise InvalidQuery("this answer names no unit (nothing matched the question)")
+    article = get_article(session=session, key=answer.key, locale=answer.locale)
+    return load_unit(get_revision(session=session, article=article, number=answer.revision))
+
+
+@atexit.register
+def close_indexes() -> None:
+    """Write pending content gaps and close every index of the process."""
+    with _lock:
+        indexes = list(_indexes.values())
+        _indexes.clear()
+        _answerers.clear()
+    for index in indexes:
+        with contextlib.suppress(Exception):  # at exit the database may already be gone
+            index.close()
+
+
+__all__ = [
+    "THRESHOLDS",
+    "Alternative",
+    "Answer",
+    "AnswerStatus",
+    "Answerer",
+    "InvalidQuery",
+    "SearchHit",
+    "SearchIndex",
+    "SearchResults",
+    "answer",
+    "answer_unit",
+    "close_indexes",
+    "get_index",
+    "list_gaps",
+    "refresh_index",
+    "reindex",
+    "search_articles",
+]

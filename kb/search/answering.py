@@ -1,0 +1,245 @@
+"""The answer engine: which published unit answers this question, and how sure we are.
+
+Candidates and their features come from `kb.search.features` (plus the semantic ones
+when enabled); the fitted ranker orders them and the calibrated confidence model says
+how likely the top one is right. A channel answers when the confidence reaches its
+threshold: the phone and SMS are stricter than the web, because a wrong answer read
+aloud or texted costs more than handing the client to a person. Operators see more,
+since they judge the alternatives themselves.
+
+Answers are cached by the folded question, locale, channel, context and the index's
+publication-log position, so repeated questions cost a dictionary look-up and any
+publish, unpublish, rollback, fact or synonym change makes every cached answer miss.
+Every handoff or low-confidence answer is noted as a content gap.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from kb.search import features as feat
+from kb.search.documents import IndexDoc
+from kb.search.errors import InvalidQuery
+from kb.search.gaps import Gap
+from kb.search.index import SearchIndex
+from kb.search.memory import FloatArray, IntArray, LocaleIndex
+from kb.search.model import Model, load_model
+from kb.search.query import Query, analyse_query
+from kb.search.results import Alternative, Answer, AnswerStatus
+from kb.search.semantic import SEMANTIC_FEATURES
+from kb.search.text import MAX_QUERY_CHARS, clean_question, fold, squeeze
+
+#: Confidence a channel needs to answer; below it the client is handed to a person.
+#: The confidence is calibrated (P(top answer right) on the development questions), so 0.6
+#: means "answer when right at least 6 times in 10"; see `istok eval` for what each costs.
+THRESHOLDS: dict[str, float] = {
+    "web": 0.6,
+    "email": 0.6,
+    "bot": 0.6,
+    "operator": 0.4,
+    "sms": 0.7,
+    "ivr": 0.75,
+}
+#: Answers below this confidence are logged as content gaps even when given.
+GAP_BELOW = 0.7
+ALTERNATIVES = 3
+SEMANTIC_EXTRA = 20  # the semantically nearest articles join the lexical candidates
+CACHE_SIZE = 8192
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """The engine's full view of one question: candidates best first, their evidence, the confidence."""
+
+    query: Query
+    docs: list[IndexDoc]
+    rows: FloatArray
+    names: tuple[str, ...]
+    scores: FloatArray
+    shares: FloatArray
+    values: dict[str, float]
+    confidence: float
+
+
+def check_question(question: str) -> str:
+    """The question stripped, or InvalidQuery when nothing is asked."""
+    text = question.strip() if isinstance(question, str) else ""
+    if not text:
+        raise InvalidQuery("the question is empty; send the client's words in `q`")
+    return text
+
+
+class Answerer:
+    """Answers for one `SearchIndex`, with the model for its variant and the answer cache."""
+
+    def __init__(self, index: SearchIndex, model: Model | None = None, *, record_gaps: bool = True) -> None:
+        self.index = index
+        self.model = model or load_model(index.use_semantic)
+        self.record_gaps = record_gaps
+        self._cache: OrderedDict[tuple[Any, ...], Answer] = OrderedDict()
+
+    def answer(self, question: str, locale: str, channel: str, context: Mapping[str, Any] | None = None) -> Answer:
+        """The best unit for `question` in `locale`, judged for `channel` (see the module docstring)."""
+        started = time.perf_counter()
+        text = check_question(question)
+        threshold = THRESHOLDS.get(channel)
+        if threshold is None:
+            raise InvalidQuery(f"no channel {channel!r} (channels: {', '.join(THRESHOLDS)})")
+        self.index.poll()
+        known = self.index.state.locales
+        if locale not in known and locale not in ("ru", "uk", "en"):
+            raise InvalidQuery(f"no locale {locale!r} (locales: {', '.join(sorted({'ru', 'uk', 'en', *known}))})")
+        ctx = dict(context or {})
+        key = (
+            squeeze(fold(text[:MAX_QUERY_CHARS])),
+            locale,
+            channel,
+            self.index.seq,
+            self.index.generation,
+            repr(sorted(ctx.items())),
+        )
+        with self.index.lock:
+            found = self._cache.get(key)
+            if found is not None:
+                self._cache.move_to_end(key)
+                result = replace(found, cached=True)
+            else:
+                result = self._compute(text, locale, channel, threshold, ctx)
+                self._cache[key] = result
+                if len(self._cache) > CACHE_SIZE:
+                    self._cache.popitem(last=False)
+        result = replace(result, elapsed_ms=(time.perf_counter() - started) * 1000.0)
+        if self.record_gaps and (not result.answered or result.confidence < GAP_BELOW):
+            self.index.gaps.note(
+                Gap(clean_question(text), text[:500], locale, channel, result.key, round(result.confidence, 4))
+            )
+        return result
+
+    def _compute(self, text: str, locale: str, channel: str, threshold: float, ctx: dict[str, Any]) -> Answer:
+        base = Answer(
+            question=text[:MAX_QUERY_CHARS],
+            locale=locale,
+            channel=channel,
+            status=AnswerStatus.HANDOFF,
+            confidence=0.0,
+            threshold=threshold,
+            seq=self.index.seq,
+        )
+        ranked = self.rank(text, locale, staff=channel == "operator", context=ctx)
+        if ranked is None:
+            return replace(base, reason="no article shares a word with the question")
+        docs = ranked.docs[: ALTERNATIVES + 1]
+        top = docs[0]
+        answered = ranked.confidence >= threshold
+        return replace(
+            base,
+            status=AnswerStatus.ANSWERED if answered else AnswerStatus.HANDOFF,
+            confidence=ranked.confidence,
+            key=top.key,
+            title=top.title,
+            category=top.category,
+            revision=top.revision,
+            content_hash=top.content_hash,
+            alternatives=tuple(
+                Alternative(d.key, d.title, round(float(s), 4), d.revision, d.content_hash)
+                for d, s in zip(docs[1:], ranked.shares[1:].tolist(), strict=False)
+            ),
+            reason="confident" if answered else "confidence below the channel's threshold",
+        )
+
+    def rank(
+        self, text: str, locale: str, *, staff: bool = False, context: Mapping[str, Any] | None = None
+    ) -> Ranking | None:
+        """Every candidate for `text`, best first, with the confidence in the first; None if none."""
+        idx = self.index.state.locales.get(locale)
+        if idx is None or idx.live == 0:
+            return None
+        query = analyse_query(text, locale, idx, self.index.state.synonyms.get(locale))
+        slots, rows, names = self.evidence(idx, query, text, staff=staff)
+        slots, rows = _apply_context(idx, slots, rows, dict(context or {}))
+        if len(slots) == 0:
+            return None
+        scores = self.model.score(rows, names)
+        order = np.argsort(-scores, kind="stable")
+        slots, rows, scores = slots[order], rows[order], scores[order]
+        shares = np.exp(scores - scores[0])
+        shares /= shares.sum()
+        values = confidence_values(query, rows, scores, shares, names)
+        docs = [info.doc for s in slots.tolist() if (info := idx.docs[s]) is not None]
+        return Ranking(query, docs, rows, names, scores, shares, values, self.model.confidence_of(values))
+
+    def evidence(
+        self, idx: LocaleIndex, query: Query, text: str, *, staff: bool
+    ) -> tuple[IntArray, FloatArray, tuple[str, ...]]:
+        """Candidate slots and their feature rows (lexical, plus semantic when enabled)."""
+        cands = feat.candidates(idx, query, staff=staff)
+        vectors = self.index.state.vectors.get(idx.locale) if self.index.use_semantic else None
+        if vectors is None:
+            return cands.slots, cands.features, cands.names
+        sem_all = vectors.scores(text, len(idx.docs))
+        best = sem_all[:, 0]
+        nearest = np.argsort(-best)[:SEMANTIC_EXTRA]
+        have = set(cands.slots.tolist())
+        extra = np.array([s for s in nearest.tolist() if s not in have and idx.docs[s] is not None], dtype=np.int32)
+        slots = np.concatenate((cands.slots, extra))
+        scores = np.concatenate((cands.scores, np.zeros(len(extra), dtype=np.float32)))
+        lexical = feat.lexical_features(idx, query, slots, scores) if len(extra) else cands.features
+        rank = np.empty(len(best), dtype=np.float32)
+        rank[np.argsort(-best)] = np.arange(len(best), dtype=np.float32)
+        sem = np.concatenate((sem_all[slots], (1.0 / (1.0 + rank[slots]))[:, None]), axis=1)
+        return slots, np.concatenate((lexical, sem), axis=1).astype(np.float32), cands.names + SEMANTIC_FEATURES
+
+
+def confidence_values(
+    query: Query, rows: FloatArray, scores: FloatArray, shares: FloatArray, names: tuple[str, ...]
+) -> dict[str, float]:
+    """The confidence model's inputs for a ranked candidate list (the first row is the answer)."""
+    col = {n: i for i, n in enumerate(names)}
+    top = rows[0]
+    second = float(scores[1]) if len(scores) > 1 else float(scores[0]) - 5.0
+    words = max(query.words, 1)
+    values = {
+        "top": float(scores[0]),
+        "margin": min(float(scores[0]) - second, 5.0),
+        "p_top": float(shares[0]),
+        "cov_any": float(top[col["cov_any"]]),
+        "cov_head": float(max(top[col["cov_title"]], top[col["cov_questions"]])),
+        "qsim_max": float(top[col["qsim_max"]]),
+        "bigram": float(top[col["bigram"]]),
+        "unknown_share": query.unknown / words,
+        "repaired_share": query.repaired / words,
+        "words_log": math.log1p(query.words),
+        "bm25_log": float(top[col["bm25_log"]]),
+        "agree": float(top[col["rank_recip"]] == 1.0),
+    }
+    if "sem_max" in col:
+        sem = rows[:, col["sem_max"]]
+        values["sem_max"] = float(sem[0])
+        values["sem_margin"] = float(sem[0] - (sem[1:].max() if len(sem) > 1 else 0.0))
+    return values
+
+
+def _apply_context(
+    idx: LocaleIndex, slots: IntArray, rows: FloatArray, ctx: dict[str, Any]
+) -> tuple[IntArray, FloatArray]:
+    """Honour `exclude` (keys not to offer again) and `category` (preferred, when it has candidates)."""
+    if not ctx or len(slots) == 0:
+        return slots, rows
+    exclude = set(ctx.get("exclude") or ())
+    category = ctx.get("category")
+    keep = []
+    for i, slot in enumerate(slots.tolist()):
+        info = idx.docs[slot]
+        if info is not None and info.doc.key not in exclude:
+            keep.append(i)
+    if category:
+        inside = [i for i in keep if (d := idx.docs[int(slots[i])]) is not None and d.doc.category == category]
+        keep = inside or keep
+    return slots[keep], rows[keep]

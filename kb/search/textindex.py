@@ -1,0 +1,223 @@
+"""The whoosh index on disk: full-text search with field boosts, facets and paging.
+
+Articles reach it already analysed (`IndexDoc.counts`), through a field type that
+takes term counts instead of text: our analysis (lemmas, stems, folding) happens once,
+in Python we control, and whoosh only keeps postings. Each document also stores its
+`IndexDoc`, so a restarting process loads the in-memory scorer from here instead of
+parsing and analysing every article again.
+
+Beside the index, `istok-index.json` records what it holds: the format, the last
+publication-log entry applied (sequence number and time, so a re-created database is
+noticed) and the document count. An index whose record is missing or does not match
+is rebuilt by the caller.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from whoosh import fields, index, query, sorting
+from whoosh.analysis import SpaceSeparatedTokenizer
+from whoosh.system import pack_uint
+
+from kb.search.documents import FIELDS, IndexDoc
+
+FORMAT = 3
+META_FILE = "istok-index.json"
+#: From this many documents on, a rebuild writes with two processes (each its own segment).
+PARALLEL_FROM = 3000
+FIELD_BOOSTS: Mapping[str, float] = {
+    "title": 3.0,
+    "questions": 2.0,
+    "tags": 1.5,
+    "summary": 1.2,
+    "body": 1.0,
+    "internal": 1.0,
+}
+
+
+class CountedText(fields.TEXT):  # type: ignore[misc]
+    """A text field fed with {term: count}: the analysis was done before whoosh saw it."""
+
+    def __init__(self) -> None:
+        super().__init__(analyzer=SpaceSeparatedTokenizer(), phrase=False)
+
+    def index(self, value: Any, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
+        if isinstance(value, dict):
+            return ((t.encode("utf-8"), f, float(f), pack_uint(f)) for t, f in value.items())
+        return super().index(value, **kwargs)  # type: ignore[no-any-return]
+
+
+def schema() -> fields.Schema:
+    return fields.Schema(
+        uid=fields.ID(unique=True, stored=True),
+        locale=fields.ID(stored=True),
+        category=fields.ID(stored=True, sortable=True),
+        doc=fields.STORED(),
+        **{name: CountedText() for name in FIELDS},
+    )
+
+
+@dataclass(frozen=True)
+class Meta:
+    """What an index on disk holds; compared with the database at start-up."""
+
+    format: int
+    seq: int
+    seq_at: str | None
+    docs: int
+
+
+@dataclass(frozen=True)
+class TextHit:
+    doc: IndexDoc
+    score: float
+
+
+@dataclass(frozen=True)
+class TextResults:
+    total: int
+    hits: list[TextHit]
+    facets: dict[str, int]
+
+
+def _fields(doc: IndexDoc) -> dict[str, Any]:
+    values: dict[str, Any] = {"uid": doc.uid, "locale": doc.locale, "doc": doc.to_data()}
+    if doc.category:
+        values["category"] = doc.category
+    for name in FIELDS:
+        if doc.counts.get(name):
+            values[name] = doc.counts[name]
+    return values
+
+
+class TextIndex:
+    """One whoosh index directory and its record."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._ix: Any = None
+        self._searcher: Any = None
+
+    def read_meta(self) -> Meta | None:
+        try:
+            data = json.loads((self.path / META_FILE).read_text(encoding="utf-8"))
+            return Meta(int(data["format"]), int(data["seq"]), data.get("seq_at"), int(data["docs"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def write_meta(self, *, seq: int, seq_at: str | None) -> None:
+        data = {"format": FORMAT, "seq": seq, "seq_at": seq_at, "docs": self.doc_count()}
+        tmp = self.path / (META_FILE + ".tmp")
+        tmp.write_text(json.dumps(data), encoding="utf-8")
+        tmp.replace(self.path / META_FILE)
+
+    def open(self) -> None:
+        """Open the existing index; raises on anything missing or broken (the caller rebuilds)."""
+        self.close()
+        self._ix = index.open_dir(str(self.path))
+        self._searcher = self._ix.searcher()
+
+    def create(
+        self, batches: Iterable[list[IndexDoc]], *, expected: int, seq: int, seq_at: str | None
+    ) -> list[IndexDoc]:
+        """Replace whatever is on disk with an index of the documents in `batches`; returns them.
+
+        Batches are indexed as they arrive, so analysing the next ones overlaps with
+        writing; `expected` (the document count) decides whether to write with two processes.
+        """
+        self.close()
+        if self.path.exists():
+            shutil.rmtree(self.path)
+        self.path.mkdir(parents=True)
+        ix = index.create_in(str(self.path), schema())
+        if expected >= PARALLEL_FROM:
+            writer = ix.writer(procs=2, limitmb=128, multisegment=True)
+        else:
+            writer = ix.writer(limitmb=128)
+        docs: list[IndexDoc] = []
+        try:
+            for batch in batches:
+                for doc in batch:
+                    writer.add_document(**_fields(doc))
+                docs.extend(batch)
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+        self._ix = ix
+        self._searcher = ix.searcher()
+        self.write_meta(seq=seq, seq_at=seq_at)
+        return docs
+
+    def apply(self, upserts: Sequence[IndexDoc], removals: Sequence[str], *, seq: int, seq_at: str | None) -> None:
+        """Upsert and delete documents in one commit, then record the log position."""
+        if upserts or removals:
+            writer = self._ix.writer(timeout=30.0)
+            try:
+                for uid in removals:
+                    writer.delete_by_term("uid", uid)
+                for doc in upserts:
+                    writer.update_document(**_fields(doc))
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit()
+        self.refresh()
+        self.write_meta(seq=seq, seq_at=seq_at)
+
+    def refresh(self) -> None:
+        """See what was committed since (by this process or another).
+
+        A new searcher, not whoosh's `Searcher.refresh()`: that one reuses segment
+        readers and can miss deletions committed to a segment it reuses.
+        """
+        if self._searcher is not None and not self._searcher.up_to_date():
+            old, self._searcher = self._searcher, self._ix.searcher()
+            old.close()
+
+    def doc_count(self) -> int:
+        return int(self._searcher.doc_count()) if self._searcher is not None else 0
+
+    def documents(self) -> Iterator[IndexDoc]:
+        """Every stored document (to load the in-memory scorer)."""
+        for stored in self._searcher.all_stored_fields():
+            yield IndexDoc.from_data(stored["doc"])
+
+    def search(
+        self,
+        terms: Sequence[tuple[str, float]],
+        *,
+        locale: str,
+        fields_: Sequence[str],
+        category: str | None,
+        page: int,
+        per_page: int,
+    ) -> TextResults:
+        """BM25F over `fields_` for the weighted `terms`, one page, with counts per category."""
+        clauses = [
+            query.Term(name, term, boost=weight * FIELD_BOOSTS[name]) for term, weight in terms for name in fields_
+        ]
+        if not clauses:
+            return TextResults(0, [], {})
+        filters: list[query.Query] = [query.Term("locale", locale)]
+        if category:
+            filters.append(query.Term("category", category))
+        q = query.And([query.Or(clauses), *filters])
+        facet = {"category": sorting.FieldFacet("category")}
+        results = self._searcher.search(q, limit=page * per_page, groupedby=facet)
+        facets = {str(name): len(docs) for name, docs in results.groups("category").items() if name}
+        start = (page - 1) * per_page
+        hits = [TextHit(IndexDoc.from_data(hit["doc"]), float(hit.score)) for hit in results[start : page * per_page]]
+        return TextResults(len(results), hits, facets)
+
+    def close(self) -> None:
+        if self._searcher is not None:
+            self._searcher.close()
+        self._searcher = None
+        self._ix = None

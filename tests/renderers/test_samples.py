@@ -1,0 +1,81 @@
+"""Every sample article renders in every channel and format, cleanly, and keeps its secrets."""
+
+from __future__ import annotations
+
+import email
+from email import policy
+
+import pytest
+from lxml import etree
+
+import kb
+from renderers import FORMATS, RENDERERS, RenderOptions, render
+from tests.renderers.support import load_facts, sample_units, slugs_by_locale
+
+UNITS = sample_units()
+FACTS = load_facts()
+SLUGS = slugs_by_locale(UNITS)
+PUBLIC = [c for c in RENDERERS if c != "operator"]
+
+
+def _options(unit: kb.Unit, fmt: str | None = None) -> RenderOptions:
+    return RenderOptions(format=fmt, articles=SLUGS[unit.locale], base_url="https://help.sfera.example")
+
+
+def _id(unit: kb.Unit) -> str:
+    return f"{unit.locale}/{unit.key}"
+
+
+def test_there_are_samples_in_every_locale() -> None:
+    assert {u.locale for u in UNITS} == {"ru", "uk", "en"}
+
+
+@pytest.mark.parametrize("unit", UNITS, ids=_id)
+def test_sample_renders_in_every_channel_without_warnings(unit: kb.Unit) -> None:
+    problems = []
+    for channel in RENDERERS:
+        for fmt in FORMATS[channel]:
+            out = render(channel, unit=unit, facts=FACTS, options=_options(unit, fmt))
+            assert out.body.strip(), (channel, fmt)
+            problems += [f"{channel}/{fmt}: {w}" for w in out.warnings]
+    assert problems == []
+
+
+@pytest.mark.parametrize("unit", UNITS, ids=_id)
+def test_sample_fits_sms_and_ivr_caps(unit: kb.Unit) -> None:
+    sms = render("sms", unit=unit, facts=FACTS, options=_options(unit))
+    assert sms.meta["segments"] <= 3
+    ivr = render("ivr", unit=unit, facts=FACTS, options=_options(unit))
+    assert 0 < ivr.meta["duration_s"] <= 45
+    spoken = "".join(etree.fromstring(ivr.body.encode()).itertext())  # the xmlns is itself http://…
+    assert "http" not in spoken
+    plain = render("ivr", unit=unit, facts=FACTS, options=_options(unit, "plain"))
+    assert "http" not in plain.body
+
+
+def _staff_phrases(unit: kb.Unit) -> list[str]:
+    """A distinctive piece of each internal and operator block of the unit."""
+    blocks = [b for b in unit.body if isinstance(b, kb.tree.ChannelBlock)]
+    texts = [kb.tree.plain_text(b.children) for b in blocks if b.channel in ("internal", "operator")]
+    return [" ".join(t.split())[:60] for t in texts if t.strip()]
+
+
+STAFF = [u for u in UNITS if _staff_phrases(u)]
+
+
+@pytest.mark.parametrize("unit", STAFF, ids=_id)
+def test_internal_notes_reach_only_the_operator(unit: kb.Unit) -> None:
+    phrases = _staff_phrases(unit)
+    for channel in PUBLIC:
+        for fmt in FORMATS[channel]:
+            out = render(channel, unit=unit, facts=FACTS, options=_options(unit, fmt))
+            shown = out.body + str(out.meta)
+            if channel == "email":  # read the parts back, in case they were encoded
+                message = email.message_from_bytes(out.body.encode(), policy=policy.default)
+                shown += "".join(p.get_content() for p in message.iter_parts())  # type: ignore[attr-defined]
+            for phrase in phrases:
+                assert phrase not in " ".join(shown.split()), (channel, fmt, phrase)
+    for fmt in FORMATS["operator"]:
+        card = render("operator", unit=unit, facts=FACTS, options=_options(unit, fmt))
+        flat = " ".join(card.body.replace("&nbsp;", " ").split())
+        assert all(p.split()[0] in flat for p in phrases)
