@@ -7,11 +7,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+import kb
 from api import runtime
 from api.limits import BodyLimit
 from api.metrics import install_metrics
 from api.problems import install_problem_handlers
-from api.routes import articles, audit, changes, facts, health, synonyms
+from api.routes import answers, articles, audit, changes, facts, health, render, synonyms
 
 DESCRIPTION = """
 Istok keeps every customer-support answer once and serves it on every channel.
@@ -29,8 +30,16 @@ Errors are `application/problem+json` (RFC 9457).
 
 @asynccontextmanager
 async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
-    runtime.engine()  # refuses an unmigrated database before the first request
+    engine = runtime.engine()  # refuses an unmigrated database before the first request
+    kb.get_index(engine)  # opens the search index, rebuilding it if missing, stale or corrupt
     yield
+
+
+def _index_lag() -> int:
+    engine = runtime.engine()
+    with kb.read_session(engine) as session:
+        head = kb.last_seq(session)
+    return max(0, head - kb.get_index(engine).seq)
 
 
 def create_app() -> FastAPI:
@@ -42,9 +51,9 @@ def create_app() -> FastAPI:
         lifespan=_lifespan,
     )
     install_problem_handlers(app)
-    install_metrics(app)
+    install_metrics(app, index_lag=_index_lag)
     app.add_middleware(BodyLimit)
-    for module in (health, articles, facts, synonyms, changes, audit):
+    for module in (health, articles, render, answers, facts, synonyms, changes, audit):
         app.include_router(module.router)
     return app
 

@@ -5,8 +5,8 @@ Route signatures read like prose: `who: EditorKey`; bodies open `with writing() 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -58,9 +58,16 @@ def reading() -> AbstractContextManager[Session]:
     return kb.read_session(runtime.engine())
 
 
-def writing() -> AbstractContextManager[Session]:
-    """A write transaction that commits when the `with` block ends without an error."""
-    return kb.write_session(runtime.engine())
+@contextmanager
+def writing() -> Iterator[Session]:
+    """A write transaction that commits when the `with` block ends without an error.
+
+    After the commit the search index applies what the write published, so a publish
+    is searchable in this process at once (other processes see it on their next poll).
+    """
+    with kb.write_session(runtime.engine()) as session:
+        yield session
+    runtime.published()
 
 
 def current_principal(
@@ -96,7 +103,7 @@ def rate_limited(*roles: kb.Role) -> Callable[..., Principal]:
     """Like `require`, plus the per-key and per-address limits of the answer and search routes."""
     inner = require(*roles)
 
-    def dependency(request: Request, who: Annotated[Principal, Depends(inner)]) -> Principal:
+    def dependency(request: Request, who: Principal = Depends(inner)) -> Principal:  # noqa: B008 - a local
         client = request.client.host if request.client else "unknown"
         check_rate(f"key:{who.key_id}", f"addr:{client}")
         return who

@@ -11,7 +11,6 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from starlette.routing import Match
 
 registry = CollectorRegistry()
 REQUESTS = Counter(
@@ -35,13 +34,11 @@ INDEX_LAG = Gauge(
 )
 
 
-def _route_of(app: FastAPI, request: Request) -> str:
+def _route_of(request: Request) -> str:
     """The route template (`/api/v1/articles/{locale}/{key}`), so labels stay few."""
-    for route in app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match is Match.FULL:
-            return str(getattr(route, "path", "other"))
-    return "unmatched"
+    route = request.scope.get("route")
+    path = getattr(route, "path_format", None) or getattr(route, "path", None)
+    return str(path) if path else "unmatched"
 
 
 def install_metrics(app: FastAPI, index_lag: Callable[[], int] | None = None) -> None:
@@ -49,7 +46,7 @@ def install_metrics(app: FastAPI, index_lag: Callable[[], int] | None = None) ->
     async def _measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         started = time.perf_counter()
         response = await call_next(request)
-        route = _route_of(app, request)
+        route = _route_of(request)
         LATENCY.labels(route, request.method).observe(time.perf_counter() - started)
         REQUESTS.labels(route, request.method, str(response.status_code)).inc()
         return response

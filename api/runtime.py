@@ -21,3 +21,8 @@ def engine() -> sa.Engine:
 def raw_engine() -> sa.Engine:
     """The engine without the migration check, for `istok db upgrade` itself."""
     return kb.make_engine(kb.load_settings().database_url)
+
+
+def published() -> None:
+    """After a commit that touched the publication log: make it searchable here at once."""
+    kb.refresh_index(kb.get_index(engine()))

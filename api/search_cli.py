@@ -18,7 +18,7 @@ import typer
 
 import kb
 import renderers
-from api import runtime
+from api import rendering, runtime
 
 LocaleOpt = Annotated[str, typer.Option("--locale", "-l", help="Locale of the question: ru, uk or en.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
@@ -26,20 +26,6 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 def _print_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-
-
-def _render(answer: kb.Answer, fmt: str | None) -> renderers.Rendered:
-    with kb.read_session(runtime.engine()) as session:
-        unit = kb.answer_unit(session=session, answer=answer)
-        facts = kb.fact_values(session=session)
-        live = kb.list_articles(session=session, locale=answer.locale, status=kb.ArticleStatus.PUBLISHED)
-    options = renderers.RenderOptions(
-        format=fmt,
-        articles={a.key: a.slug for a in live},
-        related=[renderers.RelatedArticle(a.title, a.key) for a in answer.alternatives],
-        revision=answer.revision,
-    )
-    return renderers.render(answer.channel, unit=unit, facts=facts, locale=answer.locale, options=options)
 
 
 def answer(
@@ -54,7 +40,7 @@ def answer(
         raise renderers.UnknownChannel(channel, list(renderers.RENDERERS))
     index = kb.get_index(runtime.engine())
     result = kb.answer(question, locale, channel, index=index)
-    rendered = _render(result, format) if result.answered else None
+    rendered = rendering.render_answer(result, format) if result.answered else None
     index.gaps.flush()
     if json_out:
         data = result.as_dict()

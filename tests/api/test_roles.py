@@ -81,6 +81,12 @@ OPS = [
     ),
     Op("changes", frozenset({"admin", "editor", "bot"}), lambda c: c.get("/api/v1/changes")),
     Op("audit", frozenset({"admin"}), lambda c: c.get("/api/v1/audit")),
+    Op("answer", frozenset({"admin", "operator", "bot"}), lambda c: c.get("/api/v1/answer?q=balance&locale=en")),
+    Op("search", frozenset({"admin", "operator", "bot"}), lambda c: c.get("/api/v1/search?q=balance&locale=en")),
+    Op("gaps", frozenset({"admin", "editor"}), lambda c: c.get("/api/v1/gaps")),
+    Op("render public", frozenset(ALL), lambda c: c.get(f"{ARTICLE}/render/sms")),
+    Op("render operator", frozenset({"admin", "editor", "operator"}), lambda c: c.get(f"{ARTICLE}/render/operator")),
+    Op("render draft", frozenset({"admin", "editor", "operator"}), lambda c: c.get(f"{ARTICLE}/render/web?revision=1")),
 ]
 
 

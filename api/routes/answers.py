@@ -1,0 +1,137 @@
+"""Answers, search and content gaps: what chatbots, the IVR, the widget and operators ask."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
+
+import kb
+import renderers
+from api import rendering, runtime
+from api.deps import AskerKey, EditorKey, Forbidden, Principal, reading
+from api.errors_doc import responses
+from api.metrics import ANSWERS
+from api.schemas import AlternativeOut, AnswerOut, GapOut, Provenance, RenderedOut, SearchHitOut, SearchOut
+
+router = APIRouter(prefix="/api/v1", tags=["answers"], responses=responses(401, 403, 422, 429))
+Question = Annotated[str, Query(min_length=1, max_length=500, description="The client's words, as typed")]
+LocaleQ = Annotated[str, Query(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$", examples=["ru"])]
+
+
+def rendered_out(out: renderers.Rendered) -> RenderedOut:
+    data = out.as_dict()
+    return RenderedOut(
+        channel=out.channel,
+        format=out.format,
+        content_type=out.media_type,
+        body=out.body,
+        meta=data["meta"],
+        warnings=list(out.warnings),
+    )
+
+
+def _answer(q: str, locale: str, channel: str, fmt: str | None) -> AnswerOut:
+    result = kb.answer(q, locale, channel, index=kb.get_index(runtime.engine()))
+    rendered = rendering.render_answer(result, fmt) if result.answered else None
+    ANSWERS.labels(result.status.value, channel).inc()
+    provenance = None
+    if result.key is not None and result.revision is not None and result.content_hash is not None:
+        provenance = Provenance(
+            key=result.key,
+            locale=result.locale,
+            revision=result.revision,
+            content_hash=result.content_hash,
+            title=result.title,
+            category=result.category,
+        )
+    return AnswerOut(
+        question=result.question,
+        locale=result.locale,
+        channel=result.channel,
+        status=result.status.value,
+        confidence=round(result.confidence, 4),
+        threshold=result.threshold,
+        provenance=provenance,
+        alternatives=[AlternativeOut(**vars_of(a)) for a in result.alternatives],
+        rendered=rendered_out(rendered) if rendered else None,
+    )
+
+
+def vars_of(alt: kb.Alternative) -> dict[str, object]:
+    return {
+        "key": alt.key,
+        "title": alt.title,
+        "score": alt.score,
+        "revision": alt.revision,
+        "content_hash": alt.content_hash,
+    }
+
+
+def _check_channel(who: Principal, channel: str, fmt: str | None) -> None:
+    if channel not in renderers.RENDERERS:
+        raise kb.InvalidChange(f"no channel {channel!r} (channels: {', '.join(renderers.RENDERERS)})")
+    if channel == "operator" and not who.may(kb.Role.OPERATOR):
+        raise Forbidden("the operator channel shows internal notes: operators only")
+    if fmt is not None and fmt not in renderers.FORMATS.get(channel, ()):
+        raise renderers.UnknownFormat(channel, fmt, renderers.FORMATS.get(channel, ()))
+
+
+@router.get("/answer", response_model=AnswerOut, summary="The best published answer for a question")
+async def answer(
+    q: Question,
+    who: AskerKey,
+    locale: LocaleQ = "ru",
+    channel: Annotated[str, Query(max_length=32, description="web, bot, sms, ivr, operator or email")] = "web",
+    format: Annotated[str | None, Query(max_length=32, description="e.g. telegram for bot, plain for ivr")] = None,
+) -> AnswerOut:
+    """`answered` with the unit rendered for the channel, or `handoff` when nothing is good enough.
+
+    IVR and SMS need more confidence than the web; every weak answer is logged as a content gap.
+    """
+    _check_channel(who, channel, format)
+    return await run_in_threadpool(_answer, q, locale, channel, format)
+
+
+@router.get("/search", response_model=SearchOut, summary="Ranked articles with highlighted snippets")
+async def search(
+    q: Question,
+    who: AskerKey,
+    locale: LocaleQ = "ru",
+    page: Annotated[int, Query(ge=1, le=1000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=100)] = 10,
+    category: Annotated[str | None, Query(max_length=128)] = None,
+) -> SearchOut:
+    """Operators also search internal notes (shown apart, as `internal_snippet`); bots never see them."""
+    role = "operator" if who.may(kb.Role.OPERATOR) else "public"
+
+    def run() -> kb.SearchResults:
+        index = kb.get_index(runtime.engine())
+        return kb.search_articles(q, locale, role, page=page, per_page=per_page, category=category, index=index)
+
+    found = await run_in_threadpool(run)
+    return SearchOut(
+        query=found.query,
+        locale=found.locale,
+        page=found.page,
+        per_page=found.per_page,
+        total=found.total,
+        hits=[SearchHitOut.model_validate(h, from_attributes=True) for h in found.hits],
+        facets=dict(found.facets),
+        corrected=found.corrected,
+    )
+
+
+@router.get("/gaps", response_model=list[GapOut], summary="Questions answered without confidence")
+def gaps(
+    _who: EditorKey,
+    locale: Annotated[str | None, Query(max_length=16)] = None,
+    channel: Annotated[str | None, Query(max_length=32)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> list[GapOut]:
+    """Most frequent first: the articles editors should write next."""
+    kb.get_index(runtime.engine()).gaps.flush()
+    with reading() as session:
+        rows = kb.list_gaps(session=session, locale=locale, channel=channel, limit=limit)
+        return [GapOut.model_validate(g, from_attributes=True) for g in rows]
