@@ -28,6 +28,7 @@ bench: install
 	$(BIN)/python bench/import_bench.py
 	$(BIN)/python bench/render_bench.py
 	$(BIN)/python bench/answer_bench.py
+	$(BIN)/python bench/http_bench.py
 
 # The answer engine on every data set in ../shared/eval and on content/questions.csv, without and
 # with the optional semantic model (installed here: the `semantic` extra); JSON per run in var/eval/.

@@ -30,8 +30,8 @@ Errors are `application/problem+json` (RFC 9457).
 
 @asynccontextmanager
 async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
-    engine = runtime.engine()  # refuses an unmigrated database before the first request
-    kb.get_index(engine)  # opens the search index, rebuilding it if missing, stale or corrupt
+    runtime.engine()  # refuses an unmigrated database before the first request
+    runtime.index()  # opens the search index, rebuilding it if missing, stale or corrupt
     yield
 
 
@@ -39,7 +39,7 @@ def _index_lag() -> int:
     engine = runtime.engine()
     with kb.read_session(engine) as session:
         head = kb.last_seq(session)
-    return max(0, head - kb.get_index(engine).seq)
+    return max(0, head - runtime.index().seq)
 
 
 def create_app() -> FastAPI:

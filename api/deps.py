@@ -5,7 +5,8 @@ Route signatures read like prose: `who: EditorKey`; bodies open `with writing() 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Annotated
@@ -13,6 +14,7 @@ from typing import Annotated
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 import kb
 from api import runtime
@@ -70,28 +72,53 @@ def writing() -> Iterator[Session]:
     runtime.published()
 
 
-def current_principal(
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
-) -> Principal:
-    """The caller of a key-protected route; 401 for a missing, unknown or revoked key."""
-    if credentials is None or not credentials.credentials:
-        raise Unauthorized("send an API key as 'Authorization: Bearer <key>'")
+KEY_CACHE_SECONDS = 2.0
+_known_keys: dict[str, tuple[float, Principal]] = {}
+
+
+def _look_up_key(secret: str) -> Principal | None:
     engine = runtime.engine()
     with kb.read_session(engine) as session:
-        key = kb.find_active_key(session=session, secret=credentials.credentials)
+        key = kb.find_active_key(session=session, secret=secret)
     if key is None:
-        raise Unauthorized("the API key is unknown or has been revoked")
+        return None
     if kb.needs_touch(key):
         with kb.write_session(engine) as session:
             kb.touch_key(session=session, key=key)
     return Principal(name=key.name, role=kb.Role(key.role), key_id=key.id)
 
 
-def require(*roles: kb.Role) -> Callable[..., Principal]:
+async def current_principal(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+) -> Principal:
+    """The caller of a key-protected route; 401 for a missing, unknown or revoked key.
+
+    A key found valid is trusted for KEY_CACHE_SECONDS without asking the database
+    again, so a revocation takes effect everywhere within two seconds and a busy
+    chatbot costs no query per question.
+    """
+    if credentials is None or not credentials.credentials:
+        raise Unauthorized("send an API key as 'Authorization: Bearer <key>'")
+    digest = kb.hash_key(credentials.credentials)
+    now = time.monotonic()
+    known = _known_keys.get(digest)
+    if known is not None and known[0] > now:
+        return known[1]
+    principal = await run_in_threadpool(_look_up_key, credentials.credentials)
+    if principal is None:
+        _known_keys.pop(digest, None)
+        raise Unauthorized("the API key is unknown or has been revoked")
+    if len(_known_keys) > 10_000:
+        _known_keys.clear()
+    _known_keys[digest] = (now + KEY_CACHE_SECONDS, principal)
+    return principal
+
+
+def require(*roles: kb.Role) -> Callable[..., Awaitable[Principal]]:
     """A dependency admitting the given roles (and admin); 403 for anyone else."""
     allowed = ", ".join(sorted({"admin", *(r.value for r in roles)}))
 
-    def dependency(who: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    async def dependency(who: Annotated[Principal, Depends(current_principal)]) -> Principal:
         if not who.may(*roles):
             raise Forbidden(f"role {who.role.value!r} may not do this (allowed: {allowed})")
         return who
@@ -99,11 +126,11 @@ def require(*roles: kb.Role) -> Callable[..., Principal]:
     return dependency
 
 
-def rate_limited(*roles: kb.Role) -> Callable[..., Principal]:
+def rate_limited(*roles: kb.Role) -> Callable[..., Awaitable[Principal]]:
     """Like `require`, plus the per-key and per-address limits of the answer and search routes."""
     inner = require(*roles)
 
-    def dependency(request: Request, who: Principal = Depends(inner)) -> Principal:  # noqa: B008 - a local
+    async def dependency(request: Request, who: Principal = Depends(inner)) -> Principal:  # noqa: B008 - a local
         client = request.client.host if request.client else "unknown"
         check_rate(f"key:{who.key_id}", f"addr:{client}")
         return who

@@ -23,6 +23,12 @@ def raw_engine() -> sa.Engine:
     return kb.make_engine(kb.load_settings().database_url)
 
 
+@functools.cache
+def index() -> kb.SearchIndex:
+    """This process's search index over the engine (opened, or rebuilt, on first use)."""
+    return kb.get_index(engine())
+
+
 def published() -> None:
     """After a commit that touched the publication log: make it searchable here at once."""
-    kb.refresh_index(kb.get_index(engine()))
+    kb.refresh_index(index())

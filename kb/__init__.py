@@ -146,7 +146,17 @@ from kb.audit import entries as audit_entries
 from kb.audit import record as audit_record
 from kb.errors import Conflict
 from kb.facts import delete_fact, find_fact, list_facts
-from kb.keys import Role, create_key, find_active_key, list_keys, needs_touch, parse_role, revoke_key, touch_key
+from kb.keys import (
+    Role,
+    create_key,
+    find_active_key,
+    hash_key,
+    list_keys,
+    needs_touch,
+    parse_role,
+    revoke_key,
+    touch_key,
+)
 from kb.models import ApiKey, AuditEntry, ContentGap, utcnow
 
 __all__ += [
@@ -162,6 +172,7 @@ __all__ += [
     "find_active_key",
     "find_fact",
     "get_set",
+    "hash_key",
     "list_facts",
     "list_keys",
     "needs_touch",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 import kb
@@ -33,7 +35,7 @@ def rendered_out(out: renderers.Rendered) -> RenderedOut:
 
 
 def _answer(q: str, locale: str, channel: str, fmt: str | None) -> AnswerOut:
-    result = kb.answer(q, locale, channel, index=kb.get_index(runtime.engine()))
+    result = kb.answer(q, locale, channel, index=runtime.index())
     rendered = rendering.render_answer(result, fmt) if result.answered else None
     ANSWERS.labels(result.status.value, channel).inc()
     provenance = None
@@ -78,6 +80,11 @@ def _check_channel(who: Principal, channel: str, fmt: str | None) -> None:
         raise renderers.UnknownFormat(channel, fmt, renderers.FORMATS.get(channel, ()))
 
 
+ANSWER_CACHE = 20_000
+_answers: OrderedDict[tuple[str, str, str, str | None, int], tuple[str, bytes]] = OrderedDict()
+_answers_lock = threading.Lock()
+
+
 @router.get("/answer", response_model=AnswerOut, summary="The best published answer for a question")
 async def answer(
     q: Question,
@@ -85,13 +92,32 @@ async def answer(
     locale: LocaleQ = "ru",
     channel: Annotated[str, Query(max_length=32, description="web, bot, sms, ivr, operator or email")] = "web",
     format: Annotated[str | None, Query(max_length=32, description="e.g. telegram for bot, plain for ivr")] = None,
-) -> AnswerOut:
+) -> Response:
     """`answered` with the unit rendered for the channel, or `handoff` when nothing is good enough.
 
     IVR and SMS need more confidence than the web; every weak answer is logged as a content gap.
+    Answered questions are kept, serialised, per publication sequence number: real traffic
+    repeats itself, and any publish moves the sequence and so retires every kept answer.
     """
     _check_channel(who, channel, format)
-    return await run_in_threadpool(_answer, q, locale, channel, format)
+    index = runtime.index()
+    index.poll()
+    ident = (" ".join(q.lower().split()), locale, channel, format, index.seq)
+    with _answers_lock:
+        kept = _answers.get(ident)
+    if kept is not None:
+        status, body = kept
+        if status != "answered":
+            kb.answer(q, locale, channel, index=index)  # from the engine's own cache: counts the gap again
+        ANSWERS.labels(status, channel).inc()
+        return Response(body, media_type="application/json")
+    out = await run_in_threadpool(_answer, q, locale, channel, format)
+    body = out.model_dump_json().encode()
+    with _answers_lock:
+        _answers[ident] = (out.status, body)
+        while len(_answers) > ANSWER_CACHE:
+            _answers.popitem(last=False)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/search", response_model=SearchOut, summary="Ranked articles with highlighted snippets")
@@ -107,7 +133,7 @@ async def search(
     role = "operator" if who.may(kb.Role.OPERATOR) else "public"
 
     def run() -> kb.SearchResults:
-        index = kb.get_index(runtime.engine())
+        index = runtime.index()
         return kb.search_articles(q, locale, role, page=page, per_page=per_page, category=category, index=index)
 
     found = await run_in_threadpool(run)
@@ -131,7 +157,7 @@ def gaps(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> list[GapOut]:
     """Most frequent first: the articles editors should write next."""
-    kb.get_index(runtime.engine()).gaps.flush()
+    runtime.index().gaps.flush()
     with reading() as session:
         rows = kb.list_gaps(session=session, locale=locale, channel=channel, limit=limit)
         return [GapOut.model_validate(g, from_attributes=True) for g in rows]

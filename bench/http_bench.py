@@ -1,0 +1,158 @@
+"""HTTP benchmark: /api/v1/answer under wrk, beside a bare FastAPI endpoint on the same settings.
+
+10,000 generated articles in SQLite; uvicorn (uvloop, httptools) with 2 workers on
+127.0.0.1, access logs off; wrk (Debian) for 10 s per run. Prints JSON. Targets (issue 6):
+distinct (never repeated) questions at concurrency 4 ≥ 300 req/s with p99 ≤ 30 ms; a Zipf mix (mostly
+repeats) at 32 connections ≥ 40 % of the bare endpoint's req/s.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import answer_bench  # noqa: E402
+
+import kb  # noqa: E402
+
+SECONDS = 10
+LUA = """
+local paths = {}
+for line in io.lines(os.getenv("ISTOK_BENCH_PATHS")) do paths[#paths + 1] = line end
+local key = os.getenv("ISTOK_BENCH_KEY")
+local counter = math.random(#paths)
+request = function()
+  counter = counter + 1
+  return wrk.format("GET", paths[(counter % #paths) + 1], {["Authorization"] = "Bearer " .. key})
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('RESULT {"requests": %d, "seconds": %.3f, "p50_ms": %.3f, "p99_ms": %.3f, ' ..
+    '"errors": %d, "non_2xx": %d}\\n', summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000,
+    latency:percentile(99) / 1000, e.connect + e.read + e.write + e.timeout, e.status))
+end
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _serve(app: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "2",
+        "--no-access-log",
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--log-level",
+        "warning",
+    ]
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(base + "/", timeout=1)
+            return proc, base
+        except httpx.TransportError:
+            time.sleep(0.5)
+    proc.kill()
+    raise RuntimeError(f"{app} did not start")
+
+
+def _wrk(
+    base: str, paths: list[str], key: str, connections: int, folder: Path, name: str, seconds: int = SECONDS
+) -> dict[str, float]:
+    script, listing = folder / "paths.lua", folder / f"{name}.txt"
+    script.write_text(LUA, encoding="utf-8")
+    listing.write_text("\n".join(paths) + "\n", encoding="utf-8")
+    env = {**os.environ, "ISTOK_BENCH_PATHS": str(listing), "ISTOK_BENCH_KEY": key}
+    threads = min(2, connections)
+    out = subprocess.run(
+        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "-s", str(script), base],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    result = json.loads(next(line for line in out.splitlines() if line.startswith("RESULT "))[7:])
+    result["req_per_s"] = round(result["requests"] / result["seconds"], 1)
+    return dict(result)
+
+
+def _answer_path(locale: str, question: str) -> str:
+    return "/api/v1/answer?" + urllib.parse.urlencode({"q": question, "locale": locale, "channel": "bot"})
+
+
+def main() -> None:
+    if shutil.which("wrk") is None:
+        print(json.dumps({"bench": "http", "error": "wrk is not installed (apt-get install wrk)"}))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        made = answer_bench.generate(folder / "content", 10_000)
+        asked = answer_bench.questions(made, 16_000)  # more than a run at c=4 asks: every question is new
+        url = f"sqlite:///{folder / 'bench.db'}"
+        engine = kb.make_engine(url)
+        kb.upgrade(engine)
+        kb.import_paths([folder / "content"], engine=engine, publish=True)
+        with kb.write_session(engine) as session:
+            _key, secret = kb.create_key(session=session, name="bench", role="bot")
+        env = {**os.environ, "ISTOK_DATABASE_URL": url, "ISTOK_DATA_DIR": str(folder), "ISTOK_RATE_LIMIT": "1000000"}
+        kb.reindex(engine, data_dir=folder)  # the workers open this index instead of each building one
+        distinct = [_answer_path(loc, q) for loc, q in asked]
+        rng = random.Random(3)
+        popular = distinct[-1_000:]  # not asked in the distinct run
+        zipf = rng.choices(popular, weights=[1 / (rank + 1) for rank in range(len(popular))], k=20_000)
+        results: dict[str, object] = {"bench": "http", "articles": 10_000, "seconds_per_run": SECONDS}
+        bare, bare_base = _serve("bench.bare_app:app", {**os.environ, "PYTHONPATH": str(ROOT)})
+        try:
+            results["bare_c32"] = _wrk(bare_base, ["/bare"], "none", 32, folder, "bare")
+        finally:
+            bare.terminate()
+            bare.wait()
+        istok, base = _serve("api.app:app", env)
+        try:
+            _wrk(base, distinct[-2_000:-1_000], secret, 4, folder, "warmup", seconds=3)  # load units, facts, slugs
+            results["answer_distinct_c4"] = _wrk(base, distinct[:14_000], secret, 4, folder, "distinct")
+            results["answer_zipf_c32"] = _wrk(base, zipf, secret, 32, folder, "zipf")
+        finally:
+            istok.terminate()
+            istok.wait()
+        zipf_rps = results["answer_zipf_c32"]["req_per_s"]  # type: ignore[index]
+        bare_rps = results["bare_c32"]["req_per_s"]  # type: ignore[index]
+        results["zipf_share_of_bare"] = round(zipf_rps / bare_rps, 3)
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
