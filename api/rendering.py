@@ -58,8 +58,7 @@ def unit(locale: str, key: str, revision: int) -> kb.Unit:
             _units.move_to_end(ident)
             return found
     with kb.read_session(runtime.engine()) as session:
-        article = kb.get_article(session=session, key=key, locale=locale)
-        loaded = kb.load_unit(kb.get_revision(session=session, article=article, number=revision))
+        loaded = kb.load_unit_of(session=session, key=key, locale=locale, number=revision)
     with _lock:
         _units[ident] = loaded
         while len(_units) > UNIT_CACHE:
