@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml
 run: install
 	$(BIN)/istok db upgrade
 	$(BIN)/istok import content --publish --if-empty
+	$(BIN)/istok keys demo
 	$(BIN)/istok serve
 
 test: install

@@ -288,6 +288,25 @@ def keys_create(
     typer.echo("keep it now: only its hash is stored", err=True)
 
 
+@keys_app.command("demo")
+@_clean_errors
+def keys_demo() -> None:
+    """Create a key per role for trying Istok out, once, and print them (kept in ISTOK_DATA_DIR)."""
+    path = kb.load_settings().data_dir / "demo-keys.json"
+    keys: dict[str, str] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    with kb.write_session(runtime.engine()) as session:
+        for role in ("admin", "editor", "operator", "bot"):
+            if role not in keys:
+                key, keys[role] = kb.create_key(session=session, name=f"demo-{role}", role=role)
+                kb.audit_record(session, actor=ACTOR, role="admin", action="key.create", target=f"key {key.id}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(keys, indent=2), encoding="utf-8")
+    path.chmod(0o600)
+    typer.echo(f"demo API keys (also in {path}; revoke with `istok keys revoke ID` before going live):")
+    for role, secret in keys.items():
+        typer.echo(f"  {role:9} {secret}")
+
+
 @keys_app.command("list")
 @_clean_errors
 def keys_list(json_out: JsonFlag = False) -> None:
