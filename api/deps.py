@@ -9,7 +9,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -148,3 +148,16 @@ AskerKey = Annotated[Principal, Depends(rate_limited(kb.Role.OPERATOR, kb.Role.B
 
 def client_address(request: Request) -> str | None:
     return request.client.host if request.client else None
+
+
+def audit(session: Session, who: Principal, request: Request, *, action: str, target: str, **detail: Any) -> None:
+    """Record a write in the audit log, in the same transaction as the write itself."""
+    kb.audit_record(
+        session,
+        actor=who.name,
+        role=who.role.value,
+        action=action,
+        target=target,
+        client=client_address(request),
+        **detail,
+    )

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Path, Query, Request, Response
 from sqlmodel import Session
 
 import kb
-from api.deps import EditorKey, ReaderKey, client_address, reading, writing
+from api.deps import EditorKey, Principal, ReaderKey, audit, reading, writing
 from api.errors_doc import responses
 from api.etags import base_version, etag
 from api.schemas import (
@@ -131,15 +131,14 @@ def put_article(
         saved = kb.save_draft(
             session=session, source=body.source, base_revision=base, actor=who.name, message=body.message, file=what
         )
-        kb.audit_record(
+        audit(
             session,
-            actor=who.name,
-            role=who.role.value,
+            who,
+            request,
             action="article.save",
             target=f"{locale}/{key}",
             base_revision=base,
             new_revision=saved.revision.number,
-            client=client_address(request),
             created=saved.created,
         )
         if existing is None:
@@ -218,22 +217,22 @@ def rollback(
 
 def _audit_publication(
     session: Session,
-    who: object,
+    who: Principal,
     request: Request,
     action: str,
     article: kb.Article,
     before: int | None,
     **detail: object,
 ) -> None:
-    kb.audit_record(
+    target = f"{article.locale}/{article.key}"
+    audit(
         session,
-        actor=getattr(who, "name", "?"),
-        role=getattr(getattr(who, "role", None), "value", "?"),
+        who,
+        request,
         action=action,
-        target=f"{article.locale}/{article.key}",
+        target=target,
         base_revision=before,
         new_revision=article.published_revision,
-        client=client_address(request),
         **detail,
     )
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 
 import kb
-from api.deps import AnyKey, EditorKey, client_address, reading, writing
+from api.deps import AnyKey, EditorKey, audit, reading, writing
 from api.errors_doc import responses
 from api.etags import base_version, etag
 from api.schemas import FactIn, FactOut, FactVersionOut
@@ -58,16 +58,7 @@ def put_fact(key: FactKeyPath, body: FactIn, request: Request, response: Respons
             base_version=base,
             actor=who.name,
         )
-        kb.audit_record(
-            session,
-            actor=who.name,
-            role=who.role.value,
-            action="fact.set",
-            target=key,
-            base_revision=base,
-            new_revision=fact.version,
-            client=client_address(request),
-        )
+        audit(session, who, request, action="fact.set", target=key, base_revision=base, new_revision=fact.version)
         if current is None:
             response.status_code = 201
         response.headers["ETag"] = etag(ETAG_PREFIX, fact.version)
@@ -80,15 +71,7 @@ def delete_fact(key: FactKeyPath, request: Request, who: EditorKey) -> Response:
     with writing() as session:
         base = base_version(request, prefix=ETAG_PREFIX, exists=True, what=f"fact {key!r}")
         kb.delete_fact(session=session, key=key, base_version=base or 0)
-        kb.audit_record(
-            session,
-            actor=who.name,
-            role=who.role.value,
-            action="fact.delete",
-            target=key,
-            base_revision=base,
-            client=client_address(request),
-        )
+        audit(session, who, request, action="fact.delete", target=key, base_revision=base)
         return Response(status_code=204)
 
 

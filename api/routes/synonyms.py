@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 
 import kb
-from api.deps import EditorKey, ReaderKey, client_address, reading, writing
+from api.deps import EditorKey, ReaderKey, audit, reading, writing
 from api.errors_doc import responses
 from api.etags import base_version, etag
 from api.schemas import SynonymsIn, SynonymsOut, SynonymsUpdate
@@ -38,14 +38,13 @@ def list_sets(_who: ReaderKey, locale: Annotated[str | None, Query(max_length=16
 def create_set(body: SynonymsIn, request: Request, response: Response, who: EditorKey) -> SynonymsOut:
     with writing() as session:
         syn = kb.create_set(session=session, locale=body.locale, terms=body.terms, actor=who.name)
-        kb.audit_record(
+        audit(
             session,
-            actor=who.name,
-            role=who.role.value,
+            who,
+            request,
             action="synonyms.create",
             target=f"{body.locale}/{syn.id}",
             new_revision=syn.version,
-            client=client_address(request),
             terms=syn.terms,
         )
         response.headers["ETag"] = etag(ETAG_PREFIX, syn.version)
@@ -68,15 +67,14 @@ def update_set(
         kb.get_set(session=session, set_id=set_id)
         base = base_version(request, prefix=ETAG_PREFIX, exists=True, what=f"synonym set {set_id}")
         syn = kb.update_set(session=session, set_id=set_id, terms=body.terms, base_version=base or 0, actor=who.name)
-        kb.audit_record(
+        audit(
             session,
-            actor=who.name,
-            role=who.role.value,
+            who,
+            request,
             action="synonyms.update",
             target=f"{syn.locale}/{set_id}",
             base_revision=base,
             new_revision=syn.version,
-            client=client_address(request),
             terms=syn.terms,
         )
         response.headers["ETag"] = etag(ETAG_PREFIX, syn.version)
@@ -90,13 +88,5 @@ def delete_set(set_id: SetId, request: Request, who: EditorKey) -> Response:
         base = base_version(request, prefix=ETAG_PREFIX, exists=True, what=f"synonym set {set_id}")
         target = f"{syn.locale}/{set_id}"
         kb.delete_set(session=session, set_id=set_id, base_version=base or 0)
-        kb.audit_record(
-            session,
-            actor=who.name,
-            role=who.role.value,
-            action="synonyms.delete",
-            target=target,
-            base_revision=base,
-            client=client_address(request),
-        )
+        audit(session, who, request, action="synonyms.delete", target=target, base_revision=base)
         return Response(status_code=204)
