@@ -33,8 +33,8 @@ from kb.search.memory import FloatArray, IntArray, LocaleIndex
 from kb.search.model import Model, load_model
 from kb.search.query import Query, analyse_query
 from kb.search.results import Alternative, Answer, AnswerStatus
-from kb.search.semantic import SEMANTIC_FEATURES
 from kb.search.text import MAX_QUERY_CHARS, clean_question, fold, squeeze
+from kb.search.vectors import SEMANTIC_FEATURES
 
 #: Confidence a channel needs to answer; below it the client is handed to a person.
 #: The confidence is calibrated (P(top answer right) on the development questions), so 0.6

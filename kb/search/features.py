@@ -11,7 +11,6 @@ BM25F ranked it. `kb.search.model` turns these into a ranking and a confidence.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -42,6 +41,9 @@ LEXICAL_FEATURES: tuple[str, ...] = (
     "bigram",
     "rank_recip",
     "lm_head",
+    "qsim_recall",
+    "qsim_precision",
+    "phrase_share",
 )
 #: Dirichlet smoothing of the title-and-questions language model (about one question's length).
 LM_MU = 20.0
@@ -122,29 +124,25 @@ def lexical_features(index: LocaleIndex, query: Query, slots: IntArray, scores: 
     out[:, 2:7] = coverage[:, :5] / content_total
     out[:, 7] = anywhere / content_total
     q_norm = math.sqrt(sum(weights.values())) or 1.0
+    q_mass = sum(weights.values()) or 1.0
+    content = {qt.term for qt in query.content}
     q_bigrams = set(pairwise(query.sequence))
     for i, slot in enumerate(slots.tolist()):
         info = index.docs[slot]
         if info is None:
             continue
-        sims = sorted(
-            (_overlap(weights, phrase, idf) / q_norm for phrase in info.phrase_sets),
-            reverse=True,
-        )
-        if sims:
+        if info.phrase_sets:
+            shared = [sum(w for t, w in weights.items() if t in phrase) for phrase in info.phrase_sets]
+            masses = [sum(idf(t) for t in phrase) or 1.0 for phrase in info.phrase_sets]
+            sims = sorted((sh / math.sqrt(m) / q_norm for sh, m in zip(shared, masses, strict=True)), reverse=True)
             out[i, 8] = sims[0]
             out[i, 9] = sum(sims[:3]) / 3.0
+            out[i, 13] = max(min(sh / m, 1.0) for sh, m in zip(shared, masses, strict=True))
+            out[i, 14] = max(shared) / q_mass
+            out[i, 15] = sum(1 for phrase in info.phrase_sets if content & phrase) / len(info.phrase_sets)
         if q_bigrams:
             out[i, 10] = len(q_bigrams & info.bigrams) / len(q_bigrams)
         out[i, 11] = 1.0 / (1.0 + i)
     out[:, 12] = np.maximum(lm - lm.max(), -20.0)
     return out
 
-
-def _overlap(weights: dict[str, float], phrase: frozenset[str], idf: Callable[[str], float]) -> float:
-    """idf-weighted overlap of the question and one phrase, over the phrase's own mass."""
-    shared = sum(w for t, w in weights.items() if t in phrase)
-    if shared == 0:
-        return 0.0
-    mass = sum(idf(t) for t in phrase)
-    return shared / math.sqrt(mass or 1.0)

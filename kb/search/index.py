@@ -35,8 +35,8 @@ from kb.search.documents import IndexDoc
 from kb.search.gaps import GapLog
 from kb.search.memory import LocaleIndex
 from kb.search.query import SynonymMap
-from kb.search.semantic import SemanticIndex
 from kb.search.textindex import FORMAT, TextIndex
+from kb.search.vectors import SemanticIndex
 from kb.synonyms import list_sets
 
 #: Past this many log entries to replay, a rebuild is quicker than catching up.

@@ -1,11 +1,11 @@
-"""The in-memory scorer beside whoosh: per-locale postings as numpy arrays, for answers in milliseconds.
+"""The in-memory scorer beside whoosh: per-locale postings as numpy arrays, for answers and search.
 
-whoosh answers `search()` (snippets, facets, paging) but a plain whoosh query over
-10,000 articles takes several milliseconds, and the answer engine needs per-field
-evidence for its candidates, not just one score. This index holds, for every term,
-the article slots it occurs in and its frequency in each field, so BM25F over all
-articles is a few vector operations per question term. It is derived exactly like
-the whoosh index (from `IndexDoc`s) and rebuilt with it.
+A whoosh query over 10,000 articles scores every matching posting in Python (tens of
+milliseconds), and the answer engine needs per-field evidence for its candidates, not
+just one score. This index holds, for every term, the article slots it occurs in and
+its frequency in each field, so BM25F over all articles is a few vector operations per
+question term; each slot's category id lets search count facets over all hits at once.
+It is derived exactly like the whoosh index (from `IndexDoc`s) and rebuilt with it.
 
 Slots are never reused: a re-indexed article gets a new slot, so every postings array
 stays sorted by slot and can be searched with `searchsorted`.
@@ -57,6 +57,9 @@ class LocaleIndex:
         self.by_uid: dict[str, int] = {}
         self.postings: dict[str, Posting] = {}
         self.lengths: FloatArray = np.zeros((0, NF), dtype=np.float32)
+        self.category_ids: IntArray = np.zeros(0, dtype=np.int32)  # per slot; -1: none or removed
+        self.categories: list[str] = []  # category id -> name
+        self._category_ids: dict[str, int] = {}
         self.length_sums = np.zeros(NF, dtype=np.float64)
         self.live = 0
         self.corrector = Corrector()
@@ -157,6 +160,7 @@ class LocaleIndex:
         self._idf.clear()
         self.length_sums -= self.lengths[slot].astype(np.float64)
         self.lengths[slot] = 0
+        self.category_ids[slot] = -1
         self.live -= 1
         for term in info.terms:
             old = self.postings.get(term)
@@ -176,6 +180,9 @@ class LocaleIndex:
             bigger = np.zeros((max(size, 2 * len(self.lengths), 64), NF), dtype=np.float32)
             bigger[: len(self.lengths)] = self.lengths
             self.lengths = bigger
+            cats = np.full(len(bigger), -1, dtype=np.int32)
+            cats[: len(self.category_ids)] = self.category_ids
+            self.category_ids = cats
 
     def _count_lengths(self, slot: int, doc: IndexDoc) -> None:
         self._idf.clear()
@@ -183,6 +190,16 @@ class LocaleIndex:
         self.lengths[slot] = row
         self.length_sums += row.astype(np.float64)
         self.live += 1
+        if doc.category:
+            cid = self._category_ids.get(doc.category)
+            if cid is None:
+                cid = self._category_ids[doc.category] = len(self.categories)
+                self.categories.append(doc.category)
+            self.category_ids[slot] = cid
+
+    def category_id(self, name: str) -> int:
+        """The id of category `name` in `category_ids`, or -2 when no article ever had it."""
+        return self._category_ids.get(name, -2)
 
     def terms(self) -> Iterable[str]:
         return self.postings.keys()

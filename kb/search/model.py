@@ -106,7 +106,7 @@ def load_model(semantic: bool, path: Path = MODEL_FILE) -> Model:
 
 
 def rank_feature_names(semantic: bool) -> tuple[str, ...]:
-    from kb.search.semantic import SEMANTIC_FEATURES
+    from kb.search.vectors import SEMANTIC_FEATURES
 
     return LEXICAL_FEATURES + (SEMANTIC_FEATURES if semantic else ())
 

@@ -23,9 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from kb.search.memory import FloatArray, IntArray
+from kb.search.memory import FloatArray
 
-SEMANTIC_FEATURES: tuple[str, ...] = ("sem_max", "sem_top3", "sem_centroid", "sem_rank_recip")
 _encoder: Encoder | None = None
 _lock = threading.Lock()
 
@@ -108,71 +107,3 @@ def encoder() -> Encoder:
         if _encoder is None:
             _encoder = Encoder()
         return _encoder
-
-
-class SemanticIndex:
-    """Vectors of every title and example question of one locale, by article slot."""
-
-    def __init__(self, enc: Encoder) -> None:
-        self.encoder = enc
-        self._rows: dict[int, FloatArray] = {}
-        self._matrix: FloatArray | None = None
-        self._owners: IntArray | None = None
-        self._centroids: FloatArray | None = None
-
-    def set(self, slot: int, texts: Sequence[str]) -> None:
-        self._rows[slot] = self.encoder.encode(list(texts))
-        self._matrix = self._centroids = None
-
-    def set_many(self, items: Sequence[tuple[int, Sequence[str]]]) -> None:
-        flat = [t for _, texts in items for t in texts]
-        vectors = self.encoder.encode(flat)
-        at = 0
-        for slot, texts in items:
-            self._rows[slot] = vectors[at : at + len(texts)]
-            at += len(texts)
-        self._matrix = self._centroids = None
-
-    def remove(self, slot: int) -> None:
-        if self._rows.pop(slot, None) is not None:
-            self._matrix = self._centroids = None
-
-    def _compile(self) -> tuple[FloatArray, IntArray, FloatArray]:
-        if self._matrix is None or self._owners is None or self._centroids is None:
-            slots = sorted(self._rows)
-            rows = [self._rows[s] for s in slots]
-            dim = self.encoder.dim
-            self._matrix = np.concatenate(rows) if rows else np.zeros((0, dim), dtype=np.float32)
-            owners = [np.full(len(r), s, dtype=np.int32) for s, r in zip(slots, rows, strict=True)]
-            self._owners = np.concatenate(owners) if owners else np.zeros(0, dtype=np.int32)
-            size = (max(slots) + 1) if slots else 0
-            centroids = np.zeros((size, dim), dtype=np.float32)
-            for s, r in zip(slots, rows, strict=True):
-                mean = r.mean(axis=0)
-                centroids[s] = mean / max(float(np.linalg.norm(mean)), 1e-9)
-            self._centroids = centroids
-        return self._matrix, self._owners, self._centroids
-
-    def scores(self, question: str, size: int) -> FloatArray:
-        """Per slot (rows of `size`): best cosine to its phrases, mean of its best three, centroid cosine."""
-        matrix, owners, centroids = self._compile()
-        out = np.full((size, 3), -1.0, dtype=np.float32)
-        if len(owners) == 0:
-            return out
-        q = self.encoder.encode([question])[0]
-        sims = matrix @ q
-        best = out[:, 0].copy()
-        np.maximum.at(best, owners, sims)
-        out[:, 0] = best
-        order = np.lexsort((-sims, owners))
-        ranked_owners, ranked_sims = owners[order], sims[order]
-        starts = np.flatnonzero(np.r_[True, ranked_owners[1:] != ranked_owners[:-1]])
-        position = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
-        top = position < 3
-        sums = np.zeros(size, dtype=np.float32)
-        counts = np.zeros(size, dtype=np.float32)
-        np.add.at(sums, ranked_owners[top], ranked_sims[top])
-        np.add.at(counts, ranked_owners[top], 1.0)
-        out[:, 1] = np.where(counts > 0, sums / np.maximum(counts, 1.0), -1.0)
-        out[: len(centroids), 2] = centroids @ q
-        return out

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 #: At most this many characters of a question are analysed; the rest cannot change the answer.
 MAX_QUERY_CHARS = 1000
 
-_FOLD = str.maketrans({"ё": "е", "’": "'", "ʼ": "'", "‘": "'", "`": "'", "´": "'", "ʹ": "'"})
+_FOLDS = {"ё": "е", "’": "'", "ʼ": "'", "‘": "'", "`": "'", "´": "'", "ʹ": "'"}
+_FOLD_RE = re.compile(f"[{''.join(_FOLDS)}]")
 #: A word: letters and digits, with apostrophes inside (Ukrainian "зв'язок", English "don't").
 WORD_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 _CYRILLIC_RE = re.compile(r"[а-яіїєґўы]")
@@ -37,8 +38,17 @@ class Word:
 
 
 def fold(text: str) -> str:
-    """Lower case, NFKC, ё as е, one kind of apostrophe: the form both sides are compared in."""
-    return unicodedata.normalize("NFKC", text).lower().translate(_FOLD)
+    """Lower case, NFKC, ё as е, one kind of apostrophe: the form both sides are compared in.
+
+    A regular expression replaces the few folded characters: `str.translate` with a
+    table looks up every character of non-ASCII text, ten times slower on article bodies.
+    """
+    lowered = unicodedata.normalize("NFKC", text).lower()
+    return _FOLD_RE.sub(_fold_char, lowered)
+
+
+def _fold_char(m: re.Match[str]) -> str:
+    return _FOLDS[m.group()]
 
 
 def script_of(word: str) -> str:

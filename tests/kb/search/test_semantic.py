@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 import kb
 from kb.search.answering import Answerer
-from kb.search.semantic import SEMANTIC_FEATURES
+from kb.search.vectors import SEMANTIC_FEATURES
 from tests.kb.search.conftest import BALANCE, ROAMING, publish_source
 
 
