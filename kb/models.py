@@ -208,3 +208,38 @@ class AuditEntry(SQLModel, table=True):
     new_revision: int | None = None
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     client: str | None = Field(default=None, max_length=64)
+
+
+class User(SQLModel, table=True):
+    """A person who logs in to the admin or the panel; only an argon2 hash of the password is kept."""
+
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=200, unique=True)
+    display_name: str = Field(max_length=200)
+    role: str = Field(max_length=16)
+    password_hash: str = Field(max_length=300)
+    created_at: dt.datetime = _time()
+    last_login_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    disabled_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class HelpfulVote(SQLModel, table=True):
+    """A reader's "was this helpful?" answer, tied to the exact revision they read.
+
+    `voter` is a salted hash of an anonymous browser token, so one browser counts once per
+    revision without Istok keeping anything that identifies the reader.
+    """
+
+    __tablename__ = "helpful_votes"
+    __table_args__ = (sa.UniqueConstraint("revision_id", "voter", name="uq_helpful_votes_voter"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    revision_id: int = Field(foreign_key="revisions.id", index=True)
+    key: str = Field(max_length=128, index=True)
+    locale: str = Field(max_length=16)
+    revision: int
+    helpful: bool
+    voter: str = Field(max_length=64)
+    at: dt.datetime = _time()

@@ -6,7 +6,7 @@ import threading
 from collections import OrderedDict
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 import kb
@@ -15,6 +15,7 @@ from api import rendering, runtime
 from api.deps import AskerKey, EditorKey, Forbidden, Principal, reading
 from api.errors_doc import responses
 from api.metrics import ANSWERS
+from api.routes import interactions
 from api.schemas import AlternativeOut, AnswerOut, GapOut, Provenance, RenderedOut, SearchHitOut, SearchOut
 
 router = APIRouter(prefix="/api/v1", tags=["answers"], responses=responses(401, 403, 422, 429))
@@ -34,9 +35,9 @@ def rendered_out(out: renderers.Rendered) -> RenderedOut:
     )
 
 
-def _answer(q: str, locale: str, channel: str, fmt: str | None) -> AnswerOut:
+def _answer(q: str, locale: str, channel: str, fmt: str | None, segment: str | None = None) -> AnswerOut:
     result = kb.answer(q, locale, channel, index=runtime.index())
-    rendered = rendering.render_answer(result, fmt) if result.answered else None
+    rendered = _render(result, fmt, segment) if result.answered else None
     ANSWERS.labels(result.status.value, channel).inc()
     provenance = None
     if result.key is not None and result.revision is not None and result.content_hash is not None:
@@ -61,6 +62,23 @@ def _answer(q: str, locale: str, channel: str, fmt: str | None) -> AnswerOut:
     )
 
 
+def _render(result: kb.Answer, fmt: str | None, segment: str | None) -> renderers.Rendered:
+    """The chosen unit for the channel; a contact's segment picks its variant of a channel block."""
+    if segment is None or result.key is None or result.revision is None:
+        return rendering.render_answer(result, fmt)
+    related = [renderers.RelatedArticle(a.title, a.key) for a in result.alternatives]
+    return rendering.render_revision(
+        result.channel,
+        locale=result.locale,
+        key=result.key,
+        revision=result.revision,
+        seq=result.seq,
+        format=fmt,
+        related=related,
+        segment=segment,
+    )
+
+
 def vars_of(alt: kb.Alternative) -> dict[str, object]:
     return {
         "key": alt.key,
@@ -81,28 +99,46 @@ def _check_channel(who: Principal, channel: str, fmt: str | None) -> None:
 
 
 ANSWER_CACHE = 20_000
-_answers: OrderedDict[tuple[str, str, str, str | None, int], tuple[str, bytes]] = OrderedDict()
+_answers: OrderedDict[tuple[str, str, str, str | None, int, str | None], tuple[str, bytes]] = OrderedDict()
 _answers_lock = threading.Lock()
 
 
-@router.get("/answer", response_model=AnswerOut, summary="The best published answer for a question")
+@router.get(
+    "/answer",
+    response_model=AnswerOut,
+    summary="The best published answer for a question",
+    responses=responses(404, 409),
+)
 async def answer(
     q: Question,
     who: AskerKey,
+    request: Request,
     locale: LocaleQ = "ru",
     channel: Annotated[str, Query(max_length=32, description="web, bot, sms, ivr, operator or email")] = "web",
     format: Annotated[str | None, Query(max_length=32, description="e.g. telegram for bot, plain for ivr")] = None,
+    contact: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="Record on this contact's timeline")] = None,
+    identity: Annotated[
+        str | None, Query(max_length=300, description="Or by identity, channel:address (created on first sight)")
+    ] = None,
 ) -> Response:
     """`answered` with the unit rendered for the channel, or `handoff` when nothing is good enough.
 
     IVR and SMS need more confidence than the web; every weak answer is logged as a content gap.
     Answered questions are kept, serialised, per publication sequence number: real traffic
     repeats itself, and any publish moves the sequence and so retires every kept answer.
+    With `contact=` or `identity=` the answer is put on the client's timeline (a handoff
+    opens a case) and `X-Istok-Contact` / `X-Istok-Case` say where; a contact in a segment
+    gets that segment's channel blocks.
     """
     _check_channel(who, channel, format)
+    if contact is not None and identity is not None:
+        raise kb.InvalidChange("give either contact= or identity=, not both")
+    segment = None
+    if contact is not None or identity is not None:
+        segment = await run_in_threadpool(interactions.segment_of, contact_id=contact, identity=identity)
     index = runtime.index()
     index.poll()
-    ident = (" ".join(q.lower().split()), locale, channel, format, index.seq)
+    ident = (" ".join(q.lower().split()), locale, channel, format, index.seq, segment)
     with _answers_lock:
         kept = _answers.get(ident)
     if kept is not None:
@@ -110,14 +146,30 @@ async def answer(
         if status != "answered":
             kb.answer(q, locale, channel, index=index)  # from the engine's own cache: counts the gap again
         ANSWERS.labels(status, channel).inc()
-        return Response(body, media_type="application/json")
-    out = await run_in_threadpool(_answer, q, locale, channel, format)
+        return await _recorded(body, who, request, contact, identity)
+    out = await run_in_threadpool(_answer, q, locale, channel, format, segment)
     body = out.model_dump_json().encode()
     with _answers_lock:
         _answers[ident] = (out.status, body)
         while len(_answers) > ANSWER_CACHE:
             _answers.popitem(last=False)
-    return Response(body, media_type="application/json")
+    return await _recorded(body, who, request, contact, identity)
+
+
+async def _recorded(
+    body: bytes, who: Principal, request: Request, contact: int | None, identity: str | None
+) -> Response:
+    """The answer's response; with a contact or identity, first put on the timeline (off the loop)."""
+    if contact is None and identity is None:
+        return Response(body, media_type="application/json")
+    client = request.client.host if request.client else None
+    contact_id, case_id = await run_in_threadpool(
+        lambda: interactions.record_answer(
+            who=who, client=client, contact_id=contact, identity=identity, answer=AnswerOut.model_validate_json(body)
+        )
+    )
+    headers = {"X-Istok-Contact": str(contact_id), "X-Istok-Case": "" if case_id is None else str(case_id)}
+    return Response(body, media_type="application/json", headers=headers)
 
 
 @router.get("/search", response_model=SearchOut, summary="Ranked articles with highlighted snippets")

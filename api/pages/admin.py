@@ -1,0 +1,323 @@
+"""The editors' admin: article list with filters, the editor, saving and publishing.
+
+Every change goes through the same `kb` functions the API and the CLI call (save_draft,
+publish, unpublish, rollback), names the revision it was based on, and is audited under
+the signed-in person's name. A stale save re-opens the editor with the other person's
+version, a diff, and the editor's own text untouched, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Query, Request, Response
+from fastapi.responses import RedirectResponse
+from sqlmodel import col, select
+
+import kb
+from api.deps import Principal, client_address, reading, writing
+from api.pages.auth import csrf_ok, csrf_token
+from api.pages.login import gate
+from api.pages.templating import page
+
+router = APIRouter(include_in_schema=False)
+PER_PAGE = 100
+
+
+def staff_page(request: Request, who: Principal, template: str, ctx: dict[str, Any], *, status: int = 200) -> Response:
+    """A staff page with the signed-in person, their CSRF token and a one-shot flash message."""
+    flash = request.query_params.get("flash")
+    full = {"who": who, "csrf": csrf_token(request), "flash": flash, "flash_kind": request.query_params.get("kind")}
+    resp = page(request, template, full | ctx, status=status, media=True)
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def editor_gate(request: Request, csrf: str | None = None) -> Principal | Response:
+    """The signed-in editor; for a form post also a valid CSRF token (403 without)."""
+    who = gate(request, kb.Role.EDITOR)
+    if isinstance(who, Response):
+        return who
+    if csrf is not None and not csrf_ok(request, csrf):
+        return page(request, "login.html", {"error": "csrf", "who": None, "next": "/admin"}, status=403)
+    return who
+
+
+def back(path: str, flash: str, kind: str = "ok") -> RedirectResponse:
+    return RedirectResponse(f"{path}?{urlencode({'flash': flash, 'kind': kind})}", status_code=303)
+
+
+@router.get("/admin")
+def article_list(
+    request: Request,
+    locale: str = "",
+    category: str = "",
+    status: str = "",
+    review_due: bool = False,
+    has_draft: bool = False,
+    q: Annotated[str, Query(max_length=200)] = "",
+    page_no: Annotated[int, Query(alias="page", ge=1)] = 1,
+) -> Response:
+    """Articles with filters: locale, category, status, review due, unpublished draft, title words."""
+    who = editor_gate(request)
+    if isinstance(who, Response):
+        return who
+    today = dt.date.today().isoformat()
+    with reading() as session:
+        stmt = (
+            select(kb.Article, kb.Revision.front_matter)
+            .join(
+                kb.Revision,
+                (col(kb.Revision.article_id) == col(kb.Article.id))
+                & (col(kb.Revision.number) == col(kb.Article.draft_revision)),
+            )
+            .order_by(col(kb.Article.key), col(kb.Article.locale))
+        )
+        if locale:
+            stmt = stmt.where(kb.Article.locale == locale)
+        if category:
+            stmt = stmt.where(kb.Article.category == category)
+        if status == "published":
+            stmt = stmt.where(col(kb.Article.published_revision).is_not(None))
+        elif status == "draft":
+            stmt = stmt.where(col(kb.Article.published_revision).is_(None))
+        rows = []
+        for article, fm in session.exec(stmt):
+            review_by = str((fm or {}).get("review_by") or "")
+            draft_ahead = article.published_revision != article.draft_revision
+            if review_due and not (review_by and review_by <= today):
+                continue
+            if has_draft and not draft_ahead:
+                continue
+            if q and q.lower() not in article.title.lower() and q.lower() not in article.key:
+                continue
+            rows.append(
+                {
+                    "a": article,
+                    "review_by": review_by,
+                    "due": bool(review_by) and review_by <= today,
+                    "ahead": draft_ahead,
+                }
+            )
+        categories = sorted({c for c in session.exec(select(kb.Article.category).distinct()) if c})
+    pages = max(1, (len(rows) + PER_PAGE - 1) // PER_PAGE)
+    shown = rows[(page_no - 1) * PER_PAGE : page_no * PER_PAGE]
+    filters = {
+        "locale": locale,
+        "category": category,
+        "status": status,
+        "review_due": review_due,
+        "has_draft": has_draft,
+        "q": q,
+    }
+    ctx = {
+        "title": "Articles",
+        "section": "articles",
+        "rows": shown,
+        "total": len(rows),
+        "pages": pages,
+        "page_no": page_no,
+        "filters": filters,
+        "categories": categories,
+        "locales": kb.LOCALES,
+    }
+    return staff_page(request, who, "admin_list.html", ctx)
+
+
+@router.get("/admin/articles/{locale}/{key}")
+def edit(request: Request, locale: str, key: str) -> Response:
+    """The editor: source beside a live preview of every channel, history and translations."""
+    who = editor_gate(request)
+    if isinstance(who, Response):
+        return who
+    with reading() as session:
+        article = kb.get_article(session=session, key=key, locale=locale)
+        draft = kb.get_revision(session=session, article=article, number=article.draft_revision)
+        ctx = _editor_ctx(session, article, source=draft.source)
+    return staff_page(request, who, "admin_edit.html", ctx)
+
+
+def _editor_ctx(session: Any, article: kb.Article | None, *, source: str, **extra: Any) -> dict[str, Any]:
+    history = kb.history(session=session, article=article)[::-1] if article else []
+    translations = []
+    votes: list[kb.VoteTally] = []
+    if article is not None:
+        siblings = session.exec(select(kb.Article).where(kb.Article.key == article.key)).all()
+        translations = [(a.locale, a.title) for a in siblings if a.locale != article.locale]
+        votes = kb.tally(session=session, key=article.key, locale=article.locale)
+    return {
+        "title": article.title if article else "New article",
+        "section": "articles",
+        "article": article,
+        "source": source,
+        "base": article.draft_revision if article else 0,
+        "history": history,
+        "translations": translations,
+        "missing_locales": [
+            loc for loc in kb.LOCALES if article and loc != article.locale and loc not in dict(translations)
+        ],
+        "votes": votes,
+        "conflict": None,
+        "problems": [],
+        **extra,
+    }
+
+
+def new_source(locale: str, question: str, key: str = "") -> str:
+    """A starting source for a new article, e.g. from a content gap's question."""
+    slug = key or re.sub(r"[^a-z0-9]+", "-", question.lower()).strip("-")[:60] or f"new-{dt.date.today():%Y%m%d}"
+    title = " ".join(question.split()) or "New question"
+    return (
+        f"---\nkey: {slug}\nlocale: {locale}\ntitle: {_yaml_str(title)}\ncategory: \nsummary: \n"
+        f"status: draft\n---\nWrite the answer here.\n"
+    )
+
+
+def _yaml_str(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@router.get("/admin/new")
+def new(request: Request, locale: str = "ru", question: str = "", key: str = "") -> Response:
+    """An empty editor (or one seeded from a content gap's question, or a translation's key)."""
+    who = editor_gate(request)
+    if isinstance(who, Response):
+        return who
+    locale = locale if locale in kb.LOCALES else kb.LOCALES[0]
+    with reading() as session:
+        ctx = _editor_ctx(session, None, source=new_source(locale, question[:300], key))
+    return staff_page(request, who, "admin_edit.html", ctx)
+
+
+@router.post("/admin/save")
+def save(
+    request: Request,
+    source: Annotated[str, Form(max_length=1024 * 1024)],
+    base: Annotated[int, Form(ge=0)],
+    csrf: Annotated[str, Form(max_length=200)],
+    message: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """Save a draft revision based on `base`; a stale base shows the conflict and keeps the text."""
+    who = editor_gate(request, csrf)
+    if isinstance(who, Response):
+        return who
+    try:
+        with writing() as session:
+            saved = kb.save_draft(
+                session=session,
+                source=source,
+                base_revision=base or None,
+                actor=who.name,
+                message=message,
+                file="editor",
+            )
+            kb.audit_record(
+                session,
+                actor=who.name,
+                role=who.role.value,
+                action="article.save",
+                target=f"{saved.article.locale}/{saved.article.key}",
+                base_revision=base or None,
+                new_revision=saved.revision.number,
+                client=client_address(request),
+                created=saved.created,
+            )
+            where = f"/admin/articles/{saved.article.locale}/{saved.article.key}"
+            note = f"Saved revision {saved.revision.number}" if saved.created else "No changes to save"
+    except kb.RevisionConflict:
+        return _conflict(request, who, source)
+    except (kb.ContentError, kb.InvalidChange, kb.ArticleNotFound) as exc:
+        problems = [str(p) for p in exc.problems] if isinstance(exc, kb.ContentError) else [str(exc)]
+        with reading() as session:
+            article = _article_of(session, source)
+            ctx = _editor_ctx(session, article, source=source, problems=problems)
+            ctx["base"] = base
+        return staff_page(request, who, "admin_edit.html", ctx, status=422)
+    return back(where, note)
+
+
+def _article_of(session: Any, source: str) -> kb.Article | None:
+    try:
+        unit = kb.parse_source(source, file="editor")
+    except kb.ContentError:
+        return None
+    return kb.find_article(session=session, key=unit.key, locale=unit.locale)
+
+
+def _conflict(request: Request, who: Principal, source: str) -> Response:
+    with reading() as session:
+        article = _article_of(session, source)
+        if article is None:
+            ctx = _editor_ctx(session, None, source=source, problems=["this article no longer exists"])
+            return staff_page(request, who, "admin_edit.html", ctx, status=409)
+        theirs = kb.get_revision(session=session, article=article, number=article.draft_revision)
+        lines = difflib.unified_diff(
+            theirs.source.splitlines(),
+            source.splitlines(),
+            fromfile=f"revision {theirs.number} by {theirs.author}",
+            tofile="your text",
+            lineterm="",
+        )
+        conflict = {"theirs": theirs, "diff": list(lines)}
+        ctx = _editor_ctx(session, article, source=source, conflict=conflict)
+    return staff_page(request, who, "admin_edit.html", ctx, status=409)
+
+
+@router.post("/admin/articles/{locale}/{key}/{action}")
+def publication(
+    request: Request,
+    locale: str,
+    key: str,
+    action: str,
+    csrf: Annotated[str, Form(max_length=200)],
+    revision: Annotated[int | None, Form(ge=1)] = None,
+    base: Annotated[int | None, Form(ge=1)] = None,
+) -> Response:
+    """Publish (a revision, default the draft), unpublish, or roll back to an old revision."""
+    who = editor_gate(request, csrf)
+    if isinstance(who, Response):
+        return who
+    where = f"/admin/articles/{locale}/{key}"
+    if action not in ("publish", "unpublish", "rollback"):
+        return back(where, f"unknown action {action}", "error")
+    try:
+        with writing() as session:
+            article = kb.get_article(session=session, key=key, locale=locale)
+            before = article.published_revision
+            if action == "publish":
+                kb.publish(session=session, article=article, revision=revision, actor=who.name)
+            elif action == "unpublish":
+                kb.unpublish(session=session, article=article, actor=who.name)
+            else:
+                kb.rollback(
+                    session=session,
+                    article=article,
+                    to_revision=revision or 0,
+                    base_revision=base,
+                    actor=who.name,
+                    message=f"rollback to revision {revision}",
+                )
+            kb.audit_record(
+                session,
+                actor=who.name,
+                role=who.role.value,
+                action=f"article.{action}",
+                target=f"{locale}/{key}",
+                base_revision=before,
+                new_revision=article.published_revision,
+                client=client_address(request),
+            )
+            note = {
+                "publish": f"Published revision {article.published_revision}",
+                "unpublish": "Unpublished",
+                "rollback": f"Rolled back: revision {article.published_revision} is live",
+            }[action]
+    except kb.RevisionConflict as exc:
+        return back(where, str(exc), "error")
+    except (kb.ContentError, kb.InvalidChange, kb.NotFound) as exc:
+        return back(where, str(exc), "error")
+    return back(where, note)

@@ -1,0 +1,196 @@
+"""The admin's other pages: history with diffs, translations side by side, facts, synonyms, content gaps.
+
+Facts and synonyms are edited through the same `kb` functions as the API, with the version
+each form was read at, so two editors changing one fact cannot overwrite each other silently.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request, Response
+from sqlmodel import select
+
+import kb
+from api import runtime
+from api.deps import client_address, reading, writing
+from api.pages.admin import back, editor_gate, staff_page
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/admin/articles/{locale}/{key}/diff")
+def diff(
+    request: Request,
+    locale: str,
+    key: str,
+    from_: Annotated[int, Query(alias="from", ge=1)],
+    to: Annotated[int, Query(ge=1)],
+) -> Response:
+    """Unified diff between two revisions of an article."""
+    who = editor_gate(request)
+    if isinstance(who, Response):
+        return who
+    with reading() as session:
+        article = kb.get_article(session=session, key=key, locale=locale)
+        text = kb.diff(session=session, article=article, from_revision=from_, to_revision=to)
+    lines = [(_kind(line), line) for line in text.splitlines()]
+    ctx = {
+        "title": f"{article.title}: {from_} → {to}",
+        "section": "articles",
+        "article": article,
+        "lines": lines,
+        "from_": from_,
+        "to": to,
+    }
+    return staff_page(request, who, "admin_diff.html", ctx)
+
+
+def _kind(line: str) -> str:
+    if line.startswith("+") and not line.startswith("+++"):
+        return "add"
+    if line.startswith("-") and not line.startswith("---"):
+        return "del"
+    return ""
+
+
+@router.get("/admin/translations/{key}")
+def translations(request: Request, key: str) -> Response:
+    """Every locale's draft of one article, side by side."""
+    who = editor_gate(request)
+    if isinstance(who, Response):
+        return who
+    with reading() as session:
+        articles = session.exec(select(kb.Article).where(kb.Article.key == key)).all()
+        if not articles:
+            raise kb.NotFound(f"no article {key!r}")
+        columns: list[dict[str, Any]] = [
+            {"a": a, "source": kb.get_revision(session=session, article=a, number=a.draft_revision).source}
+            for a in sorted(articles, key=lambda a: kb.LOCALES.index(a.locale) if a.locale in kb.LOCALES else 99)
+        ]
+    missing = [loc for loc in kb.LOCALES if loc not in {c["a"].locale for c in columns}]
+    ctx = {"title": f"Translations of {key}", "section": "articles", "key": key, "columns": columns, "missing": missing}
+    return staff_page(request, who, "admin_translations.html", ctx)
+
+
+@router.get("/admin/facts")
+def facts(request: Request) -> Response:
+    """Every fact with its type, value, per-locale values and version; each row is an edit form."""
+    who = editor_gate(request)
+    if isinstance(who, Response):
+        return who
+    with reading() as session:
+        rows = kb.list_facts(session=session)
+        for fact in rows:
+            session.expunge(fact)
+    ctx = {"title": "Facts", "section": "facts", "facts": rows, "types": [t.value for t in kb.FactType]}
+    return staff_page(request, who, "admin_facts.html", ctx)
+
+
+@router.post("/admin/facts")
+def save_fact(
+    request: Request,
+    csrf: Annotated[str, Form(max_length=200)],
+    key: Annotated[str, Form(max_length=128)],
+    type: Annotated[str, Form(max_length=16)],
+    value: Annotated[str, Form(max_length=2000)],
+    version: Annotated[int, Form(ge=0)] = 0,
+) -> Response:
+    """Create a fact (version 0) or change its value; every live article using it is re-published."""
+    who = editor_gate(request, csrf)
+    if isinstance(who, Response):
+        return who
+    try:
+        with writing() as session:
+            existing = kb.find_fact(session=session, key=key)
+            locales: dict[str, Any] = dict(existing.locales) if existing else {}
+            fact = kb.set_fact(
+                session=session,
+                key=key,
+                type=type,
+                value=value,
+                locales=locales,
+                base_version=version or None,
+                actor=who.name,
+            )
+            kb.audit_record(
+                session,
+                actor=who.name,
+                role=who.role.value,
+                action="fact.set",
+                target=key,
+                base_revision=version or None,
+                new_revision=fact.version,
+                client=client_address(request),
+            )
+    except (kb.RevisionConflict, kb.InvalidChange) as exc:
+        return back("/admin/facts", str(exc), "error")
+    return back("/admin/facts", f"Fact {key} is now version {fact.version}")
+
+
+@router.get("/admin/synonyms")
+def synonyms(request: Request, locale: str = "ru") -> Response:
+    """A locale's synonym sets as text: one set a line, terms separated by commas."""
+    who = editor_gate(request)
+    if isinstance(who, Response):
+        return who
+    locale = locale if locale in kb.LOCALES else kb.LOCALES[0]
+    with reading() as session:
+        sets = [", ".join(s.terms) for s in kb.list_sets(session=session, locale=locale)]
+    ctx = {"title": "Synonyms", "section": "synonyms", "locale": locale, "locales": kb.LOCALES, "text": "\n".join(sets)}
+    return staff_page(request, who, "admin_synonyms.html", ctx)
+
+
+@router.post("/admin/synonyms")
+def save_synonyms(
+    request: Request,
+    csrf: Annotated[str, Form(max_length=200)],
+    locale: Annotated[str, Form(max_length=16)],
+    text: Annotated[str, Form(max_length=200_000)] = "",
+) -> Response:
+    """Replace the locale's sets with the text's lines; search uses them at once."""
+    who = editor_gate(request, csrf)
+    if isinstance(who, Response):
+        return who
+    sets = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        terms = [t.strip() for t in line.split("#")[0].split(",") if t.strip()]
+        if len(terms) == 1:
+            return back(f"/admin/synonyms?locale={locale}", f"line {number}: a set needs two terms or more", "error")
+        if terms:
+            sets.append(terms)
+    with writing() as session:
+        changed = kb.replace_locale(session=session, locale=locale, sets=sets, actor=who.name)
+        kb.audit_record(
+            session,
+            actor=who.name,
+            role=who.role.value,
+            action="synonyms.replace",
+            target=locale,
+            client=client_address(request),
+            sets=len(sets),
+        )
+    runtime.index().poll()
+    return back("/admin/synonyms", f"{len(sets)} sets saved" if changed else "No changes")
+
+
+@router.get("/admin/gaps")
+def gaps(request: Request, locale: str = "", channel: str = "") -> Response:
+    """Questions the answer engine could not answer with confidence, most frequent first."""
+    who = editor_gate(request)
+    if isinstance(who, Response):
+        return who
+    runtime.index().gaps.flush()
+    with reading() as session:
+        rows = kb.list_gaps(session=session, locale=locale or None, channel=channel or None, limit=200)
+        for gap in rows:
+            session.expunge(gap)
+    ctx = {
+        "title": "Content gaps",
+        "section": "gaps",
+        "gaps": rows,
+        "locale": locale,
+        "channel": channel,
+        "locales": kb.LOCALES,
+    }
+    return staff_page(request, who, "admin_gaps.html", ctx)

@@ -1,0 +1,135 @@
+"""The operator's side panel: search as you type and the operator card, in 360 px.
+
+The page and its two JSON endpoints are for a signed-in operator (session cookie; no
+API key ever reaches the browser). The card is the operator renderer's own output, so
+the replies an operator copies are exactly what the chat, SMS and email channels send.
+ISTOK_FRAME_ANCESTORS says which agent desks may show the panel in an iframe.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+import kb
+import renderers
+from api import rendering, runtime
+from api.pages.auth import csrf_token, signed_in
+from api.pages.catalogue import catalogue
+from api.pages.help import base_url
+from api.pages.login import gate
+from api.pages.phrases import category_name
+from api.pages.settings import page_settings
+from api.pages.templating import page, snippet_html
+
+router = APIRouter(include_in_schema=False)
+LocaleQ = Annotated[str, Query(pattern=r"^[a-z]{2,3}$")]
+
+
+@router.get("/panel")
+def panel(request: Request, q: Annotated[str, Query(max_length=500)] = "", locale: str = "ru") -> Response:
+    """The panel page; `?q=&locale=` lets a desk app deep-link a client's question into it."""
+    who = gate(request, kb.Role.OPERATOR)
+    if isinstance(who, Response):
+        return who
+    ctx = {
+        "title": "Operator panel",
+        "who": who,
+        "csrf": csrf_token(request),
+        "q": q,
+        "locale": locale if locale in kb.LOCALES else kb.LOCALES[0],
+        "locales": kb.LOCALES,
+    }
+    headers = {"Cache-Control": "no-store"}
+    return page(request, "panel.html", ctx, headers=headers, frame_ancestors=page_settings().frame_ancestors)
+
+
+def _operator(request: Request) -> Response | None:
+    who = signed_in(request)
+    if who is None:
+        return JSONResponse({"detail": "sign in first"}, status_code=401)
+    if not who.may(kb.Role.OPERATOR):
+        return JSONResponse({"detail": "operators only"}, status_code=403)
+    return None
+
+
+@router.get("/panel/search")
+async def panel_search(
+    request: Request, q: Annotated[str, Query(max_length=500)] = "", locale: LocaleQ = "ru"
+) -> Response:
+    """Hits for the operator: public and internal snippets, each with its article key."""
+    if (refused := _operator(request)) is not None:
+        return refused
+    if not q.strip():
+        return JSONResponse({"query": q, "hits": []})
+    return JSONResponse(await run_in_threadpool(_search, q, locale), headers={"Cache-Control": "no-store"})
+
+
+def _search(q: str, locale: str) -> dict[str, Any]:
+    try:
+        found = kb.search_articles(q, locale, "operator", per_page=8, index=runtime.index())
+    except kb.InvalidQuery:
+        return {"query": q, "hits": []}
+    hits = [
+        {
+            "key": h.key,
+            "locale": h.locale,
+            "title": h.title,
+            "category": category_name(h.category, locale),
+            "snippet": str(snippet_html(h.snippet)),
+            "internal": str(snippet_html(h.internal_snippet)) if h.internal_snippet else "",
+        }
+        for h in found.hits
+    ]
+    return {"query": q, "corrected": found.corrected, "hits": hits}
+
+
+@router.get("/panel/card/{locale}/{key}")
+async def panel_card(
+    request: Request,
+    locale: Annotated[str, Path(pattern=r"^[a-z]{2,3}$")],
+    key: Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,127}$")],
+) -> Response:
+    """The operator card of the live revision: answer with internal notes marked, facts, replies."""
+    if (refused := _operator(request)) is not None:
+        return refused
+    entry = catalogue().by_key.get((locale, key))
+    if entry is None:
+        return JSONResponse({"detail": f"{locale}/{key} is not published"}, status_code=404)
+    card = await run_in_threadpool(_card, locale, key, entry.revision, base_url(request))
+    return JSONResponse(card, headers={"Cache-Control": "no-store"})
+
+
+def _card(locale: str, key: str, revision: int, base: str) -> dict[str, Any]:
+    ctx = rendering.context(catalogue().seq)
+    options = renderers.RenderOptions(
+        format="json", base_url=base, articles=ctx.slugs.get(locale, {}), revision=revision
+    )
+    unit = rendering.unit(locale, key, revision)
+    out = renderers.render("operator", unit=unit, facts=ctx.facts, locale=locale, options=options)
+    card: dict[str, Any] = json.loads(out.body)
+    entry = catalogue().by_key[(locale, key)]
+    return {
+        "key": key,
+        "locale": locale,
+        "title": card["title"],
+        "summary": card["summary"],
+        "html": card["body_html"],  # sanitised by the renderer; internal blocks marked as such
+        "internal_count": len(card["internal"]),
+        "facts": card["facts"],
+        "revision": revision,
+        "content_hash": card["content_hash"],
+        "url": f"/help/{locale}/{entry.slug}",
+        "replies": {
+            "chat": card["replies"]["chat"],
+            "sms": card["replies"]["sms"]["text"],
+            "sms_meta": f"{card['replies']['sms']['segments']} × {card['replies']['sms']['encoding']}",
+            "email": card["replies"]["email"]["text"],
+            "email_subject": card["replies"]["email"]["subject"],
+        },
+        "warnings": list(out.warnings),
+    }

@@ -1,0 +1,154 @@
+"""The faces' own words in every locale, and the names of locales and categories.
+
+Content is the editors'; these are the few labels around it. A missing phrase falls
+back to English, and an unknown category to its slug made readable.
+"""
+
+from __future__ import annotations
+
+LOCALE_NAMES = {"ru": "Русский", "uk": "Українська", "en": "English"}
+
+_EN = {
+    "help_center": "Help Center",
+    "how_can_we_help": "How can we help?",
+    "search_placeholder": "Describe your question",
+    "search": "Search",
+    "search_label": "Search help articles",
+    "categories": "Topics",
+    "popular": "Popular questions",
+    "articles_in": "Articles:",
+    "home": "Help",
+    "related": "Related questions",
+    "language": "Language",
+    "this_article_in": "This article in other languages",
+    "was_helpful": "Was this helpful?",
+    "yes": "Yes",
+    "no": "No",
+    "thanks": "Thank you for your feedback!",
+    "not_found_title": "Page not found",
+    "not_found_text": "We could not find that page. Try searching, or start from the help home.",
+    "results_for": "Results for",
+    "no_results": "Nothing found. Try other words, or contact us.",
+    "results_count": "results",
+    "updated": "Updated",
+    "contact_us": "Contact us",
+    "skip": "Skip to content",
+    "still_need_help": "Still need help?",
+    "still_need_help_text": "Our support team is ready to answer.",
+    "ask": "Ask a question",
+    "widget_title": "Help",
+    "widget_intro": "Ask a question — we will find the answer.",
+    "read_more": "Read more",
+    "also": "Maybe you meant",
+    "handoff": "We are not sure we have the right answer. A person can help:",
+    "close": "Close",
+    "send": "Send",
+    "searching": "Searching…",
+    "menu": "Menu",
+}
+
+_RU = {
+    "help_center": "Центр помощи",
+    "how_can_we_help": "Чем мы можем помочь?",
+    "search_placeholder": "Опишите ваш вопрос",
+    "search": "Найти",
+    "search_label": "Поиск по статьям помощи",
+    "categories": "Темы",
+    "popular": "Частые вопросы",
+    "articles_in": "Статей:",
+    "home": "Помощь",
+    "related": "Похожие вопросы",
+    "language": "Язык",
+    "this_article_in": "Эта статья на других языках",
+    "was_helpful": "Статья помогла?",
+    "yes": "Да",
+    "no": "Нет",
+    "thanks": "Спасибо за отзыв!",
+    "not_found_title": "Страница не найдена",
+    "not_found_text": "Такой страницы нет. Попробуйте поиск или начните с главной страницы помощи.",
+    "results_for": "Результаты по запросу",
+    "no_results": "Ничего не найдено. Попробуйте другие слова или напишите нам.",
+    "results_count": "результатов",
+    "updated": "Обновлено",
+    "contact_us": "Связаться с нами",
+    "skip": "Перейти к содержанию",
+    "still_need_help": "Остались вопросы?",
+    "still_need_help_text": "Служба поддержки готова ответить.",
+    "ask": "Задать вопрос",
+    "widget_title": "Помощь",
+    "widget_intro": "Задайте вопрос — мы найдём ответ.",
+    "read_more": "Подробнее",
+    "also": "Возможно, вы имели в виду",
+    "handoff": "Мы не уверены, что нашли верный ответ. Вам поможет специалист:",
+    "close": "Закрыть",
+    "send": "Отправить",
+    "searching": "Ищем…",
+    "menu": "Меню",
+}
+
+_UK = {
+    "help_center": "Центр допомоги",
+    "how_can_we_help": "Чим ми можемо допомогти?",
+    "search_placeholder": "Опишіть ваше питання",
+    "search": "Знайти",
+    "search_label": "Пошук статтями допомоги",
+    "categories": "Теми",
+    "popular": "Часті запитання",
+    "articles_in": "Статей:",
+    "home": "Допомога",
+    "related": "Схожі запитання",
+    "language": "Мова",
+    "this_article_in": "Ця стаття іншими мовами",
+    "was_helpful": "Стаття допомогла?",
+    "yes": "Так",
+    "no": "Ні",
+    "thanks": "Дякуємо за відгук!",
+    "not_found_title": "Сторінку не знайдено",
+    "not_found_text": "Такої сторінки немає. Спробуйте пошук або почніть з головної сторінки допомоги.",
+    "results_for": "Результати за запитом",
+    "no_results": "Нічого не знайдено. Спробуйте інші слова або напишіть нам.",
+    "results_count": "результатів",
+    "updated": "Оновлено",
+    "contact_us": "Зв'язатися з нами",
+    "skip": "Перейти до змісту",
+    "still_need_help": "Залишилися питання?",
+    "still_need_help_text": "Служба підтримки готова відповісти.",
+    "ask": "Поставити питання",
+    "widget_title": "Допомога",
+    "widget_intro": "Поставте питання — ми знайдемо відповідь.",
+    "read_more": "Детальніше",
+    "also": "Можливо, ви мали на увазі",
+    "handoff": "Ми не впевнені, що знайшли правильну відповідь. Вам допоможе фахівець:",
+    "close": "Закрити",
+    "send": "Надіслати",
+    "searching": "Шукаємо…",
+    "menu": "Меню",
+}
+
+PHRASES: dict[str, dict[str, str]] = {"en": _EN, "ru": _RU, "uk": _UK}
+
+CATEGORIES: dict[str, dict[str, str]] = {
+    "billing": {"en": "Billing and payments", "ru": "Оплата и счета", "uk": "Оплата й рахунки"},
+    "home-internet": {"en": "Home internet", "ru": "Домашний интернет", "uk": "Домашній інтернет"},
+    "mobile-internet": {"en": "Mobile internet", "ru": "Мобильный интернет", "uk": "Мобільний інтернет"},
+    "porting": {"en": "Keep your number", "ru": "Перенос номера", "uk": "Перенесення номера"},
+    "roaming": {"en": "Roaming", "ru": "Роуминг", "uk": "Роумінг"},
+    "sim": {"en": "SIM and eSIM", "ru": "SIM и eSIM", "uk": "SIM та eSIM"},
+    "support": {"en": "Contacting support", "ru": "Связь с поддержкой", "uk": "Зв'язок з підтримкою"},
+    "tariffs": {"en": "Plans", "ru": "Тарифы", "uk": "Тарифи"},
+}
+
+
+def phrases(locale: str) -> dict[str, str]:
+    """Every label for `locale`, English where a translation is missing."""
+    own = PHRASES.get(locale, {})
+    return {**_EN, **own}
+
+
+def category_name(category: str | None, locale: str) -> str:
+    if not category:
+        return phrases(locale)["help_center"]
+    names = CATEGORIES.get(category)
+    if names:
+        return names.get(locale) or names["en"]
+    return category.replace("-", " ").replace("_", " ").capitalize()
