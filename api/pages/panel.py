@@ -9,15 +9,18 @@ ISTOK_FRAME_ANCESTORS says which agent desks may show the panel in an iframe.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+import contacts
 import kb
 import renderers
 from api import rendering, runtime
+from api.deps import Principal, client_address
 from api.pages.auth import csrf_token, signed_in
 from api.pages.catalogue import catalogue
 from api.pages.help import base_url
@@ -25,17 +28,29 @@ from api.pages.login import gate
 from api.pages.phrases import category_name
 from api.pages.settings import page_settings
 from api.pages.templating import page, snippet_html
+from api.routes.contact_schemas import ContextOut
+from api.routes.contacts import load_context
 
 router = APIRouter(include_in_schema=False)
 LocaleQ = Annotated[str, Query(pattern=r"^[a-z]{2,3}$")]
 
 
 @router.get("/panel")
-def panel(request: Request, q: Annotated[str, Query(max_length=500)] = "", locale: str = "ru") -> Response:
-    """The panel page; `?q=&locale=` lets a desk app deep-link a client's question into it."""
+def panel(
+    request: Request,
+    q: Annotated[str, Query(max_length=500)] = "",
+    locale: str = "ru",
+    contact: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    phone: Annotated[str | None, Query(max_length=64)] = None,
+    identity: Annotated[str | None, Query(max_length=300)] = None,
+) -> Response:
+    """The panel page; a desk app deep-links the client's question (`?q=&locale=`) and who
+    is on the line (`?contact=ID`, `?phone=` or `?identity=channel:address`), so the operator
+    sees the open cases and what was already answered before saying hello."""
     who = gate(request, kb.Role.OPERATOR)
     if isinstance(who, Response):
         return who
+    client = _client_context(who, request, contact_id=contact, phone=phone, identity=identity)
     ctx = {
         "title": "Operator panel",
         "who": who,
@@ -43,9 +58,47 @@ def panel(request: Request, q: Annotated[str, Query(max_length=500)] = "", local
         "q": q,
         "locale": locale if locale in kb.LOCALES else kb.LOCALES[0],
         "locales": kb.LOCALES,
+        "client": client,
     }
     headers = {"Cache-Control": "no-store"}
     return page(request, "panel.html", ctx, headers=headers, frame_ancestors=page_settings().frame_ancestors)
+
+
+@dataclass(frozen=True)
+class ClientView:
+    """What the panel's contact slot shows: the context, or why there is none."""
+
+    context: ContextOut | None = None
+    problem: str | None = None
+    asked: str = ""
+
+    def title_of(self, locale: str, key: str) -> str:
+        entry = catalogue().by_key.get((locale, key))
+        return entry.title if entry else f"{locale}/{key}"
+
+    def topic(self, category: str | None, locale: str) -> str:
+        return category_name(category, locale)
+
+
+def _client_context(
+    who: Principal, request: Request, *, contact_id: int | None, phone: str | None, identity: str | None
+) -> ClientView | None:
+    """The contact's context for the slot (audited like the API's), or a plain reason."""
+    if contact_id is None and not phone and not identity:
+        return None
+    asked = f"#{contact_id}" if contact_id is not None else (phone or identity or "")
+    try:
+        if contact_id is not None:
+            found = load_context(who, client_address(request), contact_id=contact_id)
+        else:
+            found = load_context(who, client_address(request), phone=phone or None, identity=identity or None)
+    except contacts.ContactNotFound:
+        return ClientView(problem="No client is known by this yet: a new caller.", asked=asked)
+    except contacts.ContactGone:
+        return ClientView(problem="This client's data was erased.", asked=asked)
+    except (contacts.InvalidIdentity, kb.InvalidChange) as exc:
+        return ClientView(problem=str(exc), asked=asked)
+    return ClientView(context=found, asked=asked)
 
 
 def _operator(request: Request) -> Response | None:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 import httpx
+import sqlalchemy as sa
 from playwright.sync_api import Page
 
+import contacts
 import kb
 import renderers
 from tests.pages.conftest import Site, login
@@ -60,3 +63,63 @@ def test_panel_needs_an_operator(page: Page, site: Site) -> None:
     assert page.locator("h1").inner_text() == "Not for your role"
     response = httpx.get(f"{site.base}/panel")
     assert response.status_code == 303 and response.headers["location"].startswith("/login")
+
+
+def _caller_with_open_case(site: Site) -> tuple[int, str]:
+    """A client who asked about a failed top-up in the chat and was handed to a person."""
+    engine = site.engine()
+    with kb.write_session(engine) as session:
+        caller = contacts.create_contact(
+            session=session,
+            name="Anna <b>Ozola</b>",  # markup in a name is text, never markup
+            locale="en",
+            identities=[contacts.normalise("phone", "+371 29 123 456")],
+        )
+        live = kb.get_article(session=session, key="top-up", locale="en").published_revision or 0
+        contacts.record_interaction(
+            session=session,
+            contact=caller,
+            channel="chat",
+            outcome="handoff",
+            question="my top-up failed",
+            article=contacts.ArticleRef("top-up", "en", live),
+        )
+        cid = caller.id or 0
+    engine.dispose()
+    return cid, "+37129123456"
+
+
+def test_panel_shows_who_is_calling(page: Page, site: Site) -> None:
+    cid, phone = _caller_with_open_case(site)
+    login(page, site, "operator", next_path=f"/panel?phone={quote(phone)}&locale=en")
+    page.wait_for_url("**/panel?phone=*")
+    slot = page.locator("#contact-context")
+    assert slot.is_visible()
+    assert slot.locator(".p-contact-name").inner_text().startswith("Anna <b>Ozola</b>")
+    assert f"#{cid}" in slot.inner_text()
+    case = slot.locator(".p-case")
+    assert case.count() == 1
+    assert "my top-up failed" in case.inner_text()
+    served = slot.locator(".p-served [data-card='en/top-up']")
+    assert served.count() == 1
+    served.click()  # an article already served opens its operator card
+    page.locator(".p-card-title").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    page.set_viewport_size({"width": 360, "height": 900})
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(site.shots / "panel-contact.png"))
+    # The same client by id; an unknown number says so instead of failing.
+    page.goto(f"{site.base}/panel?contact={cid}")
+    assert "my top-up failed" in page.locator("#contact-context .p-case").inner_text()
+    page.goto(f"{site.base}/panel?phone=%2B37129000000")
+    assert "new caller" in page.locator("#contact-context").inner_text()
+    page.goto(f"{site.base}/panel?phone=12")
+    assert "phone" in page.locator("#contact-context .p-contact-none").inner_text().lower()
+    engine = site.engine()
+    with engine.connect() as conn:
+        looks = conn.execute(
+            sa.text("SELECT count(*) FROM audit_log WHERE action = 'contact.context' AND target = :t"),
+            {"t": f"contact {cid}"},
+        ).scalar_one()
+    engine.dispose()
+    assert looks >= 2  # every look at the profile is audited

@@ -120,13 +120,22 @@
     cardBox.hidden = false;
     h.focus();
   }
-  function open(i) {
-    var h = hits[i];
-    if (!h) return;
-    fetch("/panel/card/" + encodeURIComponent(h.locale) + "/" + encodeURIComponent(h.key), {credentials: "same-origin"})
+  function openCard(locale, key) {
+    fetch("/panel/card/" + encodeURIComponent(locale) + "/" + encodeURIComponent(key), {credentials: "same-origin"})
       .then(function (r) { return r.json(); })
       .then(function (c) { if (c.replies) { showCard(c); status.textContent = "Opened: " + c.title; } });
   }
+  function open(i) {
+    var h = hits[i];
+    if (h) openCard(h.locale, h.key);
+  }
+  // The client's served and suggested articles open their cards like search hits do.
+  Array.prototype.forEach.call(document.querySelectorAll("#contact-context [data-card]"), function (b) {
+    b.addEventListener("click", function () {
+      var parts = b.getAttribute("data-card").split("/");
+      openCard(parts[0], parts[1]);
+    });
+  });
 
   input.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(search, 120); });
   localeSel.addEventListener("change", search);
