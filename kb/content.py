@@ -1,7 +1,9 @@
 """Sources to parsed units: front matter, channel blocks, Markdown, facts and links.
 
 A revision is parsed once; the unit is cached by its content hash, so every channel,
-every request and every process thread share the same tree.
+every request and every process thread share the same tree. With `keep_parsed_units`
+the trees also go to a file beside the search index, so other processes and later
+starts load them instead of parsing (`kb.unitfile`).
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ import threading
 from collections import OrderedDict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from kb import tree as t
 from kb.errors import ContentError, ContentProblem
 from kb.frontmatter import FrontMatter, split_source
 from kb.markdown_ext import FACT_RE, parse_blocks, parse_inline
 from kb.types import BLOCK_CHANNELS
+from kb.unitfile import UnitFile
 
 _OPEN_RE = re.compile(r"^:::\s*(\S+)(.*?)\s*$")
 _CLOSE_RE = re.compile(r"^:::\s*$")
@@ -155,22 +159,56 @@ def check_source(source: str, *, file: str = "<source>") -> CheckedSource:
     return CheckedSource(front=split.front, content_hash=content_hash(split.front, split.body))
 
 
-def parse_source(source: str, *, file: str = "<source>") -> t.Unit:
-    """Parse a whole source (front matter and body) into a unit, through the cache."""
+def parse_source(source: str, *, file: str = "<source>", digest: str | None = None) -> t.Unit:
+    """Parse a whole source (front matter and body) into a unit, through the caches.
+
+    A caller that holds the revision's stored content hash passes it as `digest`: a tree
+    already parsed (in memory or in the parsed-unit file) is then found without even
+    reading the front matter.
+    """
+    if digest is not None and (known := _known(digest)) is not None:
+        return known
     source = normalise_source(source)
     split = split_source(source, file=file)
     digest = content_hash(split.front, split.body)
+    known = _known(digest)
+    if known is not None:
+        return known
+    unit = _build_unit(split.front, split.body, body_line=split.body_line, digest=digest, file=file)
+    _remember(unit)
+    if _file is not None:
+        _file.put(unit)
+    return unit
+
+
+def keep_parsed_units(path: Path | None) -> None:
+    """Keep parsed trees in a file at `path` (None: in memory only) for this process."""
+    global _file
+    if _file is not None and (path is None or _file.path != path):
+        _file.close()
+    if path is None:
+        _file = None
+    elif _file is None or _file.path != path:
+        _file = UnitFile(path)
+
+
+def _known(digest: str) -> t.Unit | None:
     with _cache_lock:
         cached = _cache.get(digest)
         if cached is not None:
             _cache.move_to_end(digest)
             return cached
-    unit = _build_unit(split.front, split.body, body_line=split.body_line, digest=digest, file=file)
+    stored = _file.get(digest) if _file is not None else None
+    if stored is not None:
+        _remember(stored)
+    return stored
+
+
+def _remember(unit: t.Unit) -> None:
     with _cache_lock:
-        _cache[digest] = unit
+        _cache[unit.content_hash] = unit
         while len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)
-    return unit
 
 
 def _build_unit(front: FrontMatter, body: str, *, body_line: int, digest: str, file: str) -> t.Unit:
@@ -234,3 +272,4 @@ def facts_of(units: Iterable[t.Unit]) -> frozenset[str]:
 
 _cache: OrderedDict[str, t.Unit] = OrderedDict()
 _cache_lock = threading.Lock()
+_file: UnitFile | None = None

@@ -60,19 +60,19 @@ def get_revision(*, session: Session, article: Article, number: int) -> Revision
 
 def load_unit_of(*, session: Session, key: ArticleKey, locale: Locale, number: int) -> Unit:
     """The parsed unit of one revision, read with a single query (the hot path of answering)."""
-    source = session.exec(
-        select(Revision.source)
+    row = session.exec(
+        select(Revision.source, Revision.content_hash)
         .join(Article, col(Article.id) == col(Revision.article_id))
         .where(Article.key == key, Article.locale == locale, Revision.number == number)
     ).first()
-    if source is None:
+    if row is None:
         raise RevisionNotFound(key, locale, number)
-    return parse_source(source, file=f"revision {number}")
+    return parse_source(row[0], file=f"revision {number}", digest=row[1])
 
 
 def load_unit(revision: Revision) -> Unit:
     """The parsed tree of a revision (shared through the content-hash cache)."""
-    return parse_source(revision.source, file=f"revision {revision.number}")
+    return parse_source(revision.source, file=f"revision {revision.number}", digest=revision.content_hash)
 
 
 def save_draft(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from typing import Annotated
 
+import anyio
+import anyio.to_thread
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -98,6 +101,22 @@ def _check_channel(who: Principal, channel: str, fmt: str | None) -> None:
         raise renderers.UnknownFormat(channel, fmt, renderers.FORMATS.get(channel, ()))
 
 
+_limiter: anyio.CapacityLimiter | None = None
+
+
+def _engine_limiter() -> anyio.CapacityLimiter:
+    """One question computed at a time per process (made lazily: it belongs to the running loop).
+
+    The engine is pure Python under the GIL, so a second thread adds no throughput; it only
+    adds a convoy in which the event loop waits behind the computing threads for the GIL,
+    and requests that are ready stall for a hundred milliseconds and more.
+    """
+    global _limiter
+    if _limiter is None:
+        _limiter = anyio.CapacityLimiter(int(os.environ.get("ISTOK_ENGINE_THREADS", "1")))
+    return _limiter
+
+
 ANSWER_CACHE = 20_000
 _answers: OrderedDict[tuple[str, str, str, str | None, int, str | None], tuple[str, bytes]] = OrderedDict()
 _answers_lock = threading.Lock()
@@ -147,7 +166,7 @@ async def answer(
             kb.answer(q, locale, channel, index=index)  # from the engine's own cache: counts the gap again
         ANSWERS.labels(status, channel).inc()
         return await _recorded(body, who, request, contact, identity)
-    out = await run_in_threadpool(_answer, q, locale, channel, format, segment)
+    out = await anyio.to_thread.run_sync(_answer, q, locale, channel, format, segment, limiter=_engine_limiter())
     body = out.model_dump_json().encode()
     with _answers_lock:
         _answers[ident] = (out.status, body)

@@ -132,14 +132,23 @@ def lexical_features(index: LocaleIndex, query: Query, slots: IntArray, scores: 
         if info is None:
             continue
         if info.phrase_sets:
-            shared = [sum(w for t, w in weights.items() if t in phrase) for phrase in info.phrase_sets]
-            masses = [sum(idf(t) for t in phrase) or 1.0 for phrase in info.phrase_sets]
-            sims = sorted((sh / math.sqrt(m) / q_norm for sh, m in zip(shared, masses, strict=True)), reverse=True)
-            out[i, 8] = sims[0]
-            out[i, 9] = sum(sims[:3]) / 3.0
-            out[i, 13] = max(min(sh / m, 1.0) for sh, m in zip(shared, masses, strict=True))
-            out[i, 14] = max(shared) / q_mass
-            out[i, 15] = sum(1 for phrase in info.phrase_sets if content & phrase) / len(info.phrase_sets)
+            sims, best_share, best_precision, touched = [], 0.0, 0.0, 0
+            for phrase in info.phrase_sets:
+                shared = sum(w for t, w in weights.items() if t in phrase)
+                touched += 1 if content & phrase else 0
+                if shared == 0:
+                    continue  # most phrases share nothing: their idf mass is never summed
+                mass = sum(idf(t) for t in phrase) or 1.0
+                sims.append(shared / math.sqrt(mass) / q_norm)
+                best_share = max(best_share, shared)
+                best_precision = max(best_precision, min(shared / mass, 1.0))
+            if sims:
+                sims.sort(reverse=True)
+                out[i, 8] = sims[0]
+                out[i, 9] = sum(sims[:3]) / 3.0
+            out[i, 13] = best_precision
+            out[i, 14] = best_share / q_mass
+            out[i, 15] = touched / len(info.phrase_sets)
         if q_bigrams:
             out[i, 10] = len(q_bigrams & info.bigrams) / len(q_bigrams)
         out[i, 11] = 1.0 / (1.0 + i)

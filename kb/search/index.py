@@ -27,6 +27,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
+from kb.content import keep_parsed_units
 from kb.db import read_session
 from kb.events import changes_since
 from kb.models import SynonymSet
@@ -109,6 +110,7 @@ class SearchIndex:
         self.engine = engine
         url = engine.url.render_as_string(hide_password=True)
         self.path = data_dir / "search" / hashlib.sha1(url.encode()).hexdigest()[:16]
+        keep_parsed_units(data_dir / "search" / "units.sqlite")  # shared by every database: keyed by content
         self.poll_interval = poll_interval
         wanted = semantic.wanted() if use_semantic is None else use_semantic
         self.use_semantic = wanted and semantic.available()

@@ -49,14 +49,14 @@ def entry_time(session: Session, seq: int) -> str | None:
     return at.isoformat() if at is not None else None
 
 
-def _published(session: Session, where: sa.ColumnElement[bool] | None = None) -> list[tuple[str, int]]:
-    stmt = sa.select(col(Revision.source), col(Revision.number)).join(
+def _published(session: Session, where: sa.ColumnElement[bool] | None = None) -> list[tuple[str, int, str]]:
+    stmt = sa.select(col(Revision.source), col(Revision.number), col(Revision.content_hash)).join(
         Article,
         (col(Article.id) == col(Revision.article_id)) & (col(Article.published_revision) == col(Revision.number)),
     )
     if where is not None:
         stmt = stmt.where(where)
-    return [(str(src), int(num)) for src, num in session.execute(stmt.order_by(col(Article.id))).all()]
+    return [(str(src), int(num), str(h)) for src, num, h in session.execute(stmt.order_by(col(Article.id))).all()]
 
 
 def published_count(session: Session) -> int:
@@ -64,8 +64,11 @@ def published_count(session: Session) -> int:
     return int(session.execute(stmt).scalar_one())
 
 
-def _analyse(items: Sequence[tuple[str, int]], facts: dict[str, FactValue]) -> list[IndexDoc]:
-    return [build_doc(parse_source(src, file=f"revision {num}"), revision=num, facts=facts) for src, num in items]
+def _analyse(items: Sequence[tuple[str, int, str]], facts: dict[str, FactValue]) -> list[IndexDoc]:
+    return [
+        build_doc(parse_source(src, file=f"revision {num}", digest=h), revision=num, facts=facts)
+        for src, num, h in items
+    ]
 
 
 def all_docs(session: Session) -> Iterator[list[IndexDoc]]:
