@@ -16,6 +16,10 @@ def test_widget_on_another_origin_answers_a_question(page: Page, site: Site) -> 
     assert launcher.is_visible()
     assert launcher.evaluate("b => getComputedStyle(b).fontSize") == "15px"
     assert page.locator("h1").evaluate("h => getComputedStyle(h).fontSize") == "31px"  # nor do we restyle the host
+    # The page's `div{border:…!important}` and `*{color:…!important}` do not reach our host element either.
+    host = page.locator("[data-istok-widget]")
+    assert host.evaluate("h => getComputedStyle(h).borderTopWidth") == "0px"
+    assert host.evaluate("h => getComputedStyle(h).color") != "rgb(255, 0, 255)"
     launcher.click()
     field = page.locator("[data-istok-widget] >> css=input[name=q]")
     field.fill("How do I set up autopay from my card?")

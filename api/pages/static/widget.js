@@ -13,7 +13,7 @@
   if (!CONFIG.phrases[locale]) locale = "en";
 
   var CSS = [
-    ":host{all:initial}",
+    ":host{all:initial !important}",
     "*{box-sizing:border-box}",
     ".w{font:15px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;color:#1f2330}",
     ".launcher{position:fixed;right:20px;bottom:20px;z-index:2147483000;border:0;border-radius:999px;background:var(--c);color:#fff;",
@@ -45,7 +45,8 @@
     "@media (max-width:480px){.panel{right:12px;left:12px;width:auto;bottom:76px}.launcher{right:12px;bottom:12px}}"
   ].join("");
 
-  var host = document.createElement("div");
+  // A tag of our own, so the site's element rules (div{…}) never match the host itself.
+  var host = document.createElement("istok-help");
   host.setAttribute("data-istok-widget", "");
   var root = host.attachShadow({mode: "open"});
   var wrap = el("div", {"class": "w"});
