@@ -14,19 +14,32 @@ the file must be as trusted as the rest of `ISTOK_DATA_DIR`.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import pickle
 import sqlite3
 import threading
+from dataclasses import fields, is_dataclass
 from pathlib import Path
 
+from kb import tree
 from kb.tree import Unit
 
 logger = logging.getLogger(__name__)
 
-#: Bump when the tree's classes change shape: older pickles are then simply not found.
-FORMAT = 1
+
+
+def _shape() -> str:
+    """A fingerprint of the tree's classes and their fields: pickles of another shape are never loaded."""
+    classes = sorted(
+        (obj for obj in vars(tree).values() if isinstance(obj, type) and is_dataclass(obj)), key=lambda c: c.__name__
+    )
+    described = ";".join(f"{c.__name__}({','.join(f.name for f in fields(c))})" for c in classes)
+    return hashlib.sha256(described.encode()).hexdigest()[:16]
+
+
+FORMAT = _shape()
 
 
 class UnitFile:
@@ -46,7 +59,7 @@ class UnitFile:
                 conn = sqlite3.connect(self.path, timeout=2.0, isolation_level=None)
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=OFF")  # a lost write costs one parse
-                conn.execute("CREATE TABLE IF NOT EXISTS units (hash TEXT PRIMARY KEY, format INTEGER, tree BLOB)")
+                conn.execute("CREATE TABLE IF NOT EXISTS units (hash TEXT PRIMARY KEY, format TEXT, tree BLOB)")
             except sqlite3.Error:
                 logger.warning("parsed-unit file %s unusable; parsing instead", self.path, exc_info=True)
                 return None
