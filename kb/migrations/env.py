@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
-
 from alembic import context
 from sqlmodel import SQLModel
 
 import kb.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
-# Contact context's tables (migration 0005) live in `contacts`, the floor above `kb`. This is a
-# migration script, not runtime code: the one place `kb` may name them, so one schema has one history.
-with contextlib.suppress(ImportError):  # kb installed without the contacts package
-    import contacts.models  # noqa: F401
+# Contact context's tables (migration 0005) are declared in `contacts`, the floor above `kb`, and
+# kb never imports it (DESIGN.md section 2). The migrations create them by name; whoever compares the
+# models with the schema (the composition root, the migration test) imports `contacts.models` first.
 
 config = context.config
 engine = config.attributes["engine"]
