@@ -89,8 +89,11 @@ def render_revision(
     return renderers.render(channel, unit=unit(locale, key, revision), facts=ctx.facts, locale=locale, options=options)
 
 
-def render_answer(answer: kb.Answer, format: str | None = None) -> renderers.Rendered:
-    """The unit an answer chose, rendered for the answer's channel, alternatives as quick replies."""
+def render_answer(answer: kb.Answer, format: str | None = None, segment: str | None = None) -> renderers.Rendered:
+    """The unit an answer chose, rendered for the answer's channel, alternatives as quick replies.
+
+    A contact's `segment` picks that segment's variant of a channel block.
+    """
     if answer.key is None or answer.revision is None:
         raise kb.InvalidChange("this answer names no unit to render")
     related = [renderers.RelatedArticle(a.title, a.key) for a in answer.alternatives]
@@ -102,4 +105,5 @@ def render_answer(answer: kb.Answer, format: str | None = None) -> renderers.Ren
         seq=answer.seq,
         format=format,
         related=related,
+        segment=segment,
     )

@@ -19,7 +19,7 @@ from fastapi.responses import RedirectResponse
 from sqlmodel import col, select
 
 import kb
-from api.deps import Principal, client_address, reading, writing
+from api.deps import Principal, audit, reading, writing
 from api.pages.auth import csrf_ok, csrf_token
 from api.pages.login import gate
 from api.pages.templating import page
@@ -215,15 +215,14 @@ def save(
                 message=message,
                 file="editor",
             )
-            kb.audit_record(
+            audit(
                 session,
-                actor=who.name,
-                role=who.role.value,
+                who,
+                request,
                 action="article.save",
                 target=f"{saved.article.locale}/{saved.article.key}",
                 base_revision=base or None,
                 new_revision=saved.revision.number,
-                client=client_address(request),
                 created=saved.created,
             )
             where = f"/admin/articles/{saved.article.locale}/{saved.article.key}"
@@ -301,15 +300,14 @@ def publication(
                     actor=who.name,
                     message=f"rollback to revision {revision}",
                 )
-            kb.audit_record(
+            audit(
                 session,
-                actor=who.name,
-                role=who.role.value,
+                who,
+                request,
                 action=f"article.{action}",
                 target=f"{locale}/{key}",
                 base_revision=before,
                 new_revision=article.published_revision,
-                client=client_address(request),
             )
             note = {
                 "publish": f"Published revision {article.published_revision}",

@@ -13,7 +13,7 @@ from sqlmodel import select
 
 import kb
 from api import runtime
-from api.deps import client_address, reading, writing
+from api.deps import audit, reading, writing
 from api.pages.admin import back, editor_gate, staff_page
 
 router = APIRouter(include_in_schema=False)
@@ -113,15 +113,14 @@ def save_fact(
                 base_version=version or None,
                 actor=who.name,
             )
-            kb.audit_record(
+            audit(
                 session,
-                actor=who.name,
-                role=who.role.value,
+                who,
+                request,
                 action="fact.set",
                 target=key,
                 base_revision=version or None,
                 new_revision=fact.version,
-                client=client_address(request),
             )
     except (kb.RevisionConflict, kb.InvalidChange) as exc:
         return back("/admin/facts", str(exc), "error")
@@ -161,15 +160,7 @@ def save_synonyms(
             sets.append(terms)
     with writing() as session:
         changed = kb.replace_locale(session=session, locale=locale, sets=sets, actor=who.name)
-        kb.audit_record(
-            session,
-            actor=who.name,
-            role=who.role.value,
-            action="synonyms.replace",
-            target=locale,
-            client=client_address(request),
-            sets=len(sets),
-        )
+        audit(session, who, request, action="synonyms.replace", target=locale, sets=len(sets))
     runtime.index().poll()
     return back("/admin/synonyms", f"{len(sets)} sets saved" if changed else "No changes")
 

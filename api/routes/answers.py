@@ -40,7 +40,7 @@ def rendered_out(out: renderers.Rendered) -> RenderedOut:
 
 def _answer(q: str, locale: str, channel: str, fmt: str | None, segment: str | None = None) -> AnswerOut:
     result = kb.answer(q, locale, channel, index=runtime.index())
-    rendered = _render(result, fmt, segment) if result.answered else None
+    rendered = rendering.render_answer(result, fmt, segment) if result.answered else None
     ANSWERS.labels(result.status.value, channel).inc()
     provenance = None
     if result.key is not None and result.revision is not None and result.content_hash is not None:
@@ -62,23 +62,6 @@ def _answer(q: str, locale: str, channel: str, fmt: str | None, segment: str | N
         provenance=provenance,
         alternatives=[AlternativeOut(**vars_of(a)) for a in result.alternatives],
         rendered=rendered_out(rendered) if rendered else None,
-    )
-
-
-def _render(result: kb.Answer, fmt: str | None, segment: str | None) -> renderers.Rendered:
-    """The chosen unit for the channel; a contact's segment picks its variant of a channel block."""
-    if segment is None or result.key is None or result.revision is None:
-        return rendering.render_answer(result, fmt)
-    related = [renderers.RelatedArticle(a.title, a.key) for a in result.alternatives]
-    return rendering.render_revision(
-        result.channel,
-        locale=result.locale,
-        key=result.key,
-        revision=result.revision,
-        seq=result.seq,
-        format=fmt,
-        related=related,
-        segment=segment,
     )
 
 
