@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 import kb
 from api import rendering, runtime
-from api.deps import writing
+from api.deps import client_address, writing
 from api.pages.caching import not_modified, validators
 from api.pages.catalogue import Catalogue, Entry, catalogue
 from api.pages.phrases import category_name, phrases
@@ -147,7 +147,7 @@ async def help_suggest(request: Request, locale: str, q: Annotated[str, Query(ma
 
 
 def _search(request: Request, q: str, locale: str, per_page: int) -> list[dict[str, str]]:
-    check_rate(f"addr:{request.client.host if request.client else 'unknown'}")
+    check_rate(f"addr:{client_address(request) or 'unknown'}")
     try:
         found = kb.search_articles(q, locale, "public", per_page=per_page, index=runtime.index())
     except kb.InvalidQuery:
@@ -218,7 +218,7 @@ def help_vote(
     entry = catalogue().by_slug.get((locale, slug))
     if entry is None:
         return not_found(request, locale)
-    check_rate(f"addr:{request.client.host if request.client else 'unknown'}")
+    check_rate(f"addr:{client_address(request) or 'unknown'}")
     token = request.cookies.get(VOTER_COOKIE) or secrets.token_urlsafe(18)
     voter = hmac.new(page_settings().secret_key.encode(), token.encode(), hashlib.sha256).hexdigest()[:32]
     with writing() as session:

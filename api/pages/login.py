@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 import kb
-from api.deps import Principal, writing
+from api.deps import Principal, client_address, writing
 from api.pages.auth import (
     csrf_ok,
     end_session,
@@ -75,7 +75,7 @@ async def login(
     next: Annotated[str, Form(max_length=2000)] = "/admin",
 ) -> Response:
     """Check the password (argon2) and start a session; failures are counted and slowed."""
-    address = f"login-addr:{request.client.host if request.client else 'unknown'}"
+    address = f"login-addr:{client_address(request) or 'unknown'}"
     account = f"login-user:{username.strip().lower()}"
     error = None
     user = None

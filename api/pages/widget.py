@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 import kb
 import renderers
 from api import rendering, runtime
+from api.deps import client_address
 from api.pages.catalogue import catalogue
 from api.pages.help import base_url
 from api.pages.phrases import phrases
@@ -86,7 +87,7 @@ async def widget_answer(
         return _cors(request, JSONResponse({"detail": "this site may not embed the widget"}, status_code=403))
     if locale not in kb.LOCALES:
         locale = kb.LOCALES[0]
-    check_rate(f"addr:{request.client.host if request.client else 'unknown'}")
+    check_rate(f"addr:{client_address(request) or 'unknown'}")
     data = await run_in_threadpool(_answer, q, locale, base_url(request))
     return _cors(request, JSONResponse(data, headers={"Cache-Control": "no-store"}))
 

@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 import kb
 import renderers
 from api import rendering, runtime
-from api.deps import AskerKey, EditorKey, Forbidden, Principal, reading
+from api.deps import AskerKey, EditorKey, Forbidden, Principal, client_address, reading
 from api.errors_doc import responses
 from api.metrics import ANSWERS
 from api.routes import interactions
@@ -164,7 +164,7 @@ async def _recorded(
     """The answer's response; with a contact or identity, first put on the timeline (off the loop)."""
     if contact is None and identity is None:
         return Response(body, media_type="application/json")
-    client = request.client.host if request.client else None
+    client = client_address(request)
     contact_id, case_id = await run_in_threadpool(
         lambda: interactions.record_answer(
             who=who, client=client, contact_id=contact, identity=identity, answer=AnswerOut.model_validate_json(body)
