@@ -51,14 +51,15 @@ end
 """
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
-def _serve(app: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
+def serve(app: str, env: dict[str, str], workers: int = 2) -> tuple[subprocess.Popen[bytes], str]:
+    """uvicorn with the benchmark's settings on a free port; returns once it answers."""
+    port = free_port()
     cmd = [
         sys.executable,
         "-m",
@@ -69,7 +70,7 @@ def _serve(app: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]
         "--port",
         str(port),
         "--workers",
-        "2",
+        str(workers),
         "--no-access-log",
         "--loop",
         "uvloop",
@@ -136,13 +137,13 @@ def main() -> None:
         popular = distinct[-1_000:]  # not asked in the distinct run
         zipf = rng.choices(popular, weights=[1 / (rank + 1) for rank in range(len(popular))], k=20_000)
         results: dict[str, object] = {"bench": "http", "articles": 10_000, "seconds_per_run": SECONDS}
-        bare, bare_base = _serve("bench.bare_app:app", {**os.environ, "PYTHONPATH": str(ROOT)})
+        bare, bare_base = serve("bench.bare_app:app", {**os.environ, "PYTHONPATH": str(ROOT)})
         try:
             results["bare_c32"] = _wrk(bare_base, ["/bare"], "none", 32, folder, "bare")
         finally:
             bare.terminate()
             bare.wait()
-        istok, base = _serve("api.app:app", env)
+        istok, base = serve("api.app:app", env)
         try:
             _wrk(base, distinct[-2_000:-1_000], secret, 4, folder, "warmup", seconds=3)  # load units, facts, slugs
             results["answer_distinct_c4"] = _wrk(base, distinct[:14_000], secret, 4, folder, "distinct")

@@ -16,8 +16,6 @@ import json
 import os
 import random
 import re
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,34 +29,12 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import answer_bench  # noqa: E402
+import http_bench  # noqa: E402
 
 import kb  # noqa: E402
 
 ARTICLES = 10_000
 PASSWORD = "bench-operator-password"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _serve(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    cmd = [sys.executable, "-m", "uvicorn", "api.app:app", "--host", "127.0.0.1", "--port", str(port)]
-    cmd += ["--no-access-log", "--log-level", "warning", "--loop", "uvloop", "--http", "httptools"]
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(base + "/healthz", timeout=1)
-            return proc, base
-        except httpx.TransportError:
-            time.sleep(0.5)
-    proc.kill()
-    raise RuntimeError("the server did not start")
 
 
 def _timed(http: httpx.Client, paths: list[str]) -> dict[str, float]:
@@ -117,7 +93,7 @@ def main() -> None:
             "/panel/search?" + urllib.parse.urlencode({"q": q[:60], "locale": loc}) for loc, q in asked[100:600]
         ]
         warmup = ["/panel/search?" + urllib.parse.urlencode({"q": q[:60], "locale": loc}) for loc, q in asked[:100]]
-        proc, base = _serve(env)
+        proc, base = http_bench.serve("api.app:app", env, workers=1)
         results: dict[str, object] = {"bench": "pages", "articles": ARTICLES, "workers": 1}
         try:
             with httpx.Client(base_url=base, timeout=30) as http:
