@@ -40,8 +40,9 @@ def panel(
     request: Request,
     q: Annotated[str, Query(max_length=500)] = "",
     locale: str = "ru",
-    contact: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
-    phone: Annotated[str | None, Query(max_length=64)] = None,
+    # Checked by _client_context, so a desk app's bad link shows a reason in the page, not a JSON error.
+    contact: Annotated[str | None, Query(max_length=300)] = None,
+    phone: Annotated[str | None, Query(max_length=300)] = None,
     identity: Annotated[str | None, Query(max_length=300)] = None,
 ) -> Response:
     """The panel page; a desk app deep-links the client's question (`?q=&locale=`) and who
@@ -81,15 +82,19 @@ class ClientView:
 
 
 def _client_context(
-    who: Principal, request: Request, *, contact_id: int | None, phone: str | None, identity: str | None
+    who: Principal, request: Request, *, contact_id: str | None, phone: str | None, identity: str | None
 ) -> ClientView | None:
     """The contact's context for the slot (audited like the API's), or a plain reason."""
-    if contact_id is None and not phone and not identity:
+    if not contact_id and not phone and not identity:
         return None
-    asked = f"#{contact_id}" if contact_id is not None else (phone or identity or "")
+    asked = f"#{contact_id}" if contact_id else (phone or identity or "")
+    if contact_id and not (contact_id.isdigit() and 1 <= int(contact_id) < 2**31):
+        return ClientView(problem="a contact id is a whole number from 1", asked=asked)
+    if phone and len(phone) > 64:
+        return ClientView(problem="too long for a phone number", asked=asked[:64] + "…")
     try:
-        if contact_id is not None:
-            found = load_context(who, client_address(request), contact_id=contact_id)
+        if contact_id:
+            found = load_context(who, client_address(request), contact_id=int(contact_id))
         else:
             found = load_context(who, client_address(request), phone=phone or None, identity=identity or None)
     except contacts.ContactNotFound:

@@ -115,6 +115,10 @@ def test_panel_shows_who_is_calling(page: Page, site: Site) -> None:
     assert "new caller" in page.locator("#contact-context").inner_text()
     page.goto(f"{site.base}/panel?phone=12")
     assert "phone" in page.locator("#contact-context .p-contact-none").inner_text().lower()
+    # A desk app's broken link still gives the panel, with the reason where the client would be.
+    page.goto(f"{site.base}/panel?contact=abc&q=autopay&locale=en")
+    assert "whole number" in page.locator("#contact-context .p-contact-none").inner_text()
+    page.locator(".p-hit").first.wait_for()
     engine = site.engine()
     with engine.connect() as conn:
         looks = conn.execute(
