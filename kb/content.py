@@ -20,6 +20,7 @@ from pathlib import Path
 from kb import tree as t
 from kb.errors import ContentError, ContentProblem
 from kb.frontmatter import FrontMatter, split_source
+from kb.limits import MAX_BRACKETS, MAX_NESTING, brackets_message, nesting_message, paragraphs, tree_nesting
 from kb.markdown_ext import FACT_RE, parse_blocks, parse_inline
 from kb.types import BLOCK_CHANNELS
 from kb.unitfile import UnitFile
@@ -150,13 +151,32 @@ class CheckedSource:
 
 
 def check_source(source: str, *, file: str = "<source>") -> CheckedSource:
-    """Everything parse_source checks, without building the tree (cheap: no Markdown).
+    """Everything parse_source checks, without building the tree unless it must.
 
-    An import checks every file this way first and parses only what changed.
+    An import checks every file this way first and parses only what changed. Only a source
+    whose lines could nest past the limit (`kb.limits`) is parsed here, to decide.
     """
     split = split_source(normalise_source(source), file=file)
     _segments(split.body, file=file, first_line=split.body_line)
-    return CheckedSource(front=split.front, content_hash=content_hash(split.front, split.body))
+    digest = content_hash(split.front, split.body)
+    if _suspect_line(split.front, split.body, file=file, body_line=split.body_line) is not None:
+        _remember(_build_unit(split.front, split.body, body_line=split.body_line, digest=digest, file=file))
+    return CheckedSource(front=split.front, content_hash=digest)
+
+
+def _suspect_line(front: FrontMatter, body: str, *, file: str, body_line: int) -> int | None:
+    """The line of the paragraph most likely to nest past the limit, if any could; too many
+    brackets in a paragraph are refused outright (they cost time, not depth)."""
+    runs = paragraphs(body, first_line=body_line)
+    if front.summary:
+        runs += paragraphs(front.summary, first_line=1)
+    crowded = [
+        ContentProblem(file, r.first_line, brackets_message(r.brackets)) for r in runs if r.brackets > MAX_BRACKETS
+    ]
+    if crowded:
+        raise ContentError(crowded)
+    deep = max(runs, key=lambda r: r.bound, default=None)
+    return deep.first_line if deep is not None and deep.bound > MAX_NESTING else None
 
 
 def parse_source(source: str, *, file: str = "<source>", digest: str | None = None) -> t.Unit:
@@ -212,16 +232,14 @@ def _remember(unit: t.Unit) -> None:
 
 
 def _build_unit(front: FrontMatter, body: str, *, body_line: int, digest: str, file: str) -> t.Unit:
-    blocks: list[t.Block] = []
-    for seg in _segments(body, file=file, first_line=body_line):
-        parsed = parse_blocks(seg.text)
-        if seg.channel is None:
-            blocks.extend(parsed)
-        else:
-            blocks.append(t.ChannelBlock(channel=seg.channel, children=parsed, segment=seg.segment))
-    body_nodes = _anchored(tuple(blocks), {})
-    summary = parse_inline(front.summary) if front.summary else ()
+    suspect = _suspect_line(front, body, file=file, body_line=body_line)
+    try:
+        body_nodes, summary = _parse_body(front, body, body_line=body_line, file=file)
+    except RecursionError:
+        raise ContentError([ContentProblem(file, suspect or body_line, nesting_message())]) from None
     everything = (*body_nodes, *summary)
+    if (depth := tree_nesting(everything)) > MAX_NESTING:
+        raise ContentError([ContentProblem(file, suspect or body_line, nesting_message(depth))])
     facts = frozenset(n.key for n in t.walk(everything) if isinstance(n, t.Fact))
     links = frozenset(n.article_key for n in t.walk(everything) if isinstance(n, t.Link) and n.article_key)
     return t.Unit(
@@ -241,6 +259,20 @@ def _build_unit(front: FrontMatter, body: str, *, body_line: int, digest: str, f
         facts=facts,
         links=links,
     )
+
+
+def _parse_body(
+    front: FrontMatter, body: str, *, body_line: int, file: str
+) -> tuple[tuple[t.Block, ...], tuple[t.Inline, ...]]:
+    blocks: list[t.Block] = []
+    for seg in _segments(body, file=file, first_line=body_line):
+        parsed = parse_blocks(seg.text)
+        if seg.channel is None:
+            blocks.extend(parsed)
+        else:
+            blocks.append(t.ChannelBlock(channel=seg.channel, children=parsed, segment=seg.segment))
+    summary = parse_inline(front.summary) if front.summary else ()
+    return _anchored(tuple(blocks), {}), summary
 
 
 def unknown_facts(source: str, known: Collection[str], *, file: str) -> list[ContentProblem]:

@@ -20,6 +20,11 @@ from markdown.util import HTML_PLACEHOLDER_RE
 
 from kb import tree as t
 
+#: Changes whenever the same source would parse to a different tree, so trees kept on disk
+#: by an older parser (kb.unitfile) are parsed again. 2: code text unescaped once; no
+#: parser state carried from one parse to the next.
+PARSER_VERSION = f"2/{markdown.__version__}"
+
 FACT_RE = r"\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}"
 FACT_TAG = "istok-fact"
 ARTICLE_SCHEME = "kb:"
@@ -59,12 +64,23 @@ def _markdown() -> markdown.Markdown:
         )
         _local.md = md
     md.reset()
+    # reset() leaves the block parser's nesting state alone: a parse that stopped half-way
+    # (an exception deep inside a list) would make every later parse in this thread empty.
+    del md.parser.state[:]
     return md
 
 
 def parse_blocks(text: str) -> tuple[t.Block, ...]:
-    """Markdown text to block nodes."""
+    """Markdown text to block nodes; a parse that fails leaves nothing behind for the next."""
     md = _markdown()
+    try:
+        return _parse(md, text)
+    except BaseException:
+        _local.md = None  # whatever state the failure left, the next parse starts from a new instance
+        raise
+
+
+def _parse(md: markdown.Markdown, text: str) -> tuple[t.Block, ...]:
     # Markdown.convert without its last steps: we want the tree, not serialised HTML.
     lines = text.split("\n")
     for prep in md.preprocessors:
@@ -132,7 +148,7 @@ class _Converter:
         if tag == "pre":
             code = el.find("code")
             source = code if code is not None else el
-            return t.CodeBlock(text="".join(source.itertext()), language=None)
+            return t.CodeBlock(text=_code_text(source), language=None)
         if tag == "blockquote":
             return t.Quote(self.blocks(el))
         if tag == "hr":
@@ -206,7 +222,7 @@ class _Converter:
         if tag == FACT_TAG:
             return (t.Fact(el.get("key", "")),)
         if tag == "code":
-            return (t.Code("".join(el.itertext())),)
+            return (t.Code(_code_text(el)),)
         if tag == "br":
             return (t.LineBreak(),)
         if tag == "em":
@@ -236,6 +252,13 @@ class _Converter:
 
     def _text(self, text: str) -> tuple[t.Inline, ...]:
         return (t.Text(text),) if text else ()
+
+
+def _code_text(el: etree.Element) -> str:
+    """Code as its author wrote it: Python-Markdown escapes `&`, `<` and `>` in code for its own
+    HTML output; the tree holds plain text, and each channel escapes once, for itself."""
+    text = "".join(el.itertext())
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def _merge_text(nodes: list[t.Inline]) -> list[t.Inline]:

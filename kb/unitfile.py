@@ -24,10 +24,10 @@ from dataclasses import fields, is_dataclass
 from pathlib import Path
 
 from kb import tree
+from kb.markdown_ext import PARSER_VERSION
 from kb.tree import Unit
 
 logger = logging.getLogger(__name__)
-
 
 
 def _shape() -> str:
@@ -39,7 +39,9 @@ def _shape() -> str:
     return hashlib.sha256(described.encode()).hexdigest()[:16]
 
 
-FORMAT = _shape()
+#: The tree's shape and the parser that built it: a tree kept by another parser version
+#: (perhaps one that parsed some sources wrongly) is never loaded, only parsed again.
+FORMAT = hashlib.sha256(f"{_shape()}/{PARSER_VERSION}".encode()).hexdigest()[:16]
 
 
 class UnitFile:
@@ -82,7 +84,16 @@ class UnitFile:
         conn = self._connection()
         if conn is None:
             return
-        blob = pickle.dumps(unit, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            blob = pickle.dumps(unit, protocol=pickle.HIGHEST_PROTOCOL)
+        except (RecursionError, pickle.PicklingError, TypeError):
+            logger.warning(
+                "parsed unit %s/%s cannot be kept on disk; it is parsed again when needed",
+                unit.locale,
+                unit.key,
+                exc_info=True,
+            )
+            return
         # Busy with another process's write, or damaged: this tree is simply parsed again next time.
         with contextlib.suppress(sqlite3.Error):
             conn.execute(
