@@ -64,17 +64,19 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on (ISTOK_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (ISTOK_PORT).")] = None,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
-    access_log: Annotated[bool, typer.Option(help="Log every request.")] = True,
+    access_log: Annotated[bool, typer.Option(help="Log every request (private query strings dropped).")] = True,
 ) -> None:
     """Serve the API and the pages with uvicorn."""
     import uvicorn
+
+    from api.accesslog import log_config
 
     settings = kb.load_settings()
     runtime.engine()  # fail here, with the fix named, rather than in a worker
     host = host or settings.host
     port = port or settings.port
     typer.echo(f"Istok is serving on http://{host}:{port}/  (health: http://{host}:{port}/healthz)")
-    uvicorn.run("api.app:app", host=host, port=port, workers=workers, access_log=access_log)
+    uvicorn.run("api.app:app", host=host, port=port, workers=workers, access_log=access_log, log_config=log_config())
 
 
 @db_app.command("upgrade")

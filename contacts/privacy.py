@@ -2,9 +2,11 @@
 
 Erasure keeps the statistics and drops the person: identities and merge records go,
 personal fields are emptied, interactions and cases lose their contact and question
-text. Contacts merged into the erased one are the same person and are erased with it.
-Audit entries name contacts by id only, never by an address, so the audit log holds
-nothing an erasure would have to chase.
+text, and the content gaps the contact's questions left are deleted (kb keeps the
+contact id on them for this). Contacts merged into the erased one are the same person
+and are erased with it. Audit entries name contacts by id only, never by an address, so
+the audit log holds nothing an erasure would have to chase. On SQLite the erased rows are
+zeroed in the file (secure_delete) and the write-ahead log is emptied after the commit.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from contacts.merging import merges_of
 from contacts.models import Case, Contact, Identity, Interaction, Merge
-from kb import audit_record, utcnow
+from kb import audit_record, checkpoint_after_commit, forget_gaps, utcnow
 
 
 def audit_access(
@@ -64,6 +66,7 @@ def erase_contact(*, session: Session, contact: Contact) -> dict[str, int]:
         ),
         "cases": _run(session, sa.update(Case).where(col(Case.contact_id).in_(ids)).values(contact_id=None)),
         "merges": _run(session, sa.delete(Merge).where(col(Merge.kept_id).in_(ids) | col(Merge.merged_id).in_(ids))),
+        "gaps": forget_gaps(session=session, contact_ids=ids),
     }
     now = utcnow()
     _run(
@@ -74,6 +77,7 @@ def erase_contact(*, session: Session, contact: Contact) -> dict[str, int]:
     )
     counts["contacts"] = len(ids)
     session.expire_all()
+    checkpoint_after_commit(session)
     return counts
 
 

@@ -3,7 +3,8 @@
 A case is per topic (an article category): a handoff or an escalation opens one unless
 the contact already has one open for that topic, and every later interaction on that
 topic joins it, whatever the channel. So a chat that ended in a handoff and the call
-that follows are one case, and the operator on the phone sees the chat.
+that follows are one case, and the operator on the phone sees the chat. A question is
+stored with its personal data masked (`kb.mask_personal`), like every log of client words.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlmodel import Session, col, select
 from contacts.directory import get_contact
 from contacts.errors import CaseNotFound
 from contacts.models import Case, CaseStatus, Contact, Interaction, Outcome
-from kb import Article, InvalidChange, Revision, RevisionNotFound, utcnow
+from kb import Article, InvalidChange, Revision, RevisionNotFound, mask_personal, utcnow
 
 OPENS_CASE = frozenset({Outcome.HANDOFF, Outcome.ESCALATED})
 DEFAULT_TOPIC = "general"
@@ -56,8 +57,8 @@ def record_interaction(
         raise InvalidChange(f"unknown outcome {outcome!r} (outcomes: {', '.join(o.value for o in Outcome)})") from None
     if csat is not None and not 1 <= csat <= 5:
         raise InvalidChange(f"csat is a score from 1 to 5, not {csat}")
-    if question is not None:
-        question = question.replace("\x00", "")  # PostgreSQL text cannot hold NUL; a client can type it
+    if question is not None:  # PostgreSQL text cannot hold NUL; a client can type it
+        question = mask_personal(question.replace("\x00", ""))  # no phone, card or document number is kept
     content_hash = None
     if article is not None:
         content_hash, category = _served(session, article)

@@ -196,6 +196,7 @@ from kb.search import (  # noqa: E402
     SearchResults,
     answer,
     answer_unit,
+    forget_gaps,
     get_index,
     list_gaps,
     refresh_index,
@@ -217,6 +218,7 @@ __all__ += [
     "answer",
     "answer_unit",
     "evaluate",
+    "forget_gaps",
     "get_index",
     "list_gaps",
     "refresh_index",
@@ -226,14 +228,18 @@ __all__ += [
 ]
 
 # ---- people and readers' votes (the pages' accounts and "was this helpful?", issue #7) ----
-from kb.models import HelpfulVote, User  # noqa: E402
+from kb.models import HelpfulVote, User, UserSession  # noqa: E402
 from kb.users import (  # noqa: E402
     authenticate,
     create_user,
+    create_user_session,
     disable_user,
+    end_user_session,
+    end_user_sessions,
     find_user,
     get_user,
     list_users,
+    session_user,
     set_password,
 )
 from kb.votes import VoteTally, record_vote, tally  # noqa: E402
@@ -241,14 +247,25 @@ from kb.votes import VoteTally, record_vote, tally  # noqa: E402
 __all__ += [
     "HelpfulVote",
     "User",
+    "UserSession",
     "VoteTally",
     "authenticate",
     "create_user",
+    "create_user_session",
     "disable_user",
+    "end_user_session",
+    "end_user_sessions",
     "find_user",
     "get_user",
     "list_users",
     "record_vote",
+    "session_user",
     "set_password",
     "tally",
 ]
+
+# ---- personal data in client words (issue #12) ----
+from kb.db import checkpoint_after_commit  # noqa: E402
+from kb.pii import mask_personal  # noqa: E402
+
+__all__ += ["checkpoint_after_commit", "mask_personal"]

@@ -3,6 +3,11 @@
 SQLite writers open their transaction with BEGIN IMMEDIATE: a read-then-write
 transaction would otherwise fail with "database is locked" when another writer got in
 between, instead of waiting its turn and then seeing the conflict properly.
+
+SQLite runs with `secure_delete` on every connection, so a deleted or rewritten row is
+overwritten with zeros in the page rather than left in free space, where an erased
+client's words would still be read off the file; `checkpoint_after_commit()` then moves
+the zeroed pages out of the write-ahead log into the file and empties the log.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ def _sqlite_engine(url: str) -> sa.Engine:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA secure_delete=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
@@ -72,6 +78,31 @@ def write_session(engine: sa.Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def checkpoint_after_commit(session: Session) -> None:
+    """On SQLite, once `session` commits, copy the log into the file and truncate the log.
+
+    Erasure calls it: with secure_delete the new pages hold zeros, but the write-ahead log
+    still holds the pages as they were until a checkpoint overwrites the file and the log
+    is truncated. A reader still busy with an old snapshot makes this a best effort: the
+    next automatic checkpoint completes it. PostgreSQL needs nothing (VACUUM reclaims).
+    """
+    bind = session.get_bind()
+    engine = bind.engine if isinstance(bind, sa.Connection) else bind
+    if engine.dialect.name != "sqlite":
+        return
+
+    def _checkpoint(_session: Session) -> None:
+        raw = engine.raw_connection()  # autocommit (see _on_connect): a checkpoint cannot run in a transaction
+        try:
+            cur = raw.cursor()
+            cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            cur.close()
+        finally:
+            raw.close()
+
+    sa.event.listen(session, "after_commit", _checkpoint, once=True)
 
 
 def alembic_config(engine: sa.Engine) -> Config:

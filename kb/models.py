@@ -164,7 +164,28 @@ class ContentGap(SQLModel, table=True):
     """A question the answer engine could not answer with confidence, counted for editors."""
 
     __tablename__ = "content_gaps"
-    __table_args__ = (sa.UniqueConstraint("normalised", "locale", "channel", name="uq_content_gaps"),)
+    # A contact's own words are a row of their own, so erasing the contact finds them by id.
+    __table_args__ = (
+        sa.Index(
+            "uq_content_gaps",
+            "normalised",
+            "locale",
+            "channel",
+            unique=True,
+            sqlite_where=sa.text("contact_id IS NULL"),
+            postgresql_where=sa.text("contact_id IS NULL"),
+        ),
+        sa.Index(
+            "uq_content_gaps_contact",
+            "contact_id",
+            "normalised",
+            "locale",
+            "channel",
+            unique=True,
+            sqlite_where=sa.text("contact_id IS NOT NULL"),
+            postgresql_where=sa.text("contact_id IS NOT NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     normalised: str = Field(max_length=500)
@@ -174,6 +195,7 @@ class ContentGap(SQLModel, table=True):
     count: int = 1
     best_key: str | None = Field(default=None, max_length=128)
     best_confidence: float | None = None
+    contact_id: int | None = None  # who asked, when the asker named a contact (no key: kb knows no contacts)
     first_seen: dt.datetime = _time()
     last_seen: dt.datetime = _time(index=True)
 
@@ -223,6 +245,20 @@ class User(SQLModel, table=True):
     created_at: dt.datetime = _time()
     last_login_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     disabled_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class UserSession(SQLModel, table=True):
+    """A signed-in browser: the cookie names it, so logout or a password change can end it everywhere.
+
+    Only a SHA-256 of the cookie's random secret is kept, as for API keys.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: str = Field(max_length=64, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    created_at: dt.datetime = _time()
+    expires_at: dt.datetime = Field(sa_type=UTCDateTime)
 
 
 class HelpfulVote(SQLModel, table=True):

@@ -4,19 +4,28 @@ Passwords are kept only as argon2id hashes (argon2-cffi's defaults, re-hashed on
 those defaults grow), unlike API keys, whose 32 random bytes make a fast hash enough.
 A failed check costs the same time whether or not the user exists, so a login form does not
 tell an attacker which names are real.
+
+A signed-in browser is a row of `user_sessions` (only a SHA-256 of its cookie's secret), read
+on every request by its primary key: a signed cookie alone could not be taken back, while a
+deleted row is refused by every process at once. Logout deletes that browser's row; a new
+password and disabling the account delete all of the person's rows.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import re
+import secrets
 
+import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, col, select
 
 from kb.errors import Conflict, InvalidChange, NotFound
 from kb.keys import parse_role
-from kb.models import User, utcnow
+from kb.models import User, UserSession, utcnow
 
 MIN_PASSWORD = 10
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,199}$")
@@ -100,11 +109,12 @@ def set_password(*, session: Session, username: str, password: str) -> User:
     user.password_hash = _hasher.hash(password)
     session.add(user)
     session.flush()
+    end_user_sessions(session=session, user_id=user.id or 0)  # whoever knew the old password is out
     return user
 
 
 def disable_user(*, session: Session, username: str) -> User:
-    """Sign-ins stop at once; sessions already open end at their next request."""
+    """Sign-ins stop at once, and every open session ends (its next request is refused)."""
     user = find_user(session=session, username=username)
     if user is None:
         raise NotFound(f"no user {username!r}")
@@ -112,4 +122,54 @@ def disable_user(*, session: Session, username: str) -> User:
         user.disabled_at = utcnow()
         session.add(user)
         session.flush()
+    end_user_sessions(session=session, user_id=user.id or 0)
     return user
+
+
+def _session_id(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_user_session(*, session: Session, user: User, lifetime: dt.timedelta) -> str:
+    """A new session for `user`; returns the secret for the cookie (kept here only as its hash).
+
+    The user's expired sessions are deleted on the way, so the table holds live sessions only.
+    """
+    now = utcnow()
+    session.execute(
+        sa.delete(UserSession)
+        .where(col(UserSession.user_id) == user.id, col(UserSession.expires_at) <= now)
+        .execution_options(synchronize_session=False)
+    )
+    secret = secrets.token_urlsafe(32)
+    session.add(UserSession(id=_session_id(secret), user_id=user.id or 0, created_at=now, expires_at=now + lifetime))
+    session.flush()
+    return secret
+
+
+def session_user(*, session: Session, secret: str) -> User | None:
+    """The active user whose live session this secret opens, or None: one look-up by primary key."""
+    stmt = (
+        select(User)
+        .join(UserSession, col(UserSession.user_id) == col(User.id))
+        .where(UserSession.id == _session_id(secret), col(UserSession.expires_at) > utcnow())
+        .where(col(User.disabled_at).is_(None))
+    )
+    return session.exec(stmt).first()
+
+
+def end_user_session(*, session: Session, secret: str) -> None:
+    """Logout: this session is refused from now on, by every process."""
+    session.execute(
+        sa.delete(UserSession)
+        .where(col(UserSession.id) == _session_id(secret))
+        .execution_options(synchronize_session=False)
+    )
+
+
+def end_user_sessions(*, session: Session, user_id: int) -> int:
+    """End every session of the user (a new password, a disabled account); returns how many."""
+    result = session.execute(
+        sa.delete(UserSession).where(col(UserSession.user_id) == user_id).execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

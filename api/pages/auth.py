@@ -1,13 +1,15 @@
-"""Signing in people: a signed session cookie, CSRF tokens, and a login rate limit.
+"""Signing in people: a session cookie naming a session row, CSRF tokens, and a login rate limit.
 
-The cookie holds only the user id, a CSRF token and the time of sign-in, signed with
-ISTOK_SECRET_KEY (itsdangerous); the account is re-read (cached two seconds) on each
-request, so disabling a user or changing a role takes effect at once. Forms carry the
-session's CSRF token; scripts send it as `X-CSRF-Token`.
+The cookie holds the session's secret, a CSRF token and the time of sign-in, signed with
+ISTOK_SECRET_KEY (itsdangerous). The secret names a row of `user_sessions` (kept as a hash,
+see `kb.users`), which every request looks up with its account by primary key, uncached:
+logout, a new password or a disabled account is refused by every process from the next
+request on. Forms carry the session's CSRF token; scripts send it as `X-CSRF-Token`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import secrets
 import threading
@@ -17,6 +19,7 @@ from typing import Any
 
 from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlmodel import Session
 
 import kb
 from api import runtime
@@ -25,7 +28,6 @@ from api.pages.settings import page_settings
 
 COOKIE = "istok_session"
 LOGIN_COOKIE = "istok_login"  # the CSRF token of the login form, before anyone is signed in
-USER_CACHE_SECONDS = 2.0
 
 
 def _serializer(salt: str) -> URLSafeTimedSerializer:
@@ -50,13 +52,28 @@ def _set_cookie(response: Response, request: Request, name: str, value: str, max
     )
 
 
-def start_session(response: Response, request: Request, user: kb.User) -> None:
-    data = {"u": user.id, "c": secrets.token_urlsafe(24), "t": int(time.time())}
+def session_lifetime() -> dt.timedelta:
+    return dt.timedelta(hours=page_settings().session_hours)
+
+
+def open_session(session: Session, user: kb.User) -> str:
+    """A new session row for `user` (in the caller's transaction); returns its secret for `start_session`."""
+    return kb.create_user_session(session=session, user=user, lifetime=session_lifetime())
+
+
+def start_session(response: Response, request: Request, secret: str) -> None:
+    """Give the browser the cookie of the session `open_session` made."""
+    data = {"s": secret, "c": secrets.token_urlsafe(24), "t": int(time.time())}
     token = _serializer("session").dumps(data)
     _set_cookie(response, request, COOKIE, token, page_settings().session_hours * 3600)
 
 
-def end_session(response: Response) -> None:
+def end_session(response: Response, request: Request) -> None:
+    """Logout: delete this browser's session row (every process refuses it at once) and its cookie."""
+    secret = _secret(request)
+    if secret is not None:
+        with kb.write_session(runtime.engine()) as session:
+            kb.end_user_session(session=session, secret=secret)
     response.delete_cookie(COOKIE, path="/")
 
 
@@ -71,34 +88,29 @@ def _session_data(request: Request) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-_users: dict[int, tuple[float, Principal | None]] = {}
-_users_lock = threading.Lock()
-
-
-def _principal_of(user_id: int) -> Principal | None:
-    now = time.monotonic()
-    with _users_lock:
-        known = _users.get(user_id)
-    if known is not None and known[0] > now:
-        return known[1]
-    with kb.read_session(runtime.engine()) as session:
-        user = session.get(kb.User, user_id)
-        found = None
-        if user is not None and user.disabled_at is None:
-            found = Principal(name=user.username, role=kb.Role(user.role))
-    with _users_lock:
-        if len(_users) > 10_000:
-            _users.clear()
-        _users[user_id] = (now + USER_CACHE_SECONDS, found)
-    return found
+def _secret(request: Request) -> str | None:
+    data = _session_data(request)
+    secret = data.get("s") if data else None
+    return secret if isinstance(secret, str) and secret else None
 
 
 def signed_in(request: Request) -> Principal | None:
-    """The person this request's session cookie names, if the cookie is valid and the account active."""
-    data = _session_data(request)
-    if data is None or not isinstance(data.get("u"), int):
-        return None
-    return _principal_of(data["u"])
+    """The person this request's session names, if the session is live and the account active.
+
+    Looked up once per request (kept on `request.state`): one query by primary key.
+    """
+    if hasattr(request.state, "signed_in"):
+        found: Principal | None = request.state.signed_in
+        return found
+    secret = _secret(request)
+    found = None
+    if secret is not None:
+        with kb.read_session(runtime.engine()) as session:
+            user = kb.session_user(session=session, secret=secret)
+            if user is not None:
+                found = Principal(name=user.username, role=kb.Role(user.role))
+    request.state.signed_in = found
+    return found
 
 
 def csrf_token(request: Request) -> str:

@@ -22,6 +22,7 @@ from api.pages.auth import (
     login_csrf_ok,
     login_limiter,
     login_token,
+    open_session,
     signed_in,
     start_session,
 )
@@ -96,22 +97,26 @@ async def login(
             resp.headers["Retry-After"] = str(getattr(request.state, "retry_after", 60))
         return resp
     resp = RedirectResponse(safe_next(next), status_code=303)
-    start_session(resp, request, user)
+    start_session(resp, request, user[1])
     return resp
 
 
-def _authenticate(username: str, password: str) -> kb.User | None:
+def _authenticate(username: str, password: str) -> tuple[kb.User, str] | None:
+    """The user and the secret of the session opened for them, in the transaction that checked the password."""
     with writing() as session:
         user = kb.authenticate(session=session, username=username, password=password)
-        if user is not None:
-            kb.audit_record(session, actor=user.username, role=user.role, action="user.login", target=user.username)
-            session.expunge(user)
-        return user
+        if user is None:
+            return None
+        secret = open_session(session, user)
+        kb.audit_record(session, actor=user.username, role=user.role, action="user.login", target=user.username)
+        session.expunge(user)
+        return user, secret
 
 
 @router.post("/logout")
 def logout(request: Request, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """End this browser's session on every process (the person's other sessions stay)."""
     resp = RedirectResponse("/login", status_code=303)
     if csrf_ok(request, csrf):
-        end_session(resp)
+        end_session(resp, request)
     return resp

@@ -56,7 +56,7 @@ def list_(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
 
 
 def password(username: Annotated[str, typer.Argument()], password: PasswordOpt) -> None:
-    """Set a new password for an account."""
+    """Set a new password for an account; every session it has open ends at once."""
     with kb.write_session(runtime.engine()) as session:
         kb.set_password(session=session, username=username, password=password)
         kb.audit_record(session, actor="cli", role="admin", action="user.password", target=username)
@@ -64,7 +64,7 @@ def password(username: Annotated[str, typer.Argument()], password: PasswordOpt) 
 
 
 def disable(username: Annotated[str, typer.Argument()]) -> None:
-    """Stop an account signing in; its open sessions end within two seconds."""
+    """Stop an account signing in; its open sessions end at once, on every server."""
     with kb.write_session(runtime.engine()) as session:
         kb.disable_user(session=session, username=username)
         kb.audit_record(session, actor="cli", role="admin", action="user.disable", target=username)

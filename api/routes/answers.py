@@ -38,8 +38,10 @@ def rendered_out(out: renderers.Rendered) -> RenderedOut:
     )
 
 
-def _answer(q: str, locale: str, channel: str, fmt: str | None, segment: str | None = None) -> AnswerOut:
-    result = kb.answer(q, locale, channel, index=runtime.index())
+def _answer(
+    q: str, locale: str, channel: str, fmt: str | None, segment: str | None = None, asker: int | None = None
+) -> AnswerOut:
+    result = kb.answer(q, locale, channel, index=runtime.index(), contact_id=asker)
     rendered = rendering.render_answer(result, fmt, segment) if result.answered else None
     ANSWERS.labels(result.status.value, channel).inc()
     provenance = None
@@ -135,9 +137,9 @@ async def answer(
     _check_channel(who, channel, format)
     if contact is not None and identity is not None:
         raise kb.InvalidChange("give either contact= or identity=, not both")
-    segment = None
+    segment = asker = None
     if contact is not None or identity is not None:
-        segment = await run_in_threadpool(interactions.segment_of, contact_id=contact, identity=identity)
+        asker, segment = await run_in_threadpool(interactions.asker_of, contact_id=contact, identity=identity)
     index = runtime.index()
     index.poll()
     ident = (" ".join(q.lower().split()), locale, channel, format, index.seq, segment)
@@ -146,16 +148,16 @@ async def answer(
     if kept is not None:
         status, body = kept
         if status != "answered":
-            kb.answer(q, locale, channel, index=index)  # from the engine's own cache: counts the gap again
+            kb.answer(q, locale, channel, index=index, contact_id=asker)  # from the engine's cache: counts the gap
         ANSWERS.labels(status, channel).inc()
-        return await _recorded(body, who, request, contact, identity)
-    out = await anyio.to_thread.run_sync(_answer, q, locale, channel, format, segment, limiter=_engine_limiter())
+        return await _recorded(body, who, request, asker, None)
+    out = await anyio.to_thread.run_sync(_answer, q, locale, channel, format, segment, asker, limiter=_engine_limiter())
     body = out.model_dump_json().encode()
     with _answers_lock:
         _answers[ident] = (out.status, body)
         while len(_answers) > ANSWER_CACHE:
             _answers.popitem(last=False)
-    return await _recorded(body, who, request, contact, identity)
+    return await _recorded(body, who, request, asker, None)
 
 
 async def _recorded(

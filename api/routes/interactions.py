@@ -164,11 +164,20 @@ def record_answer(
         return contact.id or 0, interaction.case_id
 
 
-def segment_of(*, contact_id: int | None, identity: str | None) -> str | None:
-    """The audience whose channel blocks this contact's answers use (None for a new identity)."""
+def asker_of(*, contact_id: int | None, identity: str | None) -> tuple[int, str | None]:
+    """Who asks through `GET /api/v1/answer`, and the audience whose channel blocks they get.
+
+    Found by id or identity, and created on first sight of the identity before the question
+    is answered, so that the content gap it may leave carries the contact's id and an
+    erasure of the contact finds it.
+    """
     with kb.read_session(runtime.engine()) as session:
         if contact_id is not None:
             contact: contacts.Contact | None = contacts.get_contact(session=session, contact_id=contact_id)
         else:
             contact = contacts.find_by_identity(session=session, address=contacts.parse_identity(identity or ""))
-        return contacts.answer_segment(contact.segments) if contact is not None else None
+        if contact is not None:
+            return contact.id or 0, contacts.answer_segment(contact.segments)
+    with recording() as session:
+        contact, _created = contact_of(session, contact_id=None, identity=identity)
+        return contact.id or 0, contacts.answer_segment(contact.segments)

@@ -22,7 +22,7 @@ from kb.config import load_settings
 from kb.db import ensure_migrated, make_engine
 from kb.search.answering import THRESHOLDS, Answerer
 from kb.search.errors import InvalidQuery
-from kb.search.gaps import list_gaps
+from kb.search.gaps import forget_gaps, list_gaps
 from kb.search.index import SearchIndex
 from kb.search.results import Alternative, Answer, AnswerStatus, SearchHit, SearchResults
 from kb.search.searching import search
@@ -34,8 +34,11 @@ _answerers: dict[int, Answerer] = {}
 _lock = threading.Lock()
 
 
-def get_index(engine: sa.Engine | None = None, *, data_dir: Path | None = None) -> SearchIndex:
-    """The process's index over `engine` (default: ISTOK_DATABASE_URL), in `data_dir` (ISTOK_DATA_DIR)."""
+def get_index(engine: sa.Engine | None = None, *, data_dir: Path | None = None, opened: bool = True) -> SearchIndex:
+    """The process's index over `engine` (default: ISTOK_DATABASE_URL), in `data_dir` (ISTOK_DATA_DIR).
+
+    Opened (built if need be) unless `opened` is false, for a caller about to rebuild it anyway.
+    """
     settings = load_settings()
     folder = data_dir or settings.data_dir
     url = settings.database_url if engine is None else engine.url.render_as_string(hide_password=False)
@@ -46,7 +49,8 @@ def get_index(engine: sa.Engine | None = None, *, data_dir: Path | None = None) 
                 engine = make_engine(url)
                 ensure_migrated(engine)
             found = _indexes[(url, str(folder))] = SearchIndex(engine, data_dir=folder)
-    found.open()
+    if opened:
+        found.open()
     return found
 
 
@@ -65,13 +69,15 @@ def answer(
     context: Mapping[str, Any] | None = None,
     *,
     index: SearchIndex | None = None,
+    contact_id: int | None = None,
 ) -> Answer:
     """The best published unit for question `q`, a calibrated confidence, `answered` or `handoff`.
 
     `context` may name a preferred `category` and article keys to `exclude` (already
-    offered). Raises InvalidQuery for an empty question or unknown locale or channel.
+    offered). `contact_id` names who asked, for the content gap (erasure finds it by id).
+    Raises InvalidQuery for an empty question or unknown locale or channel.
     """
-    return _answerer(index or get_index()).answer(q, locale, channel, context)
+    return _answerer(index or get_index()).answer(q, locale, channel, context, contact_id=contact_id)
 
 
 def search_articles(
@@ -94,8 +100,12 @@ def refresh_index(index: SearchIndex | None = None) -> int:
 
 
 def reindex(engine: sa.Engine | None = None, *, data_dir: Path | None = None) -> int:
-    """Rebuild the index from the database (`istok reindex`); returns how many units it holds."""
-    return get_index(engine, data_dir=data_dir).rebuild()
+    """Rebuild the index from the database (`istok reindex`); returns how many units it holds.
+
+    Not opened first: with the lock held elsewhere, opening would build a private copy only
+    for the rebuild to fail on that lock; `rebuild` raises IndexBusy, naming the holder, instead.
+    """
+    return get_index(engine, data_dir=data_dir, opened=False).rebuild()
 
 
 def answer_unit(*, session: Session, answer: Answer) -> Unit:
@@ -131,6 +141,7 @@ __all__ = [
     "answer",
     "answer_unit",
     "close_indexes",
+    "forget_gaps",
     "get_index",
     "list_gaps",
     "refresh_index",

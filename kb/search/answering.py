@@ -85,8 +85,19 @@ class Answerer:
         self.record_gaps = record_gaps
         self._cache: OrderedDict[tuple[Any, ...], Answer] = OrderedDict()
 
-    def answer(self, question: str, locale: str, channel: str, context: Mapping[str, Any] | None = None) -> Answer:
-        """The best unit for `question` in `locale`, judged for `channel` (see the module docstring)."""
+    def answer(
+        self,
+        question: str,
+        locale: str,
+        channel: str,
+        context: Mapping[str, Any] | None = None,
+        *,
+        contact_id: int | None = None,
+    ) -> Answer:
+        """The best unit for `question` in `locale`, judged for `channel` (see the module docstring).
+
+        `contact_id` (who asked, when known) goes with a content gap, so erasing the contact erases it.
+        """
         started = time.perf_counter()
         text = check_question(question)
         threshold = THRESHOLDS.get(channel)
@@ -118,7 +129,15 @@ class Answerer:
         result = replace(result, elapsed_ms=(time.perf_counter() - started) * 1000.0)
         if self.record_gaps and (not result.answered or result.confidence < GAP_BELOW):
             self.index.gaps.note(
-                Gap(clean_question(text), text[:500], locale, channel, result.key, round(result.confidence, 4))
+                Gap(
+                    clean_question(text),
+                    text[:500],
+                    locale,
+                    channel,
+                    result.key,
+                    round(result.confidence, 4),
+                    contact_id,
+                )
             )
         return result
 

@@ -5,6 +5,12 @@ written in batches (one upsert per distinct question) by `flush()`, which the in
 calls from a background thread every second, on `sync()`, and on close. The same
 question from the same channel adds to one row's count: editors see the most frequent
 gaps first.
+
+Client words are masked (`kb.pii.mask_personal`) when written, in the writer thread, so
+no phone, e-mail, card or document number reaches the table and the answering path pays
+nothing for it. A question asked on behalf of a contact (the answer API's `contact=` or
+`identity=`) is a row of its own carrying the contact's id, so erasing the contact deletes
+exactly its words (`forget_gaps`); `list_gaps` adds the rows of one question up again.
 """
 
 from __future__ import annotations
@@ -17,9 +23,11 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from kb.models import ContentGap, utcnow
+from kb.pii import mask_personal
+from kb.search.text import clean_question
 from kb.types import ArticleKey, ChannelName, Locale
 
 logger = logging.getLogger(__name__)
@@ -27,7 +35,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Gap:
-    """One noted question: its folded form, as typed, where, and the best guess we had."""
+    """One noted question: its folded form, as typed, where, the best guess we had, and who asked."""
 
     normalised: str
     question: str
@@ -35,14 +43,19 @@ class Gap:
     channel: ChannelName
     best_key: ArticleKey | None
     best_confidence: float | None
+    contact_id: int | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str, int | None]:
+        return (self.normalised, self.locale[:16], self.channel[:32], self.contact_id)
 
 
 class GapLog:
-    """Gaps noted since the last flush, merged by (normalised, locale, channel)."""
+    """Gaps noted since the last flush, merged by (normalised, locale, channel, contact)."""
 
     def __init__(self, engine: sa.Engine, *, interval: float = 1.0) -> None:
         self._engine = engine
-        self._pending: dict[tuple[str, str, str], tuple[Gap, int]] = {}
+        self._pending: dict[tuple[str, str, str, int | None], tuple[Gap, int]] = {}
         self._lock = threading.Lock()
         self._interval = interval
         self._thread: threading.Thread | None = None
@@ -50,7 +63,7 @@ class GapLog:
     def note(self, gap: Gap) -> None:
         if not gap.normalised:
             return
-        key = (gap.normalised, gap.locale[:16], gap.channel[:32])
+        key = gap.key
         with self._lock:
             count = self._pending.get(key, (gap, 0))[1]
             self._pending[key] = (gap, count + 1)
@@ -82,31 +95,48 @@ class GapLog:
         except Exception:
             with self._lock:  # put them back, merged with what came meanwhile
                 for gap, n in batch:
-                    key = (gap.normalised, gap.locale[:16], gap.channel[:32])
-                    self._pending[key] = (gap, self._pending.get(key, (gap, 0))[1] + n)
+                    self._pending[gap.key] = (gap, self._pending.get(gap.key, (gap, 0))[1] + n)
             raise
 
     def _write(self, batch: list[tuple[Gap, int]]) -> int:
+        masked = _masked(batch)
         now = utcnow()
         rows = [
             {
-                "normalised": g.normalised[:500],
-                "question": g.question[:500],
+                "normalised": g.normalised,
+                "question": g.question,
                 "locale": g.locale[:16],
                 "channel": g.channel[:32],
+                "contact_id": g.contact_id,
                 "count": n,
                 "best_key": g.best_key,
                 "best_confidence": g.best_confidence,
                 "first_seen": now,
                 "last_seen": now,
             }
-            for g, n in batch
+            for g, n in masked
         ]
+        rows.sort(key=lambda r: (r["normalised"], r["locale"], r["channel"], r["contact_id"] or 0))  # one lock order
+        bind = self._engine
+        if bind.dialect.name == "sqlite":
+            bind = bind.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+        with bind.begin() as conn:
+            for anonymous in (True, False):
+                part = [r for r in rows if (r["contact_id"] is None) == anonymous]
+                if part:  # one executemany each: the answering threads share the GIL with this one
+                    conn.execute(self._upsert(anonymous=anonymous), part)
+        return sum(n for _, n in batch)
+
+    def _upsert(self, *, anonymous: bool) -> sa.Insert:
+        """Insert or add to the row of this question: the anonymous one, or the contact's own."""
         dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
-        table = ContentGap.__table__  # type: ignore[attr-defined]
+        table: sa.Table = ContentGap.__table__  # type: ignore[attr-defined]
         stmt = dialect.insert(table)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["normalised", "locale", "channel"],
+        keys = ["normalised", "locale", "channel"] if anonymous else ["contact_id", "normalised", "locale", "channel"]
+        where = table.c.contact_id.is_(None) if anonymous else table.c.contact_id.is_not(None)
+        upsert: sa.Insert = stmt.on_conflict_do_update(
+            index_elements=keys,
+            index_where=where,
             set_={
                 "count": table.c["count"] + stmt.excluded["count"],
                 "question": stmt.excluded.question,
@@ -115,22 +145,85 @@ class GapLog:
                 "last_seen": stmt.excluded.last_seen,
             },
         )
-        bind = self._engine
-        if bind.dialect.name == "sqlite":
-            bind = bind.execution_options(sqlite_begin="BEGIN IMMEDIATE")
-        rows.sort(key=lambda r: (r["normalised"], r["locale"], r["channel"]))  # one lock order for every writer
-        with bind.begin() as conn:
-            conn.execute(stmt, rows)  # one executemany: the answering threads share the GIL with this one
-        return sum(n for _, n in batch)
+        return upsert
+
+
+def _masked(batch: list[tuple[Gap, int]]) -> list[tuple[Gap, int]]:
+    """The batch with personal data masked, merged again: two phone numbers are one `[phone]` question."""
+    merged: dict[tuple[str, str, str, int | None], tuple[Gap, int]] = {}
+    for gap, n in batch:
+        question = mask_personal(gap.question[:500])
+        clean = Gap(
+            clean_question(question),
+            question[:500],
+            gap.locale,
+            gap.channel,
+            gap.best_key,
+            gap.best_confidence,
+            gap.contact_id,
+        )
+        if not clean.normalised:
+            continue
+        merged[clean.key] = (clean, merged.get(clean.key, (clean, 0))[1] + n)
+    return list(merged.values())
+
+
+def forget_gaps(*, session: Session, contact_ids: Sequence[int]) -> int:
+    """Erasure: delete the questions these contacts asked; returns how many rows went."""
+    if not contact_ids:
+        return 0
+    stmt = sa.delete(ContentGap).where(col(ContentGap.contact_id).in_(list(contact_ids)))
+    result = session.execute(stmt.execution_options(synchronize_session=False))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def list_gaps(
     *, session: Session, locale: Locale | None = None, channel: ChannelName | None = None, limit: int = 100
 ) -> Sequence[ContentGap]:
-    """Content gaps, most frequent first, then most recent."""
-    stmt = select(ContentGap).order_by(col(ContentGap.count).desc(), col(ContentGap.last_seen).desc())
+    """Content gaps, most frequent first, then most recent; one per question, whoever asked it.
+
+    The rows of one question (the anonymous one and each contact's) are added up, and the
+    latest wording stands for them; the result names no contact.
+    """
+    t = ContentGap.__table__  # type: ignore[attr-defined]
+    total = sa.func.sum(t.c["count"]).label("total")
+    first, last = sa.func.min(t.c.first_seen).label("first"), sa.func.max(t.c.last_seen).label("last")
+    groups = sa.select(t.c.normalised, t.c.locale, t.c.channel, total, first, last)
     if locale:
-        stmt = stmt.where(ContentGap.locale == locale)
+        groups = groups.where(t.c.locale == locale)
     if channel:
-        stmt = stmt.where(ContentGap.channel == channel)
-    return list(session.exec(stmt.limit(limit)))
+        groups = groups.where(t.c.channel == channel)
+    top = (
+        groups.group_by(t.c.normalised, t.c.locale, t.c.channel)
+        .order_by(total.desc(), last.desc())
+        .limit(limit)
+        .subquery()
+    )
+    same = sa.and_(
+        t.c.normalised == top.c.normalised,
+        t.c.locale == top.c.locale,
+        t.c.channel == top.c.channel,
+        t.c.last_seen == top.c["last"],
+    )
+    stmt = (
+        sa.select(ContentGap, top.c.total, top.c["first"], top.c["last"])
+        .join(top, same)
+        .order_by(top.c.total.desc(), top.c["last"].desc(), col(ContentGap.id).desc())
+    )
+    found: dict[tuple[str, str, str], ContentGap] = {}
+    for gap, count, first_seen, last_seen in session.execute(stmt):
+        key = (gap.normalised, gap.locale, gap.channel)
+        if key not in found:
+            found[key] = ContentGap(
+                id=gap.id,
+                normalised=gap.normalised,
+                question=gap.question,
+                locale=gap.locale,
+                channel=gap.channel,
+                count=int(count),
+                best_key=gap.best_key,
+                best_confidence=gap.best_confidence,
+                first_seen=first_seen,
+                last_seen=last_seen,
+            )
+    return list(found.values())

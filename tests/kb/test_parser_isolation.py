@@ -124,7 +124,9 @@ def test_trees_kept_by_the_old_parser_are_parsed_again(tmp_path: Path) -> None:
     poisoned = dataclasses.replace(good, body=())
     with sqlite3.connect(path) as conn:
         conn.execute("CREATE TABLE units (hash TEXT PRIMARY KEY, format TEXT, tree BLOB)")
-        conn.execute("INSERT INTO units VALUES (?, ?, ?)", (good.content_hash, unitfile._shape(), pickle.dumps(poisoned)))
+        conn.execute(
+            "INSERT INTO units VALUES (?, ?, ?)", (good.content_hash, unitfile._shape(), pickle.dumps(poisoned))
+        )
     content._cache.clear()
     content.keep_parsed_units(path)
     assert kb.parse_source(NORMAL, digest=good.content_hash).body == good.body
