@@ -31,6 +31,9 @@ _FENCE_RE = re.compile(r"^(`{3,}|~{3,})")
 _ATTR_RE = re.compile(r"([a-z_]+)=([\w-]+)")
 _FACT_LINE_RE = re.compile(FACT_RE)
 _FACT_LINK_RE = re.compile(r"\]\(\s*\{\{")
+#: Control characters (tab and newline aside), lone surrogates and noncharacters: not text a
+#: person wrote, and not something every channel can carry (SSML is XML; the store is UTF-8).
+_UNREADABLE_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 CACHE_SIZE = 4096
 
@@ -150,13 +153,27 @@ class CheckedSource:
     content_hash: str
 
 
+def unreadable_characters(source: str, *, file: str) -> list[ContentProblem]:
+    """Each line holding a character that is not text (a control character, a lone surrogate)."""
+    problems: list[ContentProblem] = []
+    for lineno, line in enumerate(source.split("\n"), start=1):
+        if (m := _UNREADABLE_RE.search(line)) is not None:
+            problems.append(
+                ContentProblem(file, lineno, f"character U+{ord(m.group(0)):04X} is not text; remove it")
+            )
+    return problems
+
+
 def check_source(source: str, *, file: str = "<source>") -> CheckedSource:
     """Everything parse_source checks, without building the tree unless it must.
 
     An import checks every file this way first and parses only what changed. Only a source
     whose lines could nest past the limit (`kb.limits`) is parsed here, to decide.
     """
-    split = split_source(normalise_source(source), file=file)
+    source = normalise_source(source)
+    if unreadable := unreadable_characters(source, file=file):
+        raise ContentError(unreadable)
+    split = split_source(source, file=file)
     _segments(split.body, file=file, first_line=split.body_line)
     digest = content_hash(split.front, split.body)
     if _suspect_line(split.front, split.body, file=file, body_line=split.body_line) is not None:
@@ -189,6 +206,8 @@ def parse_source(source: str, *, file: str = "<source>", digest: str | None = No
     if digest is not None and (known := _known(digest)) is not None:
         return known
     source = normalise_source(source)
+    if unreadable := unreadable_characters(source, file=file):
+        raise ContentError(unreadable)
     split = split_source(source, file=file)
     digest = content_hash(split.front, split.body)
     known = _known(digest)

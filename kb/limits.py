@@ -26,7 +26,6 @@ MAX_BRACKETS = 500
 _CONTAINERS = (t.ListBlock, t.Quote, t.Admonition, t.ChannelBlock, t.Emphasis, t.Strong, t.Link)
 _MARKER_RE = re.compile(r"(?:>|!!!|[-*+](?=\s|$)|\d{1,9}[.)](?=\s|$))")
 _DELIMITERS = frozenset("*_[")
-_FENCE_RE = re.compile(r"^\s*(`{3,}|~{3,})")
 
 
 def nesting_message(depth: int | None = None) -> str:
@@ -52,23 +51,19 @@ class Paragraph:
 
 
 def paragraphs(text: str, *, first_line: int = 1) -> list[Paragraph]:
-    """Cut `text` at blank lines and fences and bound each run's nesting from its lines."""
+    """Cut `text` at blank lines and bound each run's nesting from its lines.
+
+    Fenced code is counted like any text: a fence left open is not code to Python-Markdown,
+    and counting code too only ever raises the bound.
+    """
     runs: list[Paragraph] = []
     start, block_depth, delimiters, brackets = 0, 0, 0, 0
-    fence: str | None = None
     open_run = False
     for offset, line in enumerate(text.split("\n")):
-        fence_m = _FENCE_RE.match(line)
-        if fence is not None:
-            if fence_m and line.strip().startswith(fence):
-                fence = None
-            continue
-        if fence_m or not line.strip():
+        if not line.strip():
             if open_run:
                 runs.append(Paragraph(first_line + start, block_depth + delimiters, brackets))
                 open_run = False
-            if fence_m:
-                fence = fence_m.group(1)
             continue
         if not open_run:
             start, block_depth, delimiters, brackets, open_run = offset, 0, 0, 0, True

@@ -20,6 +20,8 @@ VOICE_LANGS = {"ru": "ru-RU", "uk": "uk-UA", "en": "en-US"}
 #: Words per second a phone voice speaks; Slavic words are longer than English ones.
 WORDS_PER_SECOND = {"ru": 2.0, "uk": 2.0, "en": 2.5}
 
+#: Characters XML 1.0 cannot hold: the document must stay well-formed whatever a fact or text holds.
+_NOT_XML_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _URL_RE = re.compile(
     r"(?:https?://|www\.)[^\s<>\"«»]+?(?=[.,;:!?)»\"]*(?:\s|$))"
     r"|(?<![@\w.-])(?:[a-z0-9][a-z0-9-]*\.)+[a-z]{2,24}(?:/[^\s<>\"«»]*?)?(?=[.,;:!?)»\"]*(?:\s|$))"
@@ -100,6 +102,7 @@ class Speech:
 
     def say_as(self, interpret_as: str, shown: str, spoken: str) -> None:
         """`shown` marked for the engine (a telephone, a cardinal); `spoken` in the plain twin."""
+        shown = _NOT_XML_RE.sub(" ", shown)
         self._ssml.append(f'<say-as interpret-as="{interpret_as}">{escape(shown, quote=False)}</say-as>')
         self._plain.append(spoken)
 
@@ -128,6 +131,7 @@ class Speech:
                 parts[-1] = parts[-1].rstrip(" ")
 
     def _words(self, text: str) -> None:
+        text = _NOT_XML_RE.sub(" ", text)
         if text:
             self._ssml.append(escape(text, quote=False))
             self._plain.append(text)

@@ -19,6 +19,7 @@ from fastapi.responses import RedirectResponse
 from sqlmodel import col, select
 
 import kb
+from api import runtime
 from api.deps import Principal, audit, reading, writing
 from api.pages.auth import csrf_ok, csrf_token
 from api.pages.login import gate
@@ -124,6 +125,7 @@ def article_list(
         "filters": filters,
         "categories": categories,
         "locales": kb.LOCALES,
+        "quarantined": runtime.index().quarantine.units(),
     }
     return staff_page(request, who, "admin_list.html", ctx)
 

@@ -11,13 +11,19 @@ scorer is loaded from the whoosh documents, so a restart does not re-analyse.
 change) and reloads the editors' synonyms when they changed. A process that writes
 calls it right after its write; every answer and search also polls at most once per
 `poll_interval` seconds, so other processes see a change within about a second.
-Whoosh writes from several processes on one host are serialised by a lock file.
+Whoosh writes from several processes on one host are serialised by a lock file
+(`kb.search.indexlock`), never waited for without bound: when another process holds
+it past `lock_wait` seconds at opening, this process says so and builds a private
+index of its own (`<index>.private-<pid>`, removed on close) rather than hang; a
+catch-up that cannot get it is retried on the next poll; `rebuild()` raises IndexBusy.
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
+import logging
+import os
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -34,14 +40,22 @@ from kb.models import SynonymSet
 from kb.search import loading, semantic
 from kb.search.documents import IndexDoc
 from kb.search.gaps import GapLog
+from kb.search.indexlock import IndexBusy, hold, pid_alive
 from kb.search.memory import LocaleIndex
+from kb.search.quarantine import Quarantine
 from kb.search.query import SynonymMap
-from kb.search.textindex import FORMAT, TextIndex
+from kb.search.textindex import FORMAT, META_FILE, TextIndex
 from kb.search.vectors import SemanticIndex
 from kb.synonyms import list_sets
 
 #: Past this many log entries to replay, a rebuild is quicker than catching up.
 REPLAY_LIMIT = 5000
+#: How long opening or rebuilding waits for another process's hold on the index lock.
+LOCK_WAIT = 5.0
+#: How long a catch-up waits for it; past that it is left to the next poll.
+SYNC_LOCK_WAIT = 1.0
+
+logger = logging.getLogger(__name__)
 
 
 class SearchState:
@@ -106,10 +120,15 @@ class SearchIndex:
         data_dir: Path,
         poll_interval: float = 1.0,
         use_semantic: bool | None = None,
+        lock_wait: float = LOCK_WAIT,
     ) -> None:
         self.engine = engine
         url = engine.url.render_as_string(hide_password=True)
         self.path = data_dir / "search" / hashlib.sha1(url.encode()).hexdigest()[:16]
+        self.lock_path = self.path.with_suffix(".lock")
+        self.lock_wait = lock_wait
+        self.private = False  # True once another process's hold on the lock sent us to our own copy
+        self._busy_logged = False
         keep_parsed_units(data_dir / "search" / "units.sqlite")  # shared by every database: keyed by content
         self.poll_interval = poll_interval
         wanted = semantic.wanted() if use_semantic is None else use_semantic
@@ -117,6 +136,7 @@ class SearchIndex:
         self.text = TextIndex(self.path)
         self.state = SearchState(self.use_semantic)
         self.gaps = GapLog(engine)
+        self.quarantine = Quarantine()
         self.seq = 0
         self.lock = threading.RLock()
         self.rebuilt = False
@@ -128,28 +148,70 @@ class SearchIndex:
     # ---- opening and rebuilding ----------------------------------------------------
 
     @contextmanager
-    def _file_lock(self) -> Iterator[None]:
+    def _file_lock(self, wait: float | None = None) -> Iterator[None]:
+        """The index lock, waited for at most `wait` (default `lock_wait`) seconds, else IndexBusy."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_suffix(".lock"), "a+") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        with hold(self.lock_path, wait=self.lock_wait if wait is None else wait):
+            yield
 
     def open(self) -> None:
         """Open the index from disk if it matches the database, else rebuild it; then catch up."""
         with self.lock:
             if self._opened:
                 return
-            with self._file_lock(), read_session(self.engine) as session:
-                if not self._usable(session):
-                    self._rebuild(session)
-                else:
-                    self.state.load(list(self.text.documents()))
-                    self.seq = self.text.read_meta().seq  # type: ignore[union-attr]
+            try:
+                self._open_locked()
+            except IndexBusy as busy:
+                self._go_private(busy)
+                self._open_locked()
             self._opened = True
             self.sync()
+
+    def _open_locked(self) -> None:
+        with self._file_lock(), read_session(self.engine) as session:
+            if not self._usable(session):
+                self._rebuild(session)
+            else:
+                self.state.load(list(self.text.documents()))
+                self.seq = self.text.read_meta().seq  # type: ignore[union-attr]
+                self._retry_missing(session)
+            if not self.private:
+                self._sweep_private()
+
+    def _go_private(self, busy: IndexBusy) -> None:
+        """Serve from a copy of our own: another process holds the shared index past `lock_wait`.
+
+        The copy starts from the shared files if they make a whole index (the record
+        is copied first, so replaying the log from it covers anything newer); otherwise
+        it is rebuilt from the database. Either way this process answers within
+        seconds of the wait instead of hanging behind the holder.
+        """
+        private = self.path.with_name(f"{self.path.name}.private-{os.getpid()}")
+        logger.warning("%s; this process uses a private index in %s instead", busy.detail, private)
+        self.text.close()
+        shutil.rmtree(private, ignore_errors=True)
+        try:
+            private.mkdir(parents=True)
+            shutil.copy2(self.path / META_FILE, private / META_FILE)
+            for file in self.path.iterdir():
+                if file.name != META_FILE and file.is_file():
+                    shutil.copy2(file, private / file.name)
+        except OSError:
+            pass  # a half copy is not `_usable`: it is rebuilt
+        self.path = private
+        self.lock_path = private.with_name(private.name + ".lock")
+        self.text = TextIndex(private)
+        self.private = True
+
+    def _sweep_private(self) -> None:
+        """Remove the private copies of processes that have ended (killed ones leave theirs)."""
+        for stale in self.path.parent.glob(f"{self.path.name}.private-*"):
+            pid = stale.name.rsplit("-", 1)[-1].removesuffix(".lock")
+            if pid.isdigit() and not pid_alive(int(pid)):
+                if stale.is_dir():
+                    shutil.rmtree(stale, ignore_errors=True)
+                else:
+                    stale.unlink(missing_ok=True)
 
     def _usable(self, session: Session) -> bool:
         meta = self.text.read_meta()
@@ -174,9 +236,23 @@ class SearchIndex:
             self._opened = True
             return self.text.doc_count()
 
+    def _retry_missing(self, session: Session) -> None:
+        """Live units the index on disk lacks were quarantined by an earlier process: try them
+        again (a newer parser may read them) and quarantine in this one what still fails."""
+        indexed = {uid for idx in self.state.locales.values() for uid in idx.by_uid}
+        missing = {(k, loc) for k, loc in loading.published_names(session) if f"{loc}/{k}" not in indexed}
+        if not missing:
+            return
+        docs, _gone = loading.changed_docs(session, missing, self.quarantine)
+        meta = self.text.read_meta()
+        if docs and meta is not None:
+            self.text.apply(docs, [], seq=meta.seq, seq_at=meta.seq_at)
+            self.state.apply(docs, [])
+
     def _rebuild(self, session: Session) -> None:
         head = loading.log_position(session)
-        batches = loading.all_docs(session)
+        self.quarantine.clear()
+        batches = loading.all_docs(session, self.quarantine)
         docs = self.text.create(batches, expected=loading.published_count(session), seq=head.seq, seq_at=head.at)
         self.state.load(docs)
         self.seq = head.seq
@@ -200,14 +276,21 @@ class SearchIndex:
                     if not entries:
                         break
                     names = {(e.key, e.locale) for e in entries if e.key and e.locale}
-                    docs, gone = loading.changed_docs(session, names)
+                    docs, gone = loading.changed_docs(session, names, self.quarantine)
                     last = entries[-1]
-                    with self._file_lock():
-                        meta = self.text.read_meta()
-                        if meta is not None and meta.seq >= last.seq:
-                            self.text.refresh()  # another process already wrote these
-                        else:
-                            self.text.apply(docs, gone, seq=last.seq, seq_at=last.at.isoformat())
+                    try:
+                        with self._file_lock(SYNC_LOCK_WAIT):
+                            meta = self.text.read_meta()
+                            if meta is not None and meta.seq >= last.seq:
+                                self.text.refresh()  # another process already wrote these
+                            else:
+                                self.text.apply(docs, gone, seq=last.seq, seq_at=last.at.isoformat())
+                    except IndexBusy as busy:
+                        if not self._busy_logged:
+                            logger.warning("%s; catching up on a later poll", busy.detail)
+                            self._busy_logged = True
+                        break
+                    self._busy_logged = False
                     self.state.apply(docs, gone)
                     self.seq = last.seq
                     applied += len(entries)
@@ -255,3 +338,6 @@ class SearchIndex:
             self.gaps.flush()
             self.text.close()
             self._opened = False
+            if self.private:
+                shutil.rmtree(self.path, ignore_errors=True)
+                self.lock_path.unlink(missing_ok=True)
