@@ -3,6 +3,7 @@ serves everything else, and names the bad unit in /healthz, the admin and the CL
 
 from __future__ import annotations
 
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -27,6 +28,7 @@ def test_serve_starts_and_quarantines_the_one_bad_unit(tmp_path: Path) -> None:
     revision = corrupt_live_revision(engine, key="roaming-prices", locale="en", source=DEEP)
     with kb.write_session(engine) as session:
         _, key = kb.create_key(session=session, name="bot", role="bot")
+        kb.create_user(session=session, username="ed", password="quarantine-pass-1", role="editor")
     engine.dispose()
 
     port = _free_port()
@@ -54,6 +56,9 @@ def test_serve_starts_and_quarantines_the_one_bad_unit(tmp_path: Path) -> None:
         assert refused.status_code == 422 and "at most 20 levels" in refused.json()["detail"]
         assert httpx.get(f"{base}/help/en/check-your-balance", timeout=10).status_code == 200
         assert httpx.get(f"{base}/help/en/roaming-prices", timeout=10).status_code < 500
+        admin = _signed_in(base, "ed", "quarantine-pass-1").get("/admin")
+        assert admin.status_code == 200
+        assert "en/roaming-prices</a> revision" in admin.text and "at most 20 levels" in admin.text
     finally:
         proc.terminate()
         out = proc.communicate(timeout=15)[0]
@@ -63,6 +68,17 @@ def test_serve_starts_and_quarantines_the_one_bad_unit(tmp_path: Path) -> None:
     assert rendered.returncode != 0
     assert "at most 20 levels" in rendered.stderr and "Traceback" not in rendered.stderr
     assert istok("render", "en", "check-balance", "sms", env=env).returncode == 0
+
+
+def _signed_in(base: str, username: str, password: str) -> httpx.Client:
+    http = httpx.Client(base_url=base, timeout=10)
+    token = re.search(r'name="csrf" value="([^"]+)"', http.get("/login").text)
+    assert token is not None
+    done = http.post(
+        "/login", data={"username": username, "password": password, "csrf": token.group(1), "next": "/admin"}
+    )
+    assert done.status_code == 303, done.text
+    return http
 
 
 def _wait_for_health(base: str, proc: subprocess.Popen[str]) -> dict[str, object]:
