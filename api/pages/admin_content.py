@@ -174,8 +174,6 @@ def gaps(request: Request, locale: str = "", channel: str = "") -> Response:
     runtime.index().gaps.flush()
     with reading() as session:
         rows = kb.list_gaps(session=session, locale=locale or None, channel=channel or None, limit=200)
-        for gap in rows:
-            session.expunge(gap)
     ctx = {
         "title": "Content gaps",
         "section": "gaps",

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.bulkstore import free_port, serve
 from tests.conftest import CONTENT, ROOT
 from tests.helpers import article
 
@@ -31,12 +30,6 @@ def istok(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run([ISTOK, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`istok serve` on a free port over a store holding the sample content."""
@@ -44,29 +37,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     assert istok("db", "upgrade", env=env).returncode == 0
     imported = istok("import", str(CONTENT), "--publish", env=env)
     assert imported.returncode == 0, imported.stderr
-    port = _free_port()
-    proc = subprocess.Popen(
-        [ISTOK, "serve", "--port", str(port), "--no-access-log"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"{base}/healthz", timeout=1)
-            break
-        except httpx.TransportError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail(f"istok serve did not start: {proc.stdout.read() if proc.stdout else ''}")
-    yield base
-    proc.terminate()
-    proc.wait(timeout=10)
+    served = serve(env, within=30)
+    yield served.base
+    served.stop()
 
 
 def test_healthz_reports_published_articles_per_locale(server: str) -> None:
@@ -87,7 +60,7 @@ def test_unknown_path_is_problem_json(server: str) -> None:
 
 
 def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
-    result = istok("serve", "--port", str(_free_port()), env=_env(tmp_path))
+    result = istok("serve", "--port", str(free_port()), env=_env(tmp_path))
     assert result.returncode == 1
     assert "run `istok db upgrade`" in result.stderr
 

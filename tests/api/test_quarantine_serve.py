@@ -4,16 +4,14 @@ serves everything else, and names the bad unit in /healthz, the admin and the CL
 from __future__ import annotations
 
 import re
-import subprocess
-import time
 from pathlib import Path
 
 import httpx
-import pytest
 
 import kb
-from tests.api.test_cli_and_health import ISTOK, _env, _free_port, istok
-from tests.conftest import CONTENT, ROOT
+from tests.api.test_cli_and_health import _env, istok
+from tests.bulkstore import serve
+from tests.conftest import CONTENT
 from tests.helpers import article
 from tests.kb.search.test_quarantine import corrupt_live_revision
 
@@ -31,18 +29,10 @@ def test_serve_starts_and_quarantines_the_one_bad_unit(tmp_path: Path) -> None:
         kb.create_user(session=session, username="ed", password="quarantine-pass-1", role="editor")
     engine.dispose()
 
-    port = _free_port()
-    proc = subprocess.Popen(
-        [ISTOK, "serve", "--port", str(port), "--no-access-log"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
+    served = serve(env, within=30)
+    base = served.base
     try:
-        health = _wait_for_health(base, proc)
+        health = httpx.get(f"{base}/healthz", timeout=10).json()
         assert health["status"] == "degraded"
         (bad,) = health["quarantined"]
         assert (bad["key"], bad["locale"], bad["revision"]) == ("roaming-prices", "en", revision)
@@ -60,9 +50,8 @@ def test_serve_starts_and_quarantines_the_one_bad_unit(tmp_path: Path) -> None:
         assert admin.status_code == 200
         assert "en/roaming-prices</a> revision" in admin.text and "at most 20 levels" in admin.text
     finally:
-        proc.terminate()
-        out = proc.communicate(timeout=15)[0]
-    assert "en/roaming-prices revision" in out and "quarantined" in out
+        served.stop()
+    assert "en/roaming-prices revision" in served.output.text() and "quarantined" in served.output.text()
 
     rendered = istok("render", "en", "roaming-prices", "web", env=env)
     assert rendered.returncode != 0
@@ -79,19 +68,3 @@ def _signed_in(base: str, username: str, password: str) -> httpx.Client:
     )
     assert done.status_code == 303, done.text
     return http
-
-
-def _wait_for_health(base: str, proc: subprocess.Popen[str]) -> dict[str, object]:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"istok serve exited: {proc.stdout.read() if proc.stdout else ''}")
-        try:
-            response = httpx.get(f"{base}/healthz", timeout=1)
-            if response.status_code == 200:
-                data: dict[str, object] = response.json()
-                return data
-        except httpx.TransportError:
-            time.sleep(0.2)
-    proc.kill()
-    pytest.fail("istok serve did not answer /healthz in 30 s")
