@@ -10,6 +10,8 @@ from fastapi import FastAPI
 
 import kb
 from api import runtime
+from api.encoding import WellFormedText
+from api.hosts import AllowedHosts
 from api.limits import BodyLimit
 from api.metrics import install_metrics
 from api.pages import install as install_pages
@@ -74,7 +76,9 @@ def create_app() -> FastAPI:
     )
     install_problem_handlers(app)
     install_metrics(app, index_lag=_index_lag)
+    app.add_middleware(WellFormedText)  # inside BodyLimit: it reads bodies only up to the limit
     app.add_middleware(BodyLimit)
+    app.add_middleware(AllowedHosts, hosts=kb.load_settings().allowed_hosts)  # outermost: before anything
     for module in (health, articles, render, answers, facts, synonyms, changes, audit):
         app.include_router(module.router)
     for module in (contacts, policy, interactions, cases, ivr, route):  # contact context (issue #8)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -75,6 +76,7 @@ def serve(
     runtime.engine()  # fail here, with the fix named, rather than in a worker
     host = host or settings.host
     port = port or settings.port
+    os.environ["ISTOK_HOST"] = host  # the app (and every worker) allows the address it was told to serve
     typer.echo(f"Istok is serving on http://{host}:{port}/  (health: http://{host}:{port}/healthz)")
     uvicorn.run("api.app:app", host=host, port=port, workers=workers, access_log=access_log, log_config=log_config())
 

@@ -1,17 +1,23 @@
 """Prometheus metrics: requests and latency per route, answers by status and channel, index lag.
 
 Counted per process; with several workers each reports its own (scrape each, or run
-one worker per container as is usual behind a load balancer).
+one worker per container as is usual behind a load balancer). With ISTOK_METRICS_TOKEN set
+a scraper must send it as `Authorization: Bearer <token>`; unset, /metrics is open, for a
+scraper on a private network.
 """
 
 from __future__ import annotations
 
+import hmac
 import time
 from collections.abc import Callable
 
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+import kb
+from api.problems import problem
 
 registry = CollectorRegistry()
 REQUESTS = Counter(
@@ -69,11 +75,22 @@ class _Measure:
             REQUESTS.labels(route, scope["method"], str(status)).inc()
 
 
+def bearer_matches(authorization: str | None, token: str) -> bool:
+    """Whether an `Authorization` header carries `token`, compared in constant time."""
+    scheme, _, given = (authorization or "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+
+
 def install_metrics(app: FastAPI, index_lag: Callable[[], int] | None = None) -> None:
     app.add_middleware(_Measure)
+    token = kb.load_settings().metrics_token
 
     @app.get("/metrics", include_in_schema=False)
-    def metrics() -> Response:
+    def metrics(request: Request) -> Response:
+        if token and not bearer_matches(request.headers.get("authorization"), token):
+            refused = problem(401, "unauthorized", "Unauthorized", "/metrics needs the ISTOK_METRICS_TOKEN as a bearer")
+            refused.headers["WWW-Authenticate"] = 'Bearer realm="istok-metrics"'
+            return refused
         if index_lag is not None:
             INDEX_LAG.set(index_lag())
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

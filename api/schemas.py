@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -11,6 +11,17 @@ SOURCE_EXAMPLE = (
     "---\nkey: check-balance\nlocale: en\ntitle: How do I check my balance?\n"
     "summary: Dial {{ balance_ussd }} and press call.\nstatus: published\n---\n"
     "Dial **{{ balance_ussd }}** and press call.\n"
+)
+
+#: The largest value of an `Integer` column on PostgreSQL (ids, revision numbers, versions).
+MAX_INT32 = 2**31 - 1
+#: The largest integer every JSON client holds exactly (JavaScript's `Number.MAX_SAFE_INTEGER`).
+MAX_SAFE = 2**53 - 1
+#: A fact's value: text, or a number a client reads back exactly (larger ones go as text, e.g. "1e30").
+FactValue = (
+    str
+    | Annotated[int, Field(ge=-MAX_SAFE, le=MAX_SAFE)]
+    | Annotated[float, Field(ge=-MAX_SAFE, le=MAX_SAFE, allow_inf_nan=False)]
 )
 
 
@@ -70,13 +81,13 @@ class ArticleIn(BaseModel):
 class PublishIn(BaseModel):
     model_config = ConfigDict(json_schema_extra={"example": {"revision": 3}})
 
-    revision: int | None = Field(default=None, ge=1, description="Default: the latest draft")
+    revision: int | None = Field(default=None, ge=1, le=MAX_INT32, description="Default: the latest draft")
 
 
 class RollbackIn(BaseModel):
     model_config = ConfigDict(json_schema_extra={"example": {"revision": 2, "message": "Back to the old price"}})
 
-    revision: int = Field(ge=1, description="The revision whose content goes live again")
+    revision: int = Field(ge=1, le=MAX_INT32, description="The revision whose content goes live again")
     message: str = Field(default="", max_length=2000)
 
 
@@ -114,8 +125,8 @@ class FactIn(BaseModel):
     )
 
     type: str = Field(description="text, phone, money, url, date or number")
-    value: str | int | float
-    locales: dict[str, str | int | float] = Field(default_factory=dict, description="Per-locale values")
+    value: FactValue
+    locales: dict[str, FactValue] = Field(default_factory=dict, description="Per-locale values")
 
 
 class FactOut(BaseModel):

@@ -5,6 +5,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
+
+#: Host names a request may name when ISTOK_ALLOWED_HOSTS is unset: this machine's own.
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+#: Listening addresses that stand for "every interface", so they name no host.
+_ANY_ADDRESS = frozenset({"", "0.0.0.0", "::", "*"})
 
 
 @dataclass(frozen=True)
@@ -13,15 +19,34 @@ class Settings:
     data_dir: Path
     host: str
     port: int
+    allowed_hosts: tuple[str, ...] = LOCAL_HOSTS  # `*.example.com` patterns, `*` for any
+    metrics_token: str = ""  # "" leaves /metrics open
 
 
 def load_settings() -> Settings:
     """Read settings now, so tests and subprocesses can set the environment first."""
     data_dir = Path(os.environ.get("ISTOK_DATA_DIR", "var")).resolve()
     default_db = f"sqlite:///{data_dir / 'istok.db'}"
+    host = os.environ.get("ISTOK_HOST", "127.0.0.1")
     return Settings(
         database_url=os.environ.get("ISTOK_DATABASE_URL", default_db),
         data_dir=data_dir,
-        host=os.environ.get("ISTOK_HOST", "127.0.0.1"),
+        host=host,
         port=int(os.environ.get("ISTOK_PORT", "8000")),
+        allowed_hosts=_allowed_hosts(host),
+        metrics_token=os.environ.get("ISTOK_METRICS_TOKEN", "").strip(),
     )
+
+
+def _allowed_hosts(listen: str) -> tuple[str, ...]:
+    """ISTOK_ALLOWED_HOSTS, else the local names plus the public URL's host and a concrete ISTOK_HOST.
+
+    A forged `Host` must not reach canonical links and the sitemap, which a CDN caches.
+    """
+    given = [h.strip().lower() for h in os.environ.get("ISTOK_ALLOWED_HOSTS", "").split(",") if h.strip()]
+    if given:
+        return tuple(given)
+    public = urlsplit(os.environ.get("ISTOK_PUBLIC_URL", "").strip()).hostname or ""
+    listen = listen.strip().strip("[]").lower()
+    own = [h for h in (public.lower(), listen) if h not in _ANY_ADDRESS]
+    return tuple(dict.fromkeys((*LOCAL_HOSTS, *own)))

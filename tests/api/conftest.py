@@ -51,7 +51,8 @@ def start_server(db_url: str, data_dir: Path, **env: str) -> tuple[subprocess.Po
         [sys.executable, "-m", "uvicorn", "api.app:app", "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
         env=environ,
         cwd=ROOT,
-        stdout=subprocess.PIPE,
+        # A file, not a pipe: a pipe nobody reads fills up and freezes a server that logs a lot.
+        stdout=(data_dir / f"server-{port}.log").open("w", encoding="utf-8"),
         stderr=subprocess.STDOUT,
         text=True,
     )
@@ -59,7 +60,7 @@ def start_server(db_url: str, data_dir: Path, **env: str) -> tuple[subprocess.Po
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {proc.stdout.read() if proc.stdout else ''}")
+            raise RuntimeError(f"server exited: {(data_dir / f'server-{port}.log').read_text(encoding='utf-8')}")
         try:
             httpx.get(f"{base}/healthz", timeout=1)
             return proc, base
