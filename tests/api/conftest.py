@@ -47,6 +47,7 @@ def free_port() -> int:
 def start_server(db_url: str, data_dir: Path, **env: str) -> tuple[subprocess.Popen[str], str]:
     port = free_port()
     environ = {**os.environ, "ISTOK_DATABASE_URL": db_url, "ISTOK_DATA_DIR": str(data_dir), **env}
+    data_dir.mkdir(parents=True, exist_ok=True)
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "api.app:app", "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
         env=environ,
