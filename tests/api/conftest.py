@@ -10,6 +10,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,37 +85,47 @@ def make_keys(db_url: str) -> dict[str, str]:
     return keys
 
 
+@contextmanager
+def migrated_database(kind: str, data_dir: Path, sqlite_template: Path, *, prefix: str) -> Iterator[str]:
+    """A migrated, empty database for servers to share: a SQLite file in `data_dir`, or a
+    PostgreSQL database of its own, dropped afterwards. Yields its URL."""
+    if kind == "sqlite":
+        shutil.copy(sqlite_template, data_dir / "istok.db")
+        yield f"sqlite:///{data_dir / 'istok.db'}"
+        return
+    admin = sa.create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except sa.exc.OperationalError as exc:
+        admin.dispose()
+        missing_tool(f"PostgreSQL is not reachable at {PG_SERVER}: {exc.orig}")
+    db_url = f"{PG_SERVER}/{name}"
+    engine = kb.make_engine(db_url)
+    kb.upgrade(engine)
+    engine.dispose()
+    try:
+        yield db_url
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def live(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
 ) -> Iterator[Live]:
     """A server per test module and database kind, with sample content imported and published."""
     data_dir = tmp_path_factory.mktemp("live")
-    admin: sa.Engine | None = None
-    name = ""
-    if request.param == "sqlite":
-        shutil.copy(sqlite_template, data_dir / "istok.db")
-        db_url = f"sqlite:///{data_dir / 'istok.db'}"
-    else:
-        admin = sa.create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    with migrated_database(request.param, data_dir, sqlite_template, prefix="istok_live") as db_url:
+        engine = kb.make_engine(db_url)
+        kb.import_paths([ROOT / "content"], engine=engine, publish=True)
+        engine.dispose()
+        proc, base = start_server(db_url, data_dir, ISTOK_RATE_LIMIT="100000")
         try:
-            with admin.connect() as conn:
-                name = f"istok_live_{uuid.uuid4().hex[:10]}"
-                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        except sa.exc.OperationalError as exc:
-            missing_tool(f"PostgreSQL is not reachable at {PG_SERVER}: {exc.orig}")
-        db_url = f"{PG_SERVER}/{name}"
-        kb.upgrade(kb.make_engine(db_url))
-    engine = kb.make_engine(db_url)
-    kb.import_paths([ROOT / "content"], engine=engine, publish=True)
-    engine.dispose()
-    proc, base = start_server(db_url, data_dir, ISTOK_RATE_LIMIT="100000")
-    try:
-        yield Live(base=base, db_url=db_url, data_dir=data_dir, keys=make_keys(db_url))
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
-        if admin is not None:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.dispose()
+            yield Live(base=base, db_url=db_url, data_dir=data_dir, keys=make_keys(db_url))
+        finally:
+            proc.terminate()
+            proc.wait(timeout=15)

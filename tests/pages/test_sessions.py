@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import uuid
@@ -19,11 +18,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
 import kb
-from tests.api.conftest import start_server
-from tests.conftest import PG_SERVER, ROOT, missing_tool
+from tests.api.conftest import migrated_database, start_server
+from tests.conftest import ROOT
 
 SECRET = "test-secret-key-for-sessions"
 PASSWORD = "session-password-1"
@@ -49,36 +47,16 @@ def replicas(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
 ) -> Iterator[Replicas]:
     data_dir = tmp_path_factory.mktemp("replicas")
-    admin: sa.Engine | None = None
-    name = ""
-    if request.param == "sqlite":
-        shutil.copy(sqlite_template, data_dir / "istok.db")
-        db_url = f"sqlite:///{data_dir / 'istok.db'}"
-    else:
-        admin = sa.create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
-        try:
-            with admin.connect() as conn:
-                name = f"istok_sessions_{uuid.uuid4().hex[:10]}"
-                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        except sa.exc.OperationalError as exc:
-            missing_tool(f"PostgreSQL is not reachable at {PG_SERVER}: {exc.orig}")
-        db_url = f"{PG_SERVER}/{name}"
-        engine = kb.make_engine(db_url)
-        kb.upgrade(engine)
-        engine.dispose()
     env = {"ISTOK_SECRET_KEY": SECRET, "ISTOK_RATE_LIMIT": "100000", "ISTOK_LOGIN_ATTEMPTS": "100"}
-    first, base_a = start_server(db_url, data_dir / "a", **env)
-    second, base_b = start_server(db_url, data_dir / "b", **env)
-    try:
-        yield Replicas(bases=(base_a, base_b), db_url=db_url, data_dir=data_dir / "a")
-    finally:
-        for proc in (first, second):
-            proc.terminate()
-            proc.wait(timeout=15)
-        if admin is not None:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.dispose()
+    with migrated_database(request.param, data_dir, sqlite_template, prefix="istok_sessions") as db_url:
+        first, base_a = start_server(db_url, data_dir / "a", **env)
+        second, base_b = start_server(db_url, data_dir / "b", **env)
+        try:
+            yield Replicas(bases=(base_a, base_b), db_url=db_url, data_dir=data_dir / "a")
+        finally:
+            for proc in (first, second):
+                proc.terminate()
+                proc.wait(timeout=15)
 
 
 def _account(replicas: Replicas) -> str:
