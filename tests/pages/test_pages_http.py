@@ -95,6 +95,19 @@ def test_forms_without_the_csrf_token_change_nothing(site: Site) -> None:
     assert ok.status_code == 200 and ok.json()["ok"] is False  # not a valid source: problems, not an error
 
 
+def test_the_editor_refuses_a_source_past_the_nesting_limit_and_keeps_the_text(site: Site) -> None:
+    http = http_login(site, "editor")
+    source = "---\nkey: too-deep\nlocale: en\ntitle: Too deep\n---\n" + "> " * 400 + "x\n"
+    refused = http.post("/admin/save", data={"source": source, "base": "0", "csrf": csrf_of(http), "message": "x"})
+    assert refused.status_code == 422
+    assert "editor:6: nested" in refused.text and "at most 20 levels" in refused.text
+    assert "&gt; &gt; &gt; x" in refused.text  # the editor's text is kept in the form
+    preview = http.post("/admin/preview", json={"source": source}, headers={"X-CSRF-Token": csrf_of(http)})
+    assert preview.status_code == 200 and "at most 20 levels" in str(preview.json())
+    with kb.read_session(site.engine()) as session:
+        assert kb.find_article(session=session, key="too-deep", locale="en") is None
+
+
 def _draft(site: Site, locale: str, key: str) -> tuple[int, int | None]:
     engine = site.engine()
     with kb.read_session(engine) as session:
