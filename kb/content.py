@@ -156,6 +156,8 @@ class CheckedSource:
 def unreadable_characters(source: str, *, file: str) -> list[ContentProblem]:
     """Each line holding a character that is not text (a control character, a lone surrogate)."""
     problems: list[ContentProblem] = []
+    if _UNREADABLE_RE.search(source) is None:
+        return problems
     for lineno, line in enumerate(source.split("\n"), start=1):
         if (m := _UNREADABLE_RE.search(line)) is not None:
             problems.append(

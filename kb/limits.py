@@ -25,7 +25,8 @@ MAX_BRACKETS = 500
 
 _CONTAINERS = (t.ListBlock, t.Quote, t.Admonition, t.ChannelBlock, t.Emphasis, t.Strong, t.Link)
 _MARKER_RE = re.compile(r"(?:>|!!!|[-*+](?=\s|$)|\d{1,9}[.)](?=\s|$))")
-_DELIMITERS = frozenset("*_[")
+#: First characters of a line that may open a block level: indentation and container markers.
+_OPENERS = frozenset(" \t>!-*+0123456789")
 
 
 def nesting_message(depth: int | None = None) -> str:
@@ -67,9 +68,11 @@ def paragraphs(text: str, *, first_line: int = 1) -> list[Paragraph]:
             continue
         if not open_run:
             start, block_depth, delimiters, brackets, open_run = offset, 0, 0, 0, True
-        block_depth = max(block_depth, _line_depth(line))
-        delimiters += sum(1 for ch in line if ch in _DELIMITERS)
-        brackets += line.count("[")
+        if line[0] in _OPENERS:  # most lines start with a letter: nothing to count
+            block_depth = max(block_depth, _line_depth(line))
+        opening = line.count("[")
+        brackets += opening
+        delimiters += line.count("*") + line.count("_") + opening
     if open_run:
         runs.append(Paragraph(first_line + start, block_depth + delimiters, brackets))
     return runs
