@@ -30,6 +30,7 @@ run: install
 test: install
 	$(BIN)/ruff check kb renderers api tests bench contacts
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 bench: install
@@ -62,4 +63,4 @@ screenshots: install
 	ISTOK_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q tests/pages -k browser
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

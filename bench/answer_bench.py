@@ -30,7 +30,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import kb  # noqa: E402
-from kb.search.answering import Answerer  # noqa: E402
 
 CONTENT = ROOT / "content"
 CATEGORIES = ["billing", "tariffs", "roaming", "sim", "home-internet", "mobile-internet", "support", "devices"]
@@ -156,7 +155,7 @@ def main() -> None:
         reopened.open()
         reopen = time.perf_counter() - started
         reopened.close()
-        answerer = Answerer(index)
+        answerer = kb.Answerer(index)
         asked = questions(made, args.questions)
         answerer.answer("warm up", "en", "web")
         first, again, searched = [], [], []

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import JSON, Column, Field, SQLModel
 
-from kb.models import UTCDateTime, utcnow
+from kb import UTCDateTime, utcnow
 
 
 def _time(**kw: Any) -> Any:

@@ -29,7 +29,7 @@ from kb.events import changes_since, last_seq
 from kb.facts import FactValue, Money, fact_history, fact_values, get_fact, set_fact
 from kb.frontmatter import FrontMatter, split_source
 from kb.importer import ImportReport, export_folder, import_paths
-from kb.models import Article, Fact, FactVersion, LogEntry, Revision, SynonymSet
+from kb.models import Article, Fact, FactVersion, LogEntry, LogHead, Revision, SynonymSet
 from kb.store import (
     SaveResult,
     counts_by_locale,
@@ -89,6 +89,7 @@ __all__ = [
     "IstokError",
     "Locale",
     "LogEntry",
+    "LogHead",
     "LogKind",
     "Money",
     "NotFound",
@@ -147,7 +148,7 @@ __all__ = [
 from kb.audit import entries as audit_entries
 from kb.audit import record as audit_record
 from kb.errors import Conflict
-from kb.facts import delete_fact, find_fact, list_facts
+from kb.facts import delete_fact, find_fact, list_facts, validate_value
 from kb.keys import (
     Role,
     create_key,
@@ -159,7 +160,7 @@ from kb.keys import (
     revoke_key,
     touch_key,
 )
-from kb.models import ApiKey, AuditEntry, ContentGap, utcnow
+from kb.models import ApiKey, AuditEntry, ContentGap, UTCDateTime, utcnow
 
 __all__ += [
     "ApiKey",
@@ -167,6 +168,7 @@ __all__ += [
     "Conflict",
     "ContentGap",
     "Role",
+    "UTCDateTime",
     "audit_entries",
     "audit_record",
     "create_key",
@@ -182,6 +184,7 @@ __all__ += [
     "revoke_key",
     "touch_key",
     "utcnow",
+    "validate_value",
 ]
 
 # ---- search and the answer engine (kb/search/, issue #5) ----
@@ -189,6 +192,7 @@ from kb.search import (  # noqa: E402
     THRESHOLDS,
     Alternative,
     Answer,
+    Answerer,
     AnswerStatus,
     InvalidQuery,
     SearchHit,
@@ -196,6 +200,7 @@ from kb.search import (  # noqa: E402
     SearchResults,
     answer,
     answer_unit,
+    close_indexes,
     forget_gaps,
     get_index,
     list_gaps,
@@ -211,12 +216,14 @@ __all__ += [
     "Alternative",
     "Answer",
     "AnswerStatus",
+    "Answerer",
     "InvalidQuery",
     "SearchHit",
     "SearchIndex",
     "SearchResults",
     "answer",
     "answer_unit",
+    "close_indexes",
     "evaluate",
     "forget_gaps",
     "get_index",

@@ -23,7 +23,7 @@ import pytest
 import sqlalchemy as sa
 
 import kb
-from kb.models import Article, LogEntry, LogHead, Revision
+from kb import Article, LogEntry, LogHead, Revision
 from tests.conftest import ROOT
 
 ISTOK = str(Path(sys.executable).parent / "istok")

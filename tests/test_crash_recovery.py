@@ -26,7 +26,7 @@ import pytest
 import sqlalchemy as sa
 
 import kb
-from kb.models import Article, Revision
+from kb import Article, Revision
 from tests.bulkstore import (
     Served,
     answers,

@@ -7,7 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
 
-import contacts.models  # noqa: F401  (the schema has contact context's tables too; kb never imports them)
+import contacts  # noqa: F401  (the schema has contact context's tables too; kb never imports them)
 import kb
 
 

@@ -10,7 +10,6 @@ from typing import Any
 import yaml
 
 import kb
-from kb.facts import validate_value
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
 
@@ -20,8 +19,8 @@ def make_fact(
 ) -> kb.FactValue:
     """A fact as the store would hand it to a renderer: values in their canonical form."""
     fact_type = kb.FactType(type)
-    canonical = validate_value(fact_type, value) if value not in (None, "") else value
-    per_locale = {loc: validate_value(fact_type, v) for loc, v in (locales or {}).items()}
+    canonical = kb.validate_value(fact_type, value) if value not in (None, "") else value
+    per_locale = {loc: kb.validate_value(fact_type, v) for loc, v in (locales or {}).items()}
     return kb.FactValue(key=key, type=fact_type, value=canonical, locales=per_locale, version=version)
 
 

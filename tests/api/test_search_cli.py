@@ -10,7 +10,6 @@ import pytest
 from typer.testing import CliRunner
 
 import kb
-import kb.search
 from api import runtime
 from api.cli import app
 from tests.conftest import CONTENT
@@ -33,7 +32,7 @@ def cli(store: tuple[str, Path], monkeypatch: pytest.MonkeyPatch) -> Iterator[Cl
     monkeypatch.setenv("ISTOK_DATA_DIR", str(store[1]))
     runtime.engine.cache_clear()
     yield CliRunner()
-    kb.search.close_indexes()
+    kb.close_indexes()
     runtime.engine.cache_clear()
 
 
