@@ -9,12 +9,13 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
 
-import kb
-from api import runtime
+if TYPE_CHECKING:
+    import kb
+
 
 app = typer.Typer(
     help="Istok: one source of truth for customer support.",
@@ -38,6 +39,8 @@ def _clean_errors(fn: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        import kb  # when the command runs: `istok --help` imports none of the service
+
         try:
             return fn(*args, **kwargs)
         except kb.ContentError as exc:
@@ -70,6 +73,8 @@ def serve(
     """Serve the API and the pages with uvicorn."""
     import uvicorn
 
+    import kb
+    from api import runtime
     from api.accesslog import log_config
 
     settings = kb.load_settings()
@@ -85,6 +90,9 @@ def serve(
 @_clean_errors
 def db_upgrade() -> None:
     """Create or migrate the database schema to the newest version."""
+    import kb
+    from api import runtime
+
     engine = runtime.raw_engine()
     kb.upgrade(engine)
     typer.echo(f"database at migration {kb.db.current_revision(engine)}")
@@ -99,6 +107,9 @@ def import_(
     json_out: JsonFlag = False,
 ) -> None:
     """Import content all-or-nothing; every problem is printed with file and line."""
+    import kb
+    from api import runtime
+
     engine = runtime.engine()
     if if_empty:
         with kb.read_session(engine) as session:
@@ -119,6 +130,9 @@ def import_(
 @_clean_errors
 def export(target: Annotated[Path, typer.Argument(help="Folder to write the content into.")]) -> None:
     """Write every article, fact and synonym set back as a content folder."""
+    import kb
+    from api import runtime
+
     count = kb.export_folder(target, engine=runtime.engine())
     typer.echo(f"exported {count} articles to {target}")
 
@@ -132,6 +146,9 @@ def publish(
     all_: Annotated[bool, typer.Option("--all", help="Publish every article's latest draft.")] = False,
 ) -> None:
     """Publish an article's revision (or, with --all, every latest draft) on every channel."""
+    import kb
+    from api import runtime
+
     if all_:
         with kb.write_session(runtime.engine()) as session:
             count = kb.publish_all(session=session, actor=ACTOR, locale=locale)
@@ -152,6 +169,9 @@ def publish(
 @_clean_errors
 def unpublish(locale: str, key: str) -> None:
     """Take an article off every public channel."""
+    import kb
+    from api import runtime
+
     with kb.write_session(runtime.engine()) as session:
         article = kb.get_article(session=session, key=key, locale=locale)
         entry = kb.unpublish(session=session, article=article, actor=ACTOR)
@@ -166,6 +186,9 @@ def rollback(
     to: Annotated[int, typer.Option("--to", help="The revision whose content to publish again.")],
 ) -> None:
     """Publish an old revision's content again, as a new revision."""
+    import kb
+    from api import runtime
+
     with kb.write_session(runtime.engine()) as session:
         article = kb.get_article(session=session, key=key, locale=locale)
         entry = kb.rollback(
@@ -175,6 +198,8 @@ def rollback(
 
 
 def _article_row(article: kb.Article) -> dict[str, Any]:
+    import kb
+
     return {
         "key": article.key,
         "locale": article.locale,
@@ -195,6 +220,9 @@ def articles_list(
     json_out: JsonFlag = False,
 ) -> None:
     """List articles with their draft and published revisions."""
+    import kb
+    from api import runtime
+
     with kb.read_session(runtime.engine()) as session:
         rows = [_article_row(a) for a in kb.list_articles(session=session, locale=locale, category=category)]
     if json_out:
@@ -209,6 +237,9 @@ def articles_list(
 @_clean_errors
 def articles_history(locale: str, key: str, json_out: JsonFlag = False) -> None:
     """Every revision of an article, oldest first."""
+    import kb
+    from api import runtime
+
     with kb.read_session(runtime.engine()) as session:
         article = kb.get_article(session=session, key=key, locale=locale)
         revs = kb.history(session=session, article=article)
@@ -237,6 +268,9 @@ def articles_history(locale: str, key: str, json_out: JsonFlag = False) -> None:
 @_clean_errors
 def articles_diff(locale: str, key: str, from_revision: int, to_revision: int) -> None:
     """A unified diff between two revisions."""
+    import kb
+    from api import runtime
+
     with kb.read_session(runtime.engine()) as session:
         article = kb.get_article(session=session, key=key, locale=locale)
         typer.echo(kb.diff(session=session, article=article, from_revision=from_revision, to_revision=to_revision))
@@ -253,6 +287,9 @@ def articles_show(
     revision: Annotated[int | None, typer.Option(help="This revision instead of the live one.")] = None,
 ) -> None:
     """Print the source of the live revision, a given revision, or what was live at an instant."""
+    import kb
+    from api import runtime
+
     with kb.read_session(runtime.engine()) as session:
         article = kb.get_article(session=session, key=key, locale=locale)
         if as_of is not None:
@@ -267,6 +304,8 @@ def articles_show(
 
 
 def _instant(text: str) -> dt.datetime:
+    import kb
+
     try:
         value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -282,6 +321,9 @@ def keys_create(
     json_out: JsonFlag = False,
 ) -> None:
     """Create an API key; its secret is printed once and never stored."""
+    import kb
+    from api import runtime
+
     with kb.write_session(runtime.engine()) as session:
         key, secret = kb.create_key(session=session, name=name, role=role)
         kb.audit_record(session, actor=ACTOR, role="admin", action="key.create", target=f"key {key.id}", name=name)
@@ -296,6 +338,9 @@ def keys_create(
 @_clean_errors
 def keys_demo() -> None:
     """Create a key per role for trying Istok out, once, and print them (kept in ISTOK_DATA_DIR)."""
+    import kb
+    from api import runtime
+
     path = kb.load_settings().data_dir / "demo-keys.json"
     keys: dict[str, str] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     with kb.write_session(runtime.engine()) as session:
@@ -315,6 +360,9 @@ def keys_demo() -> None:
 @_clean_errors
 def keys_list(json_out: JsonFlag = False) -> None:
     """API keys with their role, last use and revocation (never the secrets)."""
+    import kb
+    from api import runtime
+
     with kb.read_session(runtime.engine()) as session:
         rows = [
             {
@@ -340,6 +388,9 @@ def keys_list(json_out: JsonFlag = False) -> None:
 @_clean_errors
 def keys_revoke(key_id: int) -> None:
     """Revoke a key at once; requests with it get 401."""
+    import kb
+    from api import runtime
+
     with kb.write_session(runtime.engine()) as session:
         key = kb.revoke_key(session=session, key_id=key_id)
         kb.audit_record(session, actor=ACTOR, role="admin", action="key.revoke", target=f"key {key_id}")
@@ -355,6 +406,9 @@ def tree(
     json_out: JsonFlag = False,
 ) -> None:
     """Print the parsed tree of a revision: what every renderer walks."""
+    import kb
+    from api import runtime
+
     with kb.read_session(runtime.engine()) as session:
         article = kb.get_article(session=session, key=key, locale=locale)
         rev = kb.get_revision(session=session, article=article, number=revision or article.draft_revision)
@@ -375,7 +429,7 @@ for _name, _command in search_cli.COMMANDS.items():
 
 
 # ---- people who sign in to the admin and the operator panel (issue #7) ----
-from api.pages import users_cli  # noqa: E402
+from api import users_cli  # noqa: E402
 
 users_app = typer.Typer(help="People who sign in to the admin and the operator panel.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
@@ -395,6 +449,8 @@ def contacts_retention(
 ) -> None:
     """Anonymise interactions older than the retention age: no contact, no text; statistics stay."""
     import contacts
+    import kb
+    from api import runtime
 
     if days is not None and days < 1:
         raise kb.InvalidChange("--days must be at least 1")

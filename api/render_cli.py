@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-import kb
-import renderers
-from api import runtime
+if TYPE_CHECKING:
+    import kb
+    import renderers
+
 
 LocaleArg = Annotated[str, typer.Argument(help="Locale of the article: ru, uk or en.")]
 KeyArg = Annotated[str, typer.Argument(help="Article key, e.g. promised-payment.")]
@@ -51,6 +52,7 @@ def render(
     json_out: JsonOpt = False,
 ) -> None:
     """Print an article in one channel's form (the body; `--json` adds content type and meta)."""
+    import renderers
 
     def run() -> None:
         if channel not in renderers.RENDERERS:
@@ -82,6 +84,7 @@ def render(
 
 def preview(locale: LocaleArg, key: KeyArg, revision: RevisionOpt = None) -> None:
     """Print the article in every channel, one after another, with segments, duration, warnings."""
+    import renderers
 
     def run() -> None:
         loaded = _load(locale, key, revision)
@@ -126,6 +129,10 @@ def _header(out: renderers.Rendered) -> str:
 
 def _load(locale: str, key: str, revision: int | None) -> _Loaded:
     """The unit, every fact, and the article slugs and related articles of the locale."""
+    import kb
+    import renderers
+    from api import runtime
+
     with kb.read_session(runtime.engine()) as session:
         article = kb.get_article(session=session, key=key, locale=locale)
         number = article.published_revision if revision is None else revision
@@ -151,6 +158,8 @@ def _load(locale: str, key: str, revision: int | None) -> _Loaded:
 
 def _guarded(run: Callable[[], Any]) -> None:
     """Istok's errors as one line on stderr and exit code 1, never a traceback."""
+    import kb
+
     try:
         run()
     except kb.IstokError as exc:

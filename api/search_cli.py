@@ -16,10 +16,6 @@ from typing import Annotated, Any
 
 import typer
 
-import kb
-import renderers
-from api import rendering, runtime
-
 LocaleOpt = Annotated[str, typer.Option("--locale", "-l", help="Locale of the question: ru, uk or en.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
@@ -36,6 +32,10 @@ def answer(
     json_out: JsonOpt = False,
 ) -> None:
     """Answer a question as a channel would: the unit rendered for it, confidence, provenance."""
+    import kb
+    import renderers
+    from api import rendering, runtime
+
     if channel not in renderers.RENDERERS:
         raise renderers.UnknownChannel(channel, list(renderers.RENDERERS))
     index = kb.get_index(runtime.engine())
@@ -78,6 +78,9 @@ def search(
     json_out: JsonOpt = False,
 ) -> None:
     """Search published articles: ranked hits with highlighted snippets, counts per category."""
+    import kb
+    from api import runtime
+
     index = kb.get_index(runtime.engine())
     found = kb.search_articles(question, locale, role, page=page, per_page=per_page, category=category, index=index)
     if json_out:
@@ -93,6 +96,9 @@ def search(
 
 def reindex() -> None:
     """Rebuild this host's search index from the database."""
+    import kb
+    from api import runtime
+
     started = time.perf_counter()
     count = kb.reindex(runtime.engine())
     typer.echo(f"indexed {count} published articles in {time.perf_counter() - started:.1f} s")
@@ -105,6 +111,9 @@ def gaps(
     json_out: JsonOpt = False,
 ) -> None:
     """Questions the engine could not answer with confidence, most frequent first."""
+    import kb
+    from api import runtime
+
     with kb.read_session(runtime.engine()) as session:
         rows = [
             {
@@ -141,6 +150,8 @@ def eval_(
     json_out: JsonOpt = False,
 ) -> None:
     """Measure the answer engine on a content folder and a question file."""
+    import kb
+
     use = kb.semantic_wanted() if semantic is None else semantic
     result = kb.evaluate(kb_dir, questions, channel=channel, use_semantic=use)
     if out is not None:

@@ -3,6 +3,9 @@
 Other packages import from here, never from the submodules.
 """
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from kb import tree
 from kb.config import Settings, load_settings
 from kb.content import content_hash, normalise_source, parse_source, unknown_facts
@@ -188,30 +191,70 @@ __all__ += [
 ]
 
 # ---- search and the answer engine (kb/search/, issue #5) ----
-from kb.search import (  # noqa: E402
-    THRESHOLDS,
-    Alternative,
-    Answer,
-    Answerer,
-    AnswerStatus,
-    InvalidQuery,
-    SearchHit,
-    SearchIndex,
-    SearchResults,
-    answer,
-    answer_unit,
-    close_indexes,
-    forget_gaps,
-    get_index,
-    list_gaps,
-    refresh_index,
-    reindex,
-    search_articles,
-)
-from kb.search.evaluation import evaluate  # noqa: E402
-from kb.search.semantic import wanted as semantic_wanted  # noqa: E402
+# Loaded on first use: the engine brings numpy, whoosh and the morphology dictionaries, which a
+# command such as `istok articles list` never needs (PEP 562 module __getattr__).
+_LAZY = {
+    "THRESHOLDS": "kb.search",
+    "Alternative": "kb.search",
+    "Answer": "kb.search",
+    "Answerer": "kb.search",
+    "AnswerStatus": "kb.search",
+    "InvalidQuery": "kb.search",
+    "SearchHit": "kb.search",
+    "SearchIndex": "kb.search",
+    "SearchResults": "kb.search",
+    "answer": "kb.search",
+    "answer_unit": "kb.search",
+    "close_indexes": "kb.search",
+    "forget_gaps": "kb.search",
+    "get_index": "kb.search",
+    "list_gaps": "kb.search",
+    "refresh_index": "kb.search",
+    "reindex": "kb.search",
+    "search_articles": "kb.search",
+    "evaluate": "kb.search.evaluation",
+    "REINDEX_POOL_FROM": "kb.search.loading:POOL_FROM",
+    "semantic_wanted": "kb.search.semantic:wanted",
+}
+
+if TYPE_CHECKING:
+    from kb.search import (
+        THRESHOLDS,
+        Alternative,
+        Answer,
+        Answerer,
+        AnswerStatus,
+        InvalidQuery,
+        SearchHit,
+        SearchIndex,
+        SearchResults,
+        answer,
+        answer_unit,
+        close_indexes,
+        forget_gaps,
+        get_index,
+        list_gaps,
+        refresh_index,
+        reindex,
+        search_articles,
+    )
+    from kb.search.evaluation import evaluate
+    from kb.search.loading import POOL_FROM as REINDEX_POOL_FROM
+    from kb.search.semantic import wanted as semantic_wanted
+
+
+def __getattr__(name: str) -> Any:
+    where = _LAZY.get(name)
+    if where is None:
+        raise AttributeError(f"module 'kb' has no attribute {name!r}")
+    module_name, _, attribute = where.partition(":")
+    value = getattr(importlib.import_module(module_name), attribute or name)
+    globals()[name] = value
+    return value
+
 
 __all__ += [
+    "REINDEX_POOL_FROM",
     "THRESHOLDS",
     "Alternative",
     "Answer",

@@ -15,16 +15,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlmodel import Session
 
 from kb.errors import DatabaseNotMigrated
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -106,6 +105,8 @@ def checkpoint_after_commit(session: Session) -> None:
 
 
 def alembic_config(engine: sa.Engine) -> Config:
+    from alembic.config import Config  # alembic is imported when the schema is looked at, not by every command
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["engine"] = engine
@@ -114,16 +115,22 @@ def alembic_config(engine: sa.Engine) -> Config:
 
 def upgrade(engine: sa.Engine) -> None:
     """Bring the schema to the newest migration (`istok db upgrade`)."""
+    from alembic import command
+
     command.upgrade(alembic_config(engine), "head")
 
 
 def current_revision(engine: sa.Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
         heads = MigrationContext.configure(conn).get_current_heads()
     return heads[0] if heads else None
 
 
 def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory(str(MIGRATIONS_DIR))
     return script.get_current_head()
 

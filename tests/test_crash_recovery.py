@@ -49,7 +49,7 @@ from tests.conftest import CONTENT
 
 ROUNDS = 3
 IMPORT_ARTICLES = 600  # about two seconds of `istok import` on two cores
-REINDEX_ARTICLES = kb.search.loading.POOL_FROM + 100
+REINDEX_ARTICLES = kb.REINDEX_POOL_FROM + 100
 WRITERS = 4
 
 

@@ -13,9 +13,6 @@ from typing import Annotated
 
 import typer
 
-import kb
-from api import runtime
-
 PasswordOpt = Annotated[
     str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="At least 10 characters.")
 ]
@@ -28,6 +25,9 @@ def create(
     name: Annotated[str, typer.Option(help="Display name.")] = "",
 ) -> None:
     """Create a person's account; only an argon2 hash of the password is kept."""
+    import kb
+    from api import runtime
+
     with kb.write_session(runtime.engine()) as session:
         user = kb.create_user(session=session, username=username, password=password, role=role, display_name=name)
         kb.audit_record(session, actor="cli", role="admin", action="user.create", target=user.username, granted=role)
@@ -36,6 +36,9 @@ def create(
 
 def list_(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Accounts with role, last sign-in and whether disabled (never the password hashes)."""
+    import kb
+    from api import runtime
+
     with kb.read_session(runtime.engine()) as session:
         rows = [
             {
@@ -57,6 +60,9 @@ def list_(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
 
 def password(username: Annotated[str, typer.Argument()], password: PasswordOpt) -> None:
     """Set a new password for an account; every session it has open ends at once."""
+    import kb
+    from api import runtime
+
     with kb.write_session(runtime.engine()) as session:
         kb.set_password(session=session, username=username, password=password)
         kb.audit_record(session, actor="cli", role="admin", action="user.password", target=username)
@@ -65,6 +71,9 @@ def password(username: Annotated[str, typer.Argument()], password: PasswordOpt) 
 
 def disable(username: Annotated[str, typer.Argument()]) -> None:
     """Stop an account signing in; its open sessions end at once, on every server."""
+    import kb
+    from api import runtime
+
     with kb.write_session(runtime.engine()) as session:
         kb.disable_user(session=session, username=username)
         kb.audit_record(session, actor="cli", role="admin", action="user.disable", target=username)
@@ -73,6 +82,9 @@ def disable(username: Annotated[str, typer.Argument()]) -> None:
 
 def demo() -> None:
     """Create an admin, an editor and an operator for trying Istok out, once, and print their passwords."""
+    import kb
+    from api import runtime
+
     path = kb.load_settings().data_dir / "demo-users.json"
     users: dict[str, str] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     with kb.write_session(runtime.engine()) as session:
