@@ -13,6 +13,7 @@ from api import runtime
 from api.encoding import WellFormedText
 from api.hosts import AllowedHosts
 from api.limits import BodyLimit
+from api.methods import HeadAsGet
 from api.metrics import install_metrics
 from api.pages import install as install_pages
 from api.problems import install_problem_handlers
@@ -75,6 +76,7 @@ def create_app() -> FastAPI:
         lifespan=_lifespan,
     )
     install_problem_handlers(app)
+    app.add_middleware(HeadAsGet)  # innermost: the metrics and the limits see the request as HEAD
     install_metrics(app, index_lag=_index_lag)
     app.add_middleware(WellFormedText)  # inside BodyLimit: it reads bodies only up to the limit
     app.add_middleware(BodyLimit)

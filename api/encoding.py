@@ -20,8 +20,9 @@ from collections.abc import Iterator
 from urllib.parse import unquote_to_bytes
 
 from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.limits import replaying
 from api.problems import problem
 
 Location = tuple[str | int, ...]
@@ -152,19 +153,12 @@ async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
     while True:
         message = await receive()
         if message["type"] != "http.request":
-            return b"", _replaying([message], receive)
+            return b"", replaying([message], receive)
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             break
     body = b"".join(chunks)
-    return body, _replaying([{"type": "http.request", "body": body, "more_body": False}], receive)
-
-
-def _replaying(messages: list[Message], receive: Receive) -> Receive:
-    async def replay() -> Message:
-        return messages.pop(0) if messages else await receive()
-
-    return replay
+    return body, replaying([{"type": "http.request", "body": body, "more_body": False}], receive)
 
 
 def _refuse(location: Location, message: str) -> JSONResponse:

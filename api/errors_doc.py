@@ -11,7 +11,7 @@ _MEANING = {
     403: "The key's role may not do this",
     404: "No such resource",
     409: "The change conflicts with the current state",
-    412: "The ETag sent in If-Match is not the current one; nothing was changed",
+    412: "If-Match does not match the current ETag (or If-None-Match: * and it exists); nothing was changed",
     413: "The request body is over 1 MiB",
     422: "The request or its content is invalid; `detail` (and `problems`) say where",
     428: "If-Match (or If-None-Match: * to create) is required",

@@ -12,33 +12,49 @@ from api.deps import PreconditionRequired
 _TAG_RE = re.compile(r'^(?:W/)?"([^"]*)"$')
 
 
+class PreconditionFailed(kb.IstokError):
+    """A conditional header that cannot hold for the thing as it is now (RFC 9110 section 13.1)."""
+
+    status = 412
+    slug = "precondition-failed"
+
+
 def etag(prefix: str, version: int) -> str:
     return f'"{prefix}{version}"'
 
 
-def base_version(request: Request, *, prefix: str, exists: bool, what: str) -> int | None:
+def base_version(request: Request, *, prefix: str, current: int | None, what: str) -> int | None:
     """The version the client's change is based on, from If-Match (or None to create).
 
-    Changing something that exists needs `If-Match` with its ETag (428 without);
-    creating needs `If-None-Match: *`, so that two clients creating the same thing
-    cannot both succeed. A tag that is not current raises RevisionConflict (412).
+    `current` is the version as it is now, None when the thing does not exist. Changing
+    something that exists needs `If-Match` with its ETag (428 without) or `*` (based on the
+    current version); creating needs `If-None-Match: *`, so that two clients creating the
+    same thing cannot both succeed. A header that cannot match gets 412 naming the current
+    version; a well-formed tag that is not current raises RevisionConflict (412) in kb.
     """
     if_match = request.headers.get("if-match")
     if_none = request.headers.get("if-none-match")
-    if not exists:
+    if current is None:
+        if if_match is not None:
+            raise PreconditionFailed(
+                f"{what} does not exist, so 'If-Match: {if_match}' matches nothing; "
+                "send 'If-None-Match: *' to create it"
+            )
         if if_none is not None and if_none.strip() == "*":
             return None
-        if if_match is not None:
-            raise kb.RevisionConflict(what, base=_parse(if_match, prefix), current=None)
         raise PreconditionRequired(f"{what} does not exist yet: send 'If-None-Match: *' to create it")
+    latest = f"the latest is revision {current} (ETag {etag(prefix, current)})"
     if if_none is not None and if_none.strip() == "*":
-        raise kb.RevisionConflict(what, base=None, current=None)
+        raise PreconditionFailed(f"{what} exists already ({latest}): send 'If-Match' with its ETag to change it")
     if if_match is None:
         raise PreconditionRequired(f"send 'If-Match' with the ETag of {what} you changed (GET it first)")
-    parsed = _parse(if_match, prefix)
-    if parsed is None:
-        raise kb.RevisionConflict(what, base=None, current=None)
-    return parsed
+    if if_match.strip() == "*":
+        return current
+    tags = [_parse(tag, prefix) for tag in if_match.split(",")]
+    versions = [v for v in tags if v is not None]
+    if not versions:
+        raise PreconditionFailed(f"'If-Match: {if_match}' is not an ETag of {what}; {latest}")
+    return current if current in versions else versions[0]
 
 
 def _parse(header: str, prefix: str) -> int | None:

@@ -10,7 +10,13 @@ MAX_BODY = 1024 * 1024
 
 
 class BodyLimit:
-    """ASGI middleware: 413 for a declared or streamed body larger than MAX_BODY."""
+    """ASGI middleware: 413 for a declared or streamed body larger than MAX_BODY.
+
+    A declared Content-Length is checked before anything is read (the server delivers no
+    more than it declares). A body without one (Transfer-Encoding: chunked) is read here,
+    at most MAX_BODY bytes of it, before the app runs, and handed over again: refusing it
+    halfway through the app would let the app's own body parser turn the refusal into a 400.
+    """
 
     def __init__(self, app: ASGIApp, max_body: int = MAX_BODY) -> None:
         self.app = app
@@ -21,29 +27,37 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
-            await self._refuse(scope, receive, send)
+        if declared is not None:
+            if declared.isdigit() and int(declared) > self.max_body:
+                await self._refuse(scope, receive, send)
+                return
+            await self.app(scope, receive, send)
             return
+        messages: list[Message] = []
         seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_body:
-                    raise _TooLarge
-            return message
-
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await self._refuse(scope, receive, send)
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            seen += len(message.get("body", b""))
+            if seen > self.max_body:
+                await self._refuse(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+        await self.app(scope, replaying(messages, receive), send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = problem(413, "body-too-large", "Body too large", f"the request body is over {self.max_body} bytes")
         await response(scope, receive, send)
 
 
-class _TooLarge(Exception):
-    pass
+def replaying(messages: list[Message], receive: Receive) -> Receive:
+    """A `receive` that hands over the messages already read, then the server's own."""
+    pending = list(messages)
+
+    async def replay() -> Message:
+        return pending.pop(0) if pending else await receive()
+
+    return replay

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import kb
+from api.methods import allowed_methods
 
 PROBLEM_BASE = "https://istok.dev/problems/"
 MEDIA_TYPE = "application/problem+json"
@@ -36,9 +37,12 @@ def install_problem_handlers(app: FastAPI) -> None:
         return response
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, f"http-{exc.status_code}")
-        return problem(exc.status_code, slug, str(exc.detail), str(exc.detail))
+        response = problem(exc.status_code, slug, str(exc.detail), str(exc.detail))
+        if exc.status_code == 405:  # every route at the path, not only the first one the router tried
+            response.headers["Allow"] = ", ".join(allowed_methods(request.app.router.routes, request.scope))
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -127,7 +127,8 @@ def put_article(
             raise kb.InvalidChange(f"the source says {unit.locale}/{unit.key} but the URL says {locale}/{key}")
         existing = kb.find_article(session=session, key=key, locale=locale)
         what = f"article {key!r} ({locale})"
-        base = base_version(request, prefix=ETAG_PREFIX, exists=existing is not None, what=what)
+        current = existing.draft_revision if existing is not None else None
+        base = base_version(request, prefix=ETAG_PREFIX, current=current, what=what)
         saved = kb.save_draft(
             session=session, source=body.source, base_revision=base, actor=who.name, message=body.message, file=what
         )
@@ -199,7 +200,8 @@ def rollback(
     """Creates a new revision with the old content and publishes it; needs `If-Match`."""
     with writing() as session:
         article = kb.get_article(session=session, key=key, locale=locale)
-        base = base_version(request, prefix=ETAG_PREFIX, exists=True, what=f"article {key!r} ({locale})")
+        what = f"article {key!r} ({locale})"
+        base = base_version(request, prefix=ETAG_PREFIX, current=article.draft_revision, what=what)
         before = article.published_revision
         entry = kb.rollback(
             session=session,

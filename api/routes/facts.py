@@ -48,7 +48,8 @@ def put_fact(key: FactKeyPath, body: FactIn, request: Request, response: Respons
     """Every published article showing the fact gets a publication-log entry, so channels refresh."""
     with writing() as session:
         current = kb.find_fact(session=session, key=key)
-        base = base_version(request, prefix=ETAG_PREFIX, exists=current is not None, what=f"fact {key!r}")
+        version = current.version if current is not None else None
+        base = base_version(request, prefix=ETAG_PREFIX, current=version, what=f"fact {key!r}")
         fact = kb.set_fact(
             session=session,
             key=key,
@@ -69,7 +70,8 @@ def put_fact(key: FactKeyPath, body: FactIn, request: Request, response: Respons
 def delete_fact(key: FactKeyPath, request: Request, who: EditorKey) -> Response:
     """Refused (409) while any article's draft or live revision still uses the fact."""
     with writing() as session:
-        base = base_version(request, prefix=ETAG_PREFIX, exists=True, what=f"fact {key!r}")
+        fact = kb.get_fact(session=session, key=key)
+        base = base_version(request, prefix=ETAG_PREFIX, current=fact.version, what=f"fact {key!r}")
         kb.delete_fact(session=session, key=key, base_version=base or 0)
         audit(session, who, request, action="fact.delete", target=key, base_revision=base)
         return Response(status_code=204)

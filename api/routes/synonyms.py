@@ -64,8 +64,8 @@ def update_set(
     set_id: SetId, body: SynonymsUpdate, request: Request, response: Response, who: EditorKey
 ) -> SynonymsOut:
     with writing() as session:
-        kb.get_set(session=session, set_id=set_id)
-        base = base_version(request, prefix=ETAG_PREFIX, exists=True, what=f"synonym set {set_id}")
+        current = kb.get_set(session=session, set_id=set_id)
+        base = base_version(request, prefix=ETAG_PREFIX, current=current.version, what=f"synonym set {set_id}")
         syn = kb.update_set(session=session, set_id=set_id, terms=body.terms, base_version=base or 0, actor=who.name)
         audit(
             session,
@@ -85,7 +85,7 @@ def update_set(
 def delete_set(set_id: SetId, request: Request, who: EditorKey) -> Response:
     with writing() as session:
         syn = kb.get_set(session=session, set_id=set_id)
-        base = base_version(request, prefix=ETAG_PREFIX, exists=True, what=f"synonym set {set_id}")
+        base = base_version(request, prefix=ETAG_PREFIX, current=syn.version, what=f"synonym set {set_id}")
         target = f"{syn.locale}/{set_id}"
         kb.delete_set(session=session, set_id=set_id, base_version=base or 0)
         audit(session, who, request, action="synonyms.delete", target=target, base_revision=base)
