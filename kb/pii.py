@@ -41,6 +41,9 @@ _PASSPORT_RES: Final = (
     re.compile(r"(?<![\d+])\d{2}[ ]?\d{2}[ ]№?[ ]?\d{6}(?!\d)"),  # Russian series and number, 4510 123456
     re.compile(r"(?<![\d+])\d{9}(?!\d)"),  # Ukrainian ID card, 9 digits
 )
+#: Runs of text between `*` and `#`: phonenumbers' matcher takes a USSD code such as `*100#`
+#: for the start of a number and then misses the real number right after it.
+_OUTSIDE_CODES_RE = re.compile(r"[^*#]+")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$|^\d{1,2}[./-]\d{1,2}[./-]\d{2,4}$")
 
 
@@ -123,8 +126,9 @@ def _mask_phones(text: str, regions: Sequence[str]) -> str:
         return text
     for region in regions:
         spans = [
-            (m.start, m.end)
-            for m in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID)
+            (piece.start() + m.start, piece.start() + m.end)
+            for piece in _OUTSIDE_CODES_RE.finditer(text)
+            for m in phonenumbers.PhoneNumberMatcher(piece.group(), region, leniency=phonenumbers.Leniency.VALID)
             if not _DATE_RE.match(m.raw_string)
         ]
         for start, end in reversed(spans):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from stdnum import luhn
 
@@ -128,8 +128,9 @@ _spaced_card = _card.flatmap(lambda c: st.sampled_from([c, " ".join(c[i : i + 4]
 _filler = st.sampled_from(["привіт", "мой", "tariff 300", "*100#", "дякую", "пожалуйста", "", "and"])
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, derandomize=True)  # reproducible in `make test`
 @given(st.lists(st.one_of(_ua_phone, _ru_phone, _email, _spaced_card, _filler), min_size=1, max_size=6))
+@example(["*100#", "067 000 0000"])  # found by this test: the USSD code hid the number after it
 def test_masked_text_holds_none_of_the_generated_values(parts: list[str]) -> None:
     text = " , ".join(parts)
     masked = kb.mask_personal(text)
