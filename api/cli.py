@@ -34,6 +34,23 @@ R = TypeVar("R")
 ACTOR = "cli"
 
 
+def _cli_actor() -> kb.Actor:
+    """Who runs a content command, for the kb action's own audit row: `cli:<os user>`, as admin.
+
+    Whoever can run the CLI can reach the database, so the role is admin; the OS user
+    tells one operator from another in the audit log.
+    """
+    import getpass
+
+    import kb
+
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError):  # no login name and no passwd entry (some containers)
+        user = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
+    return kb.Actor(name=f"{ACTOR}:{user}", role="admin")
+
+
 def _clean_errors(fn: Callable[P, R]) -> Callable[P, R]:
     """Istok's own errors end the command with their message and exit code 1, no traceback."""
 
@@ -158,7 +175,7 @@ def publish(
         raise kb.InvalidChange("name LOCALE and KEY, or pass --all")
     with kb.write_session(runtime.engine()) as session:
         article = kb.get_article(session=session, key=key, locale=locale)
-        entry = kb.publish(session=session, article=article, revision=revision, actor=ACTOR)
+        entry = kb.publish(session=session, article=article, revision=revision, actor=_cli_actor())
     if entry is None:
         typer.echo(f"{locale}/{key} revision {article.published_revision} was already published")
     else:
@@ -174,7 +191,7 @@ def unpublish(locale: str, key: str) -> None:
 
     with kb.write_session(runtime.engine()) as session:
         article = kb.get_article(session=session, key=key, locale=locale)
-        entry = kb.unpublish(session=session, article=article, actor=ACTOR)
+        entry = kb.unpublish(session=session, article=article, actor=_cli_actor())
     typer.echo(f"unpublished {locale}/{key}" if entry else f"{locale}/{key} was not published")
 
 
@@ -192,7 +209,11 @@ def rollback(
     with kb.write_session(runtime.engine()) as session:
         article = kb.get_article(session=session, key=key, locale=locale)
         entry = kb.rollback(
-            session=session, article=article, to_revision=to, base_revision=article.draft_revision, actor=ACTOR
+            session=session,
+            article=article,
+            to_revision=to,
+            base_revision=article.draft_revision,
+            actor=_cli_actor(),
         )
     typer.echo(f"{locale}/{key}: revision {entry.revision} (content of {to}) is live (seq {entry.seq})")
 

@@ -150,6 +150,11 @@ def client_address(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
+def actor_of(who: Principal, request: Request) -> kb.Actor:
+    """The caller as plain data for a kb action, which writes its own audit row."""
+    return kb.Actor(name=who.name, role=who.role.value, client=client_address(request))
+
+
 def audit(session: Session, who: Principal, request: Request, *, action: str, target: str, **detail: Any) -> None:
     """Record a write in the audit log, in the same transaction as the write itself."""
     kb.audit_record(

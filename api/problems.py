@@ -28,6 +28,8 @@ def install_problem_handlers(app: FastAPI) -> None:
         extra: dict[str, object] = {}
         if isinstance(exc, kb.ContentError):
             extra["problems"] = [{"file": p.file, "line": p.line, "message": p.message} for p in exc.problems]
+        elif isinstance(exc, kb.UnknownChannel):  # the names a client may use instead, as data
+            extra["channels"] = list(exc.known)
         response = problem(exc.status, exc.slug, type(exc).__name__, exc.detail, **extra)
         if exc.status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="istok"'

@@ -52,11 +52,11 @@ def render(
     json_out: JsonOpt = False,
 ) -> None:
     """Print an article in one channel's form (the body; `--json` adds content type and meta)."""
+    import kb
     import renderers
 
     def run() -> None:
-        if channel not in renderers.RENDERERS:
-            raise renderers.UnknownChannel(channel, list(renderers.RENDERERS))
+        kb.check_channel(channel)  # the one check: exit 1 before the index or database is opened
         loaded = _load(locale, key, revision)
         out = renderers.render(
             channel,

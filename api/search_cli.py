@@ -33,11 +33,9 @@ def answer(
 ) -> None:
     """Answer a question as a channel would: the unit rendered for it, confidence, provenance."""
     import kb
-    import renderers
     from api import rendering, runtime
 
-    if channel not in renderers.RENDERERS:
-        raise renderers.UnknownChannel(channel, list(renderers.RENDERERS))
+    kb.check_channel(channel)  # the one check: exit 1 before the index or database is opened
     index = kb.get_index(runtime.engine())
     result = kb.answer(question, locale, channel, index=index)
     rendered = rendering.render_answer(result, format) if result.answered else None

@@ -7,6 +7,17 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from kb import tree
+from kb.channels import (
+    BLOCK_CHANNELS,
+    CHANNEL_NAMES,
+    CHANNELS,
+    PUBLIC_BLOCK_CHANNELS,
+    STAFF_BLOCK_CHANNELS,
+    Audience,
+    Channel,
+    UnknownChannel,
+    check_channel,
+)
 from kb.config import Settings, load_settings
 from kb.content import content_hash, normalise_source, parse_source, unknown_facts
 from kb.db import (
@@ -56,9 +67,7 @@ from kb.store import (
 from kb.synonyms import create_set, delete_set, get_set, list_sets, replace_locale, update_set
 from kb.tree import Unit
 from kb.types import (
-    BLOCK_CHANNELS,
     LOCALES,
-    PUBLIC_BLOCK_CHANNELS,
     ArticleKey,
     ArticleStatus,
     ChannelName,
@@ -70,12 +79,17 @@ from kb.types import (
 
 __all__ = [
     "BLOCK_CHANNELS",
+    "CHANNELS",
+    "CHANNEL_NAMES",
     "LOCALES",
     "PUBLIC_BLOCK_CHANNELS",
+    "STAFF_BLOCK_CHANNELS",
     "Article",
     "ArticleKey",
     "ArticleNotFound",
     "ArticleStatus",
+    "Audience",
+    "Channel",
     "ChannelName",
     "ContentError",
     "ContentProblem",
@@ -103,7 +117,9 @@ __all__ = [
     "Settings",
     "SynonymSet",
     "Unit",
+    "UnknownChannel",
     "changes_since",
+    "check_channel",
     "content_hash",
     "counts_by_locale",
     "create_set",
@@ -148,6 +164,7 @@ __all__ = [
 ]
 
 # ---- keys and audit (the HTTP API's and the admin's) ----
+from kb.audit import Actor
 from kb.audit import entries as audit_entries
 from kb.audit import record as audit_record
 from kb.errors import Conflict
@@ -166,6 +183,7 @@ from kb.keys import (
 from kb.models import ApiKey, AuditEntry, ContentGap, UTCDateTime, utcnow
 
 __all__ += [
+    "Actor",
     "ApiKey",
     "AuditEntry",
     "Conflict",

@@ -2,11 +2,55 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from kb.models import AuditEntry
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change, as plain data, so every caller (API, admin, CLI, importer) audits alike.
+
+    `name` is a key's or person's name (`cli:<os user>` for the command line); `role` the
+    role they acted in; `client` the address the request came from, when there was one.
+    """
+
+    name: str
+    role: str = "system"
+    client: str | None = None
+
+
+def as_actor(actor: Actor | str) -> Actor:
+    """A bare name is a caller inside the system (importer, scripts, tests): role "system"."""
+    return actor if isinstance(actor, Actor) else Actor(name=actor)
+
+
+def record_action(
+    session: Session,
+    actor: Actor | str,
+    *,
+    action: str,
+    target: str,
+    base_revision: int | None = None,
+    new_revision: int | None = None,
+    **detail: Any,
+) -> AuditEntry:
+    """The audit row a kb action writes for itself, inside the action's own transaction."""
+    who = as_actor(actor)
+    return record(
+        session,
+        actor=who.name,
+        role=who.role,
+        action=action,
+        target=target,
+        base_revision=base_revision,
+        new_revision=new_revision,
+        client=who.client,
+        **detail,
+    )
 
 
 def record(

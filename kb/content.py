@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kb import tree as t
+from kb.channels import BLOCK_CHANNELS
 from kb.errors import ContentError, ContentProblem
 from kb.frontmatter import FrontMatter, split_source
 from kb.limits import MAX_BRACKETS, MAX_NESTING, brackets_message, nesting_message, paragraphs, tree_nesting
 from kb.markdown_ext import FACT_RE, parse_blocks, parse_inline
-from kb.types import BLOCK_CHANNELS
 from kb.unitfile import UnitFile
 
 _OPEN_RE = re.compile(r"^:::\s*(\S+)(.*?)\s*$")

@@ -15,6 +15,7 @@ from babel.numbers import list_currencies
 from sqlmodel import Session, col, select
 
 from kb import events
+from kb.audit import Actor, as_actor, record_action
 from kb.errors import Conflict, FactNotFound, InvalidChange, RevisionConflict
 from kb.models import Article, Fact, FactVersion, Revision, RevisionFact, utcnow
 from kb.types import FactKey, FactType, Locale, LogKind
@@ -142,14 +143,41 @@ def set_fact(
     value: Any,
     locales: Mapping[Locale, Any] | None = None,
     base_version: int | None,
-    actor: str,
+    actor: Actor | str,
 ) -> Fact:
     """Create or change a fact; every published unit using it gets a log entry.
 
     `base_version` is the version the change was made from (None to create); a stale
     one raises RevisionConflict and nothing changes. Setting the same value again is
-    not a change and records nothing.
+    not a change and records nothing, audit row included (a re-import stays a no-op).
+    The audit row `fact.set` is written here, in the same transaction, whoever calls.
     """
+    fact = _set_fact(
+        session=session,
+        key=key,
+        type=type,
+        value=value,
+        locales=locales,
+        base_version=base_version,
+        actor=as_actor(actor).name,
+    )
+    if fact.version != base_version:  # the same value again is no change, so no audit row
+        record_action(
+            session, actor, action="fact.set", target=key, base_revision=base_version, new_revision=fact.version
+        )
+    return fact
+
+
+def _set_fact(
+    *,
+    session: Session,
+    key: FactKey,
+    type: str,
+    value: Any,
+    locales: Mapping[Locale, Any] | None,
+    base_version: int | None,
+    actor: str,
+) -> Fact:
     if not FACT_KEY_RE.match(key):
         raise InvalidChange(f"fact key {key!r} must be letters, digits and '_' (e.g. support_phone)")
     fact_type = parse_type(type)
@@ -234,8 +262,11 @@ def list_facts(*, session: Session) -> list[Fact]:
     return list(session.exec(select(Fact).order_by(col(Fact.key))))
 
 
-def delete_fact(*, session: Session, key: FactKey, base_version: int) -> None:
-    """Delete a fact no current draft or live revision uses; its history goes with it."""
+def delete_fact(*, session: Session, key: FactKey, base_version: int | None, actor: Actor | str) -> None:
+    """Delete a fact no current draft or live revision uses; its history goes with it.
+
+    Audited as `fact.delete` in the same transaction; a refusal leaves no row.
+    """
     fact = get_fact(session=session, key=key)
     if fact.version != base_version:
         raise RevisionConflict(f"fact {key!r}", base=base_version, current=fact.version)
@@ -255,3 +286,4 @@ def delete_fact(*, session: Session, key: FactKey, base_version: int) -> None:
     session.execute(sa.delete(FactVersion).where(col(FactVersion.fact_id) == fact.id))
     session.delete(fact)
     session.flush()
+    record_action(session, actor, action="fact.delete", target=key, base_revision=base_version)

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from kb import events
+from kb.audit import Actor, as_actor, record_action
 from kb.content import normalise_source, parse_source, unknown_facts
 from kb.errors import (
     ArticleNotFound,
@@ -80,7 +81,7 @@ def save_draft(
     session: Session,
     source: str,
     base_revision: int | None,
-    actor: str,
+    actor: Actor | str,
     message: str = "",
     file: str = "<source>",
     known_facts: Collection[str] | None = None,
@@ -89,9 +90,44 @@ def save_draft(
     """Store `source` as the article's newest revision, creating the article if new.
 
     `base_revision` is the draft revision the editor started from (None or 0 when
-    creating). Content identical to the current draft writes nothing.
-    `known_facts` and `article` let a bulk caller skip per-call lookups.
+    creating). Content identical to the current draft writes no revision (the attempt
+    is still audited). `known_facts` and `article` let a bulk caller skip per-call lookups.
+    The audit row `article.save` is written here, in the caller's transaction, so every
+    caller is audited alike and a refused save (stale base) leaves no row.
     """
+    saved = _save_draft(
+        session=session,
+        source=source,
+        base_revision=base_revision,
+        actor=as_actor(actor).name,
+        message=message,
+        file=file,
+        known_facts=known_facts,
+        article=article,
+    )
+    record_action(
+        session,
+        actor,
+        action="article.save",
+        target=f"{saved.article.locale}/{saved.article.key}",
+        base_revision=base_revision,
+        new_revision=saved.revision.number,
+        created=saved.created,
+    )
+    return saved
+
+
+def _save_draft(
+    *,
+    session: Session,
+    source: str,
+    base_revision: int | None,
+    actor: str,
+    message: str,
+    file: str,
+    known_facts: Collection[str] | None,
+    article: Article | None,
+) -> SaveResult:
     source = normalise_source(source)
     unit = parse_source(source, file=file)
     facts = fact_keys(session=session) if known_facts is None else known_facts
@@ -192,11 +228,50 @@ def publish(
     session: Session,
     article: Article,
     revision: int | None = None,
-    actor: str,
-    kind: LogKind = LogKind.PUBLISH,
+    actor: Actor | str,
     known_facts: Collection[str] | None = None,
 ) -> LogEntry | None:
-    """Make `revision` (default: the latest draft) the live one; None if it already is."""
+    """Make `revision` (default: the latest draft) the live one; None if it already is.
+
+    Writes its `article.publish` audit row (from the live revision before to the one
+    after) in the same transaction, whoever calls.
+    """
+    before = article.published_revision
+    entry = _publish(
+        session=session,
+        article=article,
+        revision=revision,
+        actor=as_actor(actor).name,
+        kind=LogKind.PUBLISH,
+        known_facts=known_facts,
+    )
+    _audit_publication(session, actor, "article.publish", article, before)
+    return entry
+
+
+def _audit_publication(
+    session: Session, actor: Actor | str, action: str, article: Article, before: int | None, **detail: object
+) -> None:
+    record_action(
+        session,
+        actor,
+        action=action,
+        target=f"{article.locale}/{article.key}",
+        base_revision=before,
+        new_revision=article.published_revision,
+        **detail,
+    )
+
+
+def _publish(
+    *,
+    session: Session,
+    article: Article,
+    revision: int | None,
+    actor: str,
+    kind: LogKind,
+    known_facts: Collection[str] | None,
+) -> LogEntry | None:
     number = article.draft_revision if revision is None else revision
     rev = get_revision(session=session, article=article, number=number)
     if article.published_revision == number and kind is LogKind.PUBLISH:
@@ -294,9 +369,14 @@ def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
     return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
-def unpublish(*, session: Session, article: Article, actor: str) -> LogEntry | None:
-    """Take the article off every public channel; None if it was not live."""
-    if article.published_revision is None:
+def unpublish(*, session: Session, article: Article, actor: Actor | str) -> LogEntry | None:
+    """Take the article off every public channel; None if it was not live.
+
+    Audited as `article.unpublish` in the same transaction, changed or not.
+    """
+    before = article.published_revision
+    if before is None:
+        _audit_publication(session, actor, "article.unpublish", article, before)
         return None
     session.execute(
         sa.update(Article)
@@ -305,13 +385,26 @@ def unpublish(*, session: Session, article: Article, actor: str) -> LogEntry | N
         .execution_options(synchronize_session=False)
     )
     session.refresh(article)
-    return events.append(session, kind=LogKind.UNPUBLISH, actor=actor, article=article)
+    entry = events.append(session, kind=LogKind.UNPUBLISH, actor=as_actor(actor).name, article=article)
+    _audit_publication(session, actor, "article.unpublish", article, before)
+    return entry
 
 
 def rollback(
-    *, session: Session, article: Article, to_revision: int, base_revision: int | None, actor: str, message: str = ""
+    *,
+    session: Session,
+    article: Article,
+    to_revision: int,
+    base_revision: int | None,
+    actor: Actor | str,
+    message: str = "",
 ) -> LogEntry:
-    """Publish an old revision's content again, as a new revision on top of history."""
+    """Publish an old revision's content again, as a new revision on top of history.
+
+    One audit row, `article.rollback` (not a save and a publish), in the same transaction.
+    """
+    name = as_actor(actor).name
+    before = article.published_revision
     old = get_revision(session=session, article=article, number=to_revision)
     if base_revision != article.draft_revision:
         raise RevisionConflict(
@@ -322,17 +415,22 @@ def rollback(
     if current.source == source:  # content already equal: republish it, no new revision
         number = current.number
     else:
-        saved = save_draft(
+        saved = _save_draft(
             session=session,
             source=source,
             base_revision=base_revision,
-            actor=actor,
+            actor=name,
             message=message or f"rollback to revision {to_revision}",
+            file="<source>",
+            known_facts=None,
             article=article,
         )
         number = saved.revision.number
-    entry = publish(session=session, article=article, revision=number, actor=actor, kind=LogKind.ROLLBACK)
+    entry = _publish(
+        session=session, article=article, revision=number, actor=name, kind=LogKind.ROLLBACK, known_facts=None
+    )
     assert entry is not None
+    _audit_publication(session, actor, "article.rollback", article, before, to=to_revision)
     return entry
 
 

@@ -10,21 +10,9 @@ ArticleKey: TypeAlias = str
 ChannelName: TypeAlias = str
 FactKey: TypeAlias = str
 
+#: The locales content is written in, the first the default; every locale check uses this list.
 LOCALES: tuple[Locale, ...] = ("ru", "uk", "en")
-
-#: Channel blocks a source may contain; `internal` is operator-only.
-BLOCK_CHANNELS: tuple[ChannelName, ...] = (
-    "ivr",
-    "bot",
-    "sms",
-    "web",
-    "operator",
-    "email",
-    "internal",
-)
-
-#: Blocks that may reach people outside the company.
-PUBLIC_BLOCK_CHANNELS: frozenset[ChannelName] = frozenset(BLOCK_CHANNELS) - {"internal", "operator"}
+#: (Channels, their blocks and thresholds are one table, in `kb/channels.py`.)
 
 
 class ArticleStatus(StrEnum):

@@ -1,15 +1,18 @@
 """Channel renderers: one parsed unit in the form each channel needs.
 
 A registry of pure functions by channel name (web, bot, sms, ivr, operator, email).
-A new channel is one module and one `register_renderer()` call, the same path the
-built-ins take. `render()` looks the channel up, and caches the output by the
-content hash, channel, facts and options. Other packages import from here only.
+The names are kb's channel table (`kb/channels.py`: blocks, thresholds, audience); a
+renderer registers against a row of it, so a new channel is one row there, one module
+and one `register_renderer()` call, the same path the built-ins take. `render()` looks
+the channel up, and caches the output by the content hash, channel, facts and options.
+Other packages import from here only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import kb
 from kb import ChannelName, FactValue, Locale, Unit
 from renderers import bot, email, ivr, operator, sms, web
 from renderers.base import (
@@ -40,7 +43,14 @@ _cache = RenderCache()
 
 
 def register_renderer(name: ChannelName, renderer: Renderer, *, formats: Sequence[str] = ()) -> None:
-    """Make `renderer` the channel `name`, replacing any before; `formats` lists default first."""
+    """Make `renderer` the channel `name`, replacing any before; `formats` lists default first.
+
+    `name` must be a row of kb's channel table: a renderer under a name kb does not know
+    would render output no threshold, audience or block rule covers, so it fails here, at
+    import, rather than on the first request. Raises kb.UnknownChannel.
+    """
+    if name not in kb.CHANNEL_NAMES:
+        raise UnknownChannel(name, hint="add the channel to kb/channels.py CHANNELS before registering a renderer")
     RENDERERS[name] = renderer
     FORMATS[name] = tuple(formats)
     _cache.clear()  # outputs of a replaced renderer must not be served again
@@ -56,11 +66,11 @@ def render(
 ) -> Rendered:
     """The unit in `channel`'s form, from the cache when nothing it depends on changed.
 
-    `locale` defaults to the unit's own; `options` to `RenderOptions()`. An unknown
-    channel raises UnknownChannel naming the known ones; an unknown format,
+    `locale` defaults to the unit's own; `options` to `RenderOptions()`. A channel not in
+    kb's table (or with no renderer) raises UnknownChannel naming the known ones; an unknown format,
     UnknownFormat. Content problems never raise: they come back as warnings.
     """
-    renderer = RENDERERS.get(channel)
+    renderer = RENDERERS.get(kb.check_channel(channel).name)
     if renderer is None:
         raise UnknownChannel(channel, list(RENDERERS))
     locale = unit.locale if locale is None else locale

@@ -85,16 +85,8 @@ class Renderer(Protocol):
     ) -> Rendered: ...
 
 
-class UnknownChannel(kb.IstokError):
-    """A channel name no renderer is registered under."""
-
-    status = 404
-    slug = "unknown-channel"
-
-    def __init__(self, channel: str, known: Sequence[str]) -> None:
-        super().__init__(f"no channel {channel!r} (known channels: {', '.join(known)})")
-        self.channel = channel
-        self.known = tuple(known)
+#: A channel name not in kb's table (`kb/channels.py`): the one error for it on every path.
+UnknownChannel = kb.UnknownChannel
 
 
 class UnknownFormat(kb.IstokError):

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from html import escape
 from typing import Any
 
-from kb import FactValue, Locale, Unit, tree
+from kb import STAFF_BLOCK_CHANNELS, FactValue, Locale, Unit, tree
 from renderers.base import Rendered, RenderOptions, pick_format
 from renderers.bot import render_bot
 from renderers.context import Context
@@ -25,7 +25,8 @@ from renderers.sms import render_sms
 from renderers.textmarkup import PLAIN, blocks_text, one_line
 
 FORMATS = ("html", "json")
-STAFF_ONLY = ("internal", "operator")
+#: The blocks only staff read, from kb's channel table.
+STAFF_ONLY = STAFF_BLOCK_CHANNELS
 
 
 def render_operator(

@@ -20,7 +20,7 @@ from sqlmodel import col, select
 
 import kb
 from api import runtime
-from api.deps import Principal, audit, reading, writing
+from api.deps import Principal, actor_of, reading, writing
 from api.pages.auth import csrf_ok, csrf_token
 from api.pages.login import gate
 from api.pages.templating import page
@@ -213,19 +213,9 @@ def save(
                 session=session,
                 source=source,
                 base_revision=base or None,
-                actor=who.name,
+                actor=actor_of(who, request),
                 message=message,
                 file="editor",
-            )
-            audit(
-                session,
-                who,
-                request,
-                action="article.save",
-                target=f"{saved.article.locale}/{saved.article.key}",
-                base_revision=base or None,
-                new_revision=saved.revision.number,
-                created=saved.created,
             )
             where = f"/admin/articles/{saved.article.locale}/{saved.article.key}"
             note = f"Saved revision {saved.revision.number}" if saved.created else "No changes to save"
@@ -288,29 +278,20 @@ def publication(
     try:
         with writing() as session:
             article = kb.get_article(session=session, key=key, locale=locale)
-            before = article.published_revision
+            actor = actor_of(who, request)
             if action == "publish":
-                kb.publish(session=session, article=article, revision=revision, actor=who.name)
+                kb.publish(session=session, article=article, revision=revision, actor=actor)
             elif action == "unpublish":
-                kb.unpublish(session=session, article=article, actor=who.name)
+                kb.unpublish(session=session, article=article, actor=actor)
             else:
                 kb.rollback(
                     session=session,
                     article=article,
                     to_revision=revision or 0,
                     base_revision=base,
-                    actor=who.name,
+                    actor=actor,
                     message=f"rollback to revision {revision}",
                 )
-            audit(
-                session,
-                who,
-                request,
-                action=f"article.{action}",
-                target=f"{locale}/{key}",
-                base_revision=before,
-                new_revision=article.published_revision,
-            )
             note = {
                 "publish": f"Published revision {article.published_revision}",
                 "unpublish": "Unpublished",

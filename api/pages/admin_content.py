@@ -13,7 +13,7 @@ from sqlmodel import select
 
 import kb
 from api import runtime
-from api.deps import audit, reading, writing
+from api.deps import actor_of, reading, writing
 from api.pages.admin import back, editor_gate, staff_page
 
 router = APIRouter(include_in_schema=False)
@@ -111,16 +111,7 @@ def save_fact(
                 value=value,
                 locales=locales,
                 base_version=version or None,
-                actor=who.name,
-            )
-            audit(
-                session,
-                who,
-                request,
-                action="fact.set",
-                target=key,
-                base_revision=version or None,
-                new_revision=fact.version,
+                actor=actor_of(who, request),
             )
     except (kb.RevisionConflict, kb.InvalidChange) as exc:
         return back("/admin/facts", str(exc), "error")
@@ -159,8 +150,7 @@ def save_synonyms(
         if terms:
             sets.append(terms)
     with writing() as session:
-        changed = kb.replace_locale(session=session, locale=locale, sets=sets, actor=who.name)
-        audit(session, who, request, action="synonyms.replace", target=locale, sets=len(sets))
+        changed = kb.replace_locale(session=session, locale=locale, sets=sets, actor=actor_of(who, request))
     runtime.index().poll()
     return back("/admin/synonyms", f"{len(sets)} sets saved" if changed else "No changes")
 

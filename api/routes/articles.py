@@ -6,10 +6,9 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query, Request, Response
-from sqlmodel import Session
 
 import kb
-from api.deps import EditorKey, Principal, ReaderKey, audit, reading, writing
+from api.deps import EditorKey, ReaderKey, actor_of, reading, writing
 from api.errors_doc import responses
 from api.etags import base_version, etag
 from api.schemas import (
@@ -130,17 +129,12 @@ def put_article(
         current = existing.draft_revision if existing is not None else None
         base = base_version(request, prefix=ETAG_PREFIX, current=current, what=what)
         saved = kb.save_draft(
-            session=session, source=body.source, base_revision=base, actor=who.name, message=body.message, file=what
-        )
-        audit(
-            session,
-            who,
-            request,
-            action="article.save",
-            target=f"{locale}/{key}",
+            session=session,
+            source=body.source,
             base_revision=base,
-            new_revision=saved.revision.number,
-            created=saved.created,
+            actor=actor_of(who, request),
+            message=body.message,
+            file=what,
         )
         if existing is None:
             response.status_code = 201
@@ -159,9 +153,9 @@ def publish(
     """Make a revision (default: the latest draft) live on every channel."""
     with writing() as session:
         article = kb.get_article(session=session, key=key, locale=locale)
-        before = article.published_revision
-        entry = kb.publish(session=session, article=article, revision=body.revision if body else None, actor=who.name)
-        _audit_publication(session, who, request, "article.publish", article, before)
+        entry = kb.publish(
+            session=session, article=article, revision=body.revision if body else None, actor=actor_of(who, request)
+        )
         return PublicationOut(
             key=key,
             locale=locale,
@@ -176,9 +170,7 @@ def unpublish(locale: LocalePath, key: KeyPath, request: Request, who: EditorKey
     """Remove the article from every public channel; its history stays."""
     with writing() as session:
         article = kb.get_article(session=session, key=key, locale=locale)
-        before = article.published_revision
-        entry = kb.unpublish(session=session, article=article, actor=who.name)
-        _audit_publication(session, who, request, "article.unpublish", article, before)
+        entry = kb.unpublish(session=session, article=article, actor=actor_of(who, request))
         return PublicationOut(
             key=key, locale=locale, changed=entry is not None, seq=entry.seq if entry else None, published_revision=None
         )
@@ -202,41 +194,17 @@ def rollback(
         article = kb.get_article(session=session, key=key, locale=locale)
         what = f"article {key!r} ({locale})"
         base = base_version(request, prefix=ETAG_PREFIX, current=article.draft_revision, what=what)
-        before = article.published_revision
         entry = kb.rollback(
             session=session,
             article=article,
             to_revision=body.revision,
             base_revision=base,
-            actor=who.name,
+            actor=actor_of(who, request),
             message=body.message,
         )
-        _audit_publication(session, who, request, "article.rollback", article, before, to=body.revision)
         return PublicationOut(
             key=key, locale=locale, changed=True, seq=entry.seq, published_revision=article.published_revision
         )
-
-
-def _audit_publication(
-    session: Session,
-    who: Principal,
-    request: Request,
-    action: str,
-    article: kb.Article,
-    before: int | None,
-    **detail: object,
-) -> None:
-    target = f"{article.locale}/{article.key}"
-    audit(
-        session,
-        who,
-        request,
-        action=action,
-        target=target,
-        base_revision=before,
-        new_revision=article.published_revision,
-        **detail,
-    )
 
 
 @router.get("/{locale}/{key}/revisions", response_model=list[RevisionSummary], summary="Revision history")

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 
 import kb
-from api.deps import AnyKey, EditorKey, audit, reading, writing
+from api.deps import AnyKey, EditorKey, actor_of, reading, writing
 from api.errors_doc import responses
 from api.etags import base_version, etag
 from api.schemas import FactIn, FactOut, FactVersionOut
@@ -57,9 +57,8 @@ def put_fact(key: FactKeyPath, body: FactIn, request: Request, response: Respons
             value=body.value,
             locales=body.locales,
             base_version=base,
-            actor=who.name,
+            actor=actor_of(who, request),
         )
-        audit(session, who, request, action="fact.set", target=key, base_revision=base, new_revision=fact.version)
         if current is None:
             response.status_code = 201
         response.headers["ETag"] = etag(ETAG_PREFIX, fact.version)
@@ -72,8 +71,7 @@ def delete_fact(key: FactKeyPath, request: Request, who: EditorKey) -> Response:
     with writing() as session:
         fact = kb.get_fact(session=session, key=key)
         base = base_version(request, prefix=ETAG_PREFIX, current=fact.version, what=f"fact {key!r}")
-        kb.delete_fact(session=session, key=key, base_version=base or 0)
-        audit(session, who, request, action="fact.delete", target=key, base_revision=base)
+        kb.delete_fact(session=session, key=key, base_version=base, actor=actor_of(who, request))
         return Response(status_code=204)
 
 

@@ -19,6 +19,9 @@ import renderers
 from api.errors_doc import responses
 from api.routes.contact_access import ConversationKey, audit, recording
 
+#: Only the locales content is written in (`kb.LOCALES`): the menu has no words in any other.
+LOCALE_PATTERN = f"^({'|'.join(kb.LOCALES)})$"
+
 router = APIRouter(prefix="/api/v1/ivr", tags=["contacts"], responses=responses(401, 403, 422))
 
 
@@ -44,7 +47,7 @@ def menu(
     caller: Annotated[
         str | None, Query(max_length=64, description="The caller's number, as the switch gives it")
     ] = None,
-    locale: Annotated[str, Query(pattern=r"^(ru|uk|en)$")] = "ru",
+    locale: Annotated[str, Query(pattern=LOCALE_PATTERN)] = kb.LOCALES[0],
     format: Annotated[str | None, Query(max_length=16, description="ssml (default) or plain")] = None,
 ) -> MenuOut:
     rules = contacts.menu_rules()

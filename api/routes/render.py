@@ -45,9 +45,7 @@ def render(
     revision: Annotated[int | None, Query(ge=1, le=10**9, description="A draft preview: editors, operators")] = None,
 ) -> Response:
     """Bots get the published revision of public channels; the operator card and drafts need more."""
-    if channel not in renderers.RENDERERS:
-        raise kb.NotFound(f"no channel {channel!r} (channels: {', '.join(renderers.RENDERERS)})")
-    if channel == "operator" and not who.may(kb.Role.OPERATOR, kb.Role.EDITOR):
+    if not kb.check_channel(channel).public and not who.may(kb.Role.OPERATOR, kb.Role.EDITOR):
         raise Forbidden("the operator card shows internal notes: editors and operators only")
     if revision is not None and not who.may(kb.Role.OPERATOR, kb.Role.EDITOR):
         raise Forbidden("previewing a revision is for editors and operators")

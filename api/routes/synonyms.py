@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 
 import kb
-from api.deps import EditorKey, ReaderKey, audit, reading, writing
+from api.deps import EditorKey, ReaderKey, actor_of, reading, writing
 from api.errors_doc import responses
 from api.etags import base_version, etag
 from api.schemas import SynonymsIn, SynonymsOut, SynonymsUpdate
@@ -37,16 +37,7 @@ def list_sets(_who: ReaderKey, locale: Annotated[str | None, Query(max_length=16
 @router.post("", response_model=SynonymsOut, status_code=201, summary="Add a synonym set")
 def create_set(body: SynonymsIn, request: Request, response: Response, who: EditorKey) -> SynonymsOut:
     with writing() as session:
-        syn = kb.create_set(session=session, locale=body.locale, terms=body.terms, actor=who.name)
-        audit(
-            session,
-            who,
-            request,
-            action="synonyms.create",
-            target=f"{body.locale}/{syn.id}",
-            new_revision=syn.version,
-            terms=syn.terms,
-        )
+        syn = kb.create_set(session=session, locale=body.locale, terms=body.terms, actor=actor_of(who, request))
         response.headers["ETag"] = etag(ETAG_PREFIX, syn.version)
         return _out(syn)
 
@@ -66,16 +57,8 @@ def update_set(
     with writing() as session:
         current = kb.get_set(session=session, set_id=set_id)
         base = base_version(request, prefix=ETAG_PREFIX, current=current.version, what=f"synonym set {set_id}")
-        syn = kb.update_set(session=session, set_id=set_id, terms=body.terms, base_version=base or 0, actor=who.name)
-        audit(
-            session,
-            who,
-            request,
-            action="synonyms.update",
-            target=f"{syn.locale}/{set_id}",
-            base_revision=base,
-            new_revision=syn.version,
-            terms=syn.terms,
+        syn = kb.update_set(
+            session=session, set_id=set_id, terms=body.terms, base_version=base, actor=actor_of(who, request)
         )
         response.headers["ETag"] = etag(ETAG_PREFIX, syn.version)
         return _out(syn)
@@ -86,7 +69,5 @@ def delete_set(set_id: SetId, request: Request, who: EditorKey) -> Response:
     with writing() as session:
         syn = kb.get_set(session=session, set_id=set_id)
         base = base_version(request, prefix=ETAG_PREFIX, current=syn.version, what=f"synonym set {set_id}")
-        target = f"{syn.locale}/{set_id}"
-        kb.delete_set(session=session, set_id=set_id, base_version=base or 0)
-        audit(session, who, request, action="synonyms.delete", target=target, base_revision=base)
+        kb.delete_set(session=session, set_id=set_id, base_version=base, actor=actor_of(who, request))
         return Response(status_code=204)

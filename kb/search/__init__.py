@@ -75,7 +75,8 @@ def answer(
 
     `context` may name a preferred `category` and article keys to `exclude` (already
     offered). `contact_id` names who asked, for the content gap (erasure finds it by id).
-    Raises InvalidQuery for an empty question or unknown locale or channel.
+    Raises InvalidQuery for an empty question or unknown locale, UnknownChannel (the one
+    error for a channel name not in `kb/channels.py`) for an unknown channel.
     """
     return _answerer(index or get_index()).answer(q, locale, channel, context, contact_id=contact_id)
 

@@ -18,12 +18,14 @@ from __future__ import annotations
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
+from kb.channels import CHANNELS, check_channel
 from kb.search import features as feat
 from kb.search.documents import IndexDoc
 from kb.search.errors import InvalidQuery
@@ -35,18 +37,13 @@ from kb.search.query import Query, analyse_query
 from kb.search.results import Alternative, Answer, AnswerStatus
 from kb.search.text import MAX_QUERY_CHARS, clean_question, fold, squeeze
 from kb.search.vectors import SEMANTIC_FEATURES
+from kb.types import LOCALES
 
-#: Confidence a channel needs to answer; below it the client is handed to a person.
+#: Confidence a channel needs to answer; below it the client is handed to a person. The
+#: figures live in the channel table (`kb/channels.py`); this is the same data by name.
 #: The confidence is calibrated (P(top answer right) on the development questions), so 0.6
 #: means "answer when right at least 6 times in 10"; see `istok eval` for what each costs.
-THRESHOLDS: dict[str, float] = {
-    "web": 0.6,
-    "email": 0.6,
-    "bot": 0.6,
-    "operator": 0.4,
-    "sms": 0.7,
-    "ivr": 0.75,
-}
+THRESHOLDS: Mapping[str, float] = MappingProxyType({c.name: c.threshold for c in CHANNELS})
 #: Answers below this confidence are logged as content gaps even when given.
 GAP_BELOW = 0.7
 ALTERNATIVES = 3
@@ -76,6 +73,17 @@ def check_question(question: str) -> str:
     return text
 
 
+def check_locale(locale: str, indexed: Iterable[str] = ()) -> None:
+    """InvalidQuery unless `locale` is one of `kb.LOCALES` or has articles in the index.
+
+    Shared by answering and search, so both accept and refuse the same locales with the
+    same words; a locale of the content's own (indexed) is accepted though not in the list.
+    """
+    known = set(indexed)
+    if locale not in LOCALES and locale not in known:
+        raise InvalidQuery(f"no locale {locale!r} (locales: {', '.join(sorted({*LOCALES, *known}))})")
+
+
 class Answerer:
     """Answers for one `SearchIndex`, with the model for its variant and the answer cache."""
 
@@ -100,13 +108,10 @@ class Answerer:
         """
         started = time.perf_counter()
         text = check_question(question)
-        threshold = THRESHOLDS.get(channel)
-        if threshold is None:
-            raise InvalidQuery(f"no channel {channel!r} (channels: {', '.join(THRESHOLDS)})")
+        spec = check_channel(channel)
+        threshold = spec.threshold
         self.index.poll()
-        known = self.index.state.locales
-        if locale not in known and locale not in ("ru", "uk", "en"):
-            raise InvalidQuery(f"no locale {locale!r} (locales: {', '.join(sorted({'ru', 'uk', 'en', *known}))})")
+        check_locale(locale, self.index.state.locales)
         ctx = dict(context or {})
         key = (
             squeeze(fold(text[:MAX_QUERY_CHARS])),
@@ -151,7 +156,7 @@ class Answerer:
             threshold=threshold,
             seq=self.index.seq,
         )
-        ranked = self.rank(text, locale, staff=channel == "operator", context=ctx)
+        ranked = self.rank(text, locale, staff=not check_channel(channel).public, context=ctx)
         if ranked is None:
             return replace(base, reason="no article shares a word with the question")
         docs = ranked.docs[: ALTERNATIVES + 1]

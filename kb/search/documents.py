@@ -14,16 +14,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from kb import tree
+from kb.channels import PUBLIC_BLOCK_CHANNELS, STAFF_BLOCK_CHANNELS
 from kb.facts import FactValue
 from kb.search import analysis
-from kb.types import PUBLIC_BLOCK_CHANNELS, ArticleKey, Locale
+from kb.types import ArticleKey, Locale
 
 #: The searchable fields, in the order the in-memory index keeps their columns.
 FIELDS: tuple[str, ...] = ("title", "questions", "tags", "summary", "body", "internal")
 PUBLIC_FIELDS: tuple[str, ...] = FIELDS[:-1]
 #: Fields short enough to keep function words in ("what is your name").
 _HEAD_FIELDS = frozenset({"title", "questions", "tags"})
-_STAFF_BLOCKS = frozenset({"internal", "operator"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +85,7 @@ def build_doc(unit: tree.Unit, *, revision: int, facts: Mapping[str, FactValue])
     staff: list[tree.Block] = []
     for block in unit.body:
         if isinstance(block, tree.ChannelBlock):
-            if block.channel in _STAFF_BLOCKS:
+            if block.channel in STAFF_BLOCK_CHANNELS:
                 staff.extend(block.children)
             elif block.channel in PUBLIC_BLOCK_CHANNELS:
                 public.extend(block.children)

@@ -6,7 +6,10 @@ from kb.errors import IstokError
 
 
 class InvalidQuery(IstokError):
-    """A question or search that cannot be asked: empty, unknown locale, channel or role."""
+    """A question or search that cannot be asked: empty, an unknown locale or role.
+
+    An unknown channel is `kb.UnknownChannel` instead, the one error every path raises for it.
+    """
 
     status = 422
     slug = "invalid-query"

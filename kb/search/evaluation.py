@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kb.channels import check_channel
 from kb.db import make_engine, upgrade
 from kb.frontmatter import KEY_RE
 from kb.importer import import_paths
@@ -227,8 +228,7 @@ def evaluate(
     model: Model | None = None,
 ) -> dict[str, Any]:
     """Build a throw-away index of `content`, ask every question of `questions_csv`, return the figures."""
-    if channel not in THRESHOLDS:
-        raise InvalidQuery(f"no channel {channel!r} (channels: {', '.join(THRESHOLDS)})")
+    check_channel(channel)
     if use_semantic and not semantic.available():
         raise InvalidQuery("the semantic model is not installed: pip install 'istok[semantic]'")
     questions = read_questions(questions_csv)

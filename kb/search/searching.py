@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kb.search.answering import check_question
+from kb.search.answering import check_locale, check_question
 from kb.search.documents import IndexDoc
 from kb.search.errors import InvalidQuery
 from kb.search.features import bm25f
@@ -55,8 +55,7 @@ def search(
         raise InvalidQuery(f"page must be ≥ 1 and per_page 1…{MAX_PER_PAGE}, at most {MAX_DEPTH} results deep")
     index.poll()
     known = index.state.locales
-    if locale not in known and locale not in ("ru", "uk", "en"):
-        raise InvalidQuery(f"no locale {locale!r} (locales: {', '.join(sorted({'ru', 'uk', 'en', *known}))})")
+    check_locale(locale, known)
     staff = role in STAFF_ROLES
     results = SearchResults(query=text, locale=locale, role=role, page=page, per_page=per_page, total=0)
     with index.lock:

@@ -11,8 +11,11 @@ from pathlib import Path
 import httpx
 import pytest
 from lxml import etree
+from typer.testing import CliRunner
 
 import kb
+from api import runtime
+from api.cli import app
 from tests.api.conftest import Live, make_keys, start_server
 from tests.conftest import ROOT
 from tests.helpers import article
@@ -44,6 +47,58 @@ def test_ivr_answer_is_ssml_and_nonsense_is_handed_off(live: Live) -> None:
     root = etree.fromstring(ivr["rendered"]["body"].encode())
     assert root.get("{http://www.w3.org/XML/1998/namespace}lang") == "uk-UA"
     assert off["status"] == "handoff" and off["rendered"] is None and off["confidence"] < off["threshold"]
+
+
+UNKNOWN_CHANNEL = "no channel 'nosuch' (known channels: web, bot, sms, ivr, operator, email)"
+
+
+@pytest.mark.parametrize(
+    ("role", "path", "params"),
+    [
+        ("bot", "/api/v1/answer", {"q": "как проверить баланс", "locale": "ru", "channel": "nosuch"}),
+        ("operator", "/api/v1/answer", {"q": "как проверить баланс", "locale": "ru", "channel": "nosuch"}),
+        ("bot", "/api/v1/articles/ru/check-balance/render/nosuch", {}),
+        ("editor", "/api/v1/articles/ru/check-balance/render/nosuch", {"revision": "1"}),
+    ],
+)
+def test_an_unknown_channel_is_the_same_422_problem_on_every_route(
+    live: Live, role: str, path: str, params: dict[str, str]
+) -> None:
+    with live.client(role) as c:
+        resp = c.get(path, params=params)
+    assert resp.status_code == 422, resp.text
+    assert resp.headers["content-type"].startswith("application/problem+json")
+    problem = resp.json()
+    assert problem["type"].endswith("/unknown-channel") and problem["status"] == 422
+    assert problem["detail"] == UNKNOWN_CHANNEL
+    assert problem["channels"] == list(kb.CHANNEL_NAMES)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["render", "ru", "check-balance", "nosuch"],
+        ["answer", "как проверить баланс", "--locale", "ru", "--channel", "nosuch"],
+    ],
+)
+def test_the_clis_print_the_same_unknown_channel_message_and_exit_1(
+    live: Live, args: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ISTOK_DATABASE_URL", live.db_url)
+    monkeypatch.setenv("ISTOK_DATA_DIR", str(live.data_dir / "cli"))
+    runtime.engine.cache_clear()
+    try:
+        result = CliRunner().invoke(app, args)
+    finally:
+        runtime.engine.cache_clear()
+    assert result.exit_code == 1, result.output
+    assert result.stdout == ""
+    with live.client("bot") as c:  # the very words the API gives for it, on both routes
+        said = {
+            c.get("/api/v1/answer", params={"q": "баланс", "channel": "nosuch"}).json()["detail"],
+            c.get("/api/v1/articles/ru/check-balance/render/nosuch").json()["detail"],
+        }
+    assert said == {UNKNOWN_CHANNEL} and result.stderr == f"error: {UNKNOWN_CHANNEL}\n"
 
 
 @pytest.mark.parametrize(
@@ -96,7 +151,7 @@ def test_render_route_headers_and_roles(live: Live) -> None:
         plain = c.get(f"{url}/ivr", params={"format": "plain"})
         assert c.get(f"{url}/operator").status_code == 403
         assert c.get(f"{url}/web", params={"revision": 1}).status_code == 403
-        assert c.get(f"{url}/fax").status_code == 404
+        assert c.get(f"{url}/fax").status_code == 422  # unknown-channel, as on /answer
     assert ivr.status_code == 200 and ivr.headers["content-type"].startswith("application/ssml+xml")
     assert ivr.headers["X-Istok-Revision"] == "1" and len(ivr.headers["X-Istok-Content-Hash"]) == 64
     assert json.loads(ivr.headers["X-Istok-Meta"])["duration_s"] > 0

@@ -32,32 +32,35 @@ def test_built_in_channels_and_their_default_formats() -> None:
     }
 
 
-def test_unknown_channel_is_a_404_naming_the_known_ones() -> None:
+def test_unknown_channel_is_kbs_422_naming_the_known_ones() -> None:
     with pytest.raises(UnknownChannel) as err:
         render("fax", unit=unit_of("x"), facts={})
-    assert isinstance(err.value, kb.IstokError)
-    assert err.value.status == 404
+    assert isinstance(err.value, kb.UnknownChannel)
+    assert (err.value.status, err.value.slug) == (422, "unknown-channel")
     assert err.value.detail == "no channel 'fax' (known channels: web, bot, sms, ivr, operator, email)"
 
 
 @pytest.fixture
 def shouting() -> Iterator[str]:
-    """A third-party channel registered the way the built-ins are, removed afterwards."""
+    """A channel of the table re-registered the way the built-ins are, restored afterwards."""
+    before, formats = RENDERERS["sms"], FORMATS["sms"]
 
     def render_shout(
         *, unit: kb.Unit, facts: Mapping[str, kb.FactValue], locale: str, options: RenderOptions
     ) -> Rendered:
-        return Rendered(channel="shout", format="plain", body=unit.title.upper(), media_type="text/plain")
+        return Rendered(channel="sms", format="plain", body=unit.title.upper(), media_type="text/plain")
 
-    register_renderer("shout", render_shout, formats=("plain",))
-    yield "shout"
-    del RENDERERS["shout"], FORMATS["shout"]
+    register_renderer("sms", render_shout, formats=("plain",))
+    yield "sms"
+    register_renderer("sms", before, formats=formats)
 
 
-def test_a_new_channel_is_one_function_and_one_registration(shouting: str) -> None:
+def test_a_channel_is_one_function_and_one_registration_against_the_table(shouting: str) -> None:
     out = render(shouting, unit=unit_of("x", title="Привет"), facts={})
     assert out.body == "ПРИВЕТ"
-    assert "shout" in str(UnknownChannel("x", list(RENDERERS)))
+    with pytest.raises(UnknownChannel, match=r"add the channel to kb/channels\.py"):
+        register_renderer("shout", RENDERERS[shouting])
+    assert "shout" not in RENDERERS
 
 
 def test_render_defaults_to_the_units_locale_and_default_options() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -47,9 +48,18 @@ def test_a_huge_question_is_cut_and_answered_fast(answerer: Answerer) -> None:
 def test_unknown_locale_channel_role_and_page_are_errors(answerer: Answerer) -> None:
     with pytest.raises(kb.InvalidQuery, match="locale 'xx'"):
         answerer.answer("баланс", "xx", "web")
-    with pytest.raises(kb.InvalidQuery, match="channel 'fax'"):
+    with pytest.raises(kb.UnknownChannel, match="channel 'fax'"):  # the one error for it, on every path
         answerer.answer("баланс", "ru", "fax")
     with pytest.raises(kb.InvalidQuery, match="role 'root'"):
         kb.search_articles("баланс", "ru", "root", index=answerer.index)
     with pytest.raises(kb.InvalidQuery, match="page"):
         kb.search_articles("баланс", "ru", page=0, index=answerer.index)
+
+
+def test_every_channel_in_the_table_is_answered_at_its_threshold(answerer: Answerer) -> None:
+    """The engine reads kb's channel table: no channel a renderer serves is refused by `kb.answer`."""
+    for channel in kb.CHANNELS:
+        result = answerer.answer("как проверить баланс", "ru", channel.name)
+        assert result.channel == channel.name and result.threshold == channel.threshold
+    with pytest.raises(kb.UnknownChannel):
+        kb.evaluate(Path("nowhere"), Path("nowhere.csv"), channel="fax")
