@@ -8,7 +8,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 import kb
-from tests.conftest import PG_SERVER, ROOT, missing_tool
+from tests.conftest import ROOT, fresh_pg_database
 
 
 @dataclass
@@ -93,24 +92,8 @@ def migrated_database(kind: str, data_dir: Path, sqlite_template: Path, *, prefi
         shutil.copy(sqlite_template, data_dir / "istok.db")
         yield f"sqlite:///{data_dir / 'istok.db'}"
         return
-    admin = sa.create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except sa.exc.OperationalError as exc:
-        admin.dispose()
-        missing_tool(f"PostgreSQL is not reachable at {PG_SERVER}: {exc.orig}")
-    db_url = f"{PG_SERVER}/{name}"
-    engine = kb.make_engine(db_url)
-    kb.upgrade(engine)
-    engine.dispose()
-    try:
+    with fresh_pg_database(prefix) as db_url:
         yield db_url
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
