@@ -26,11 +26,15 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers") or []).get(b"content-length")
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
         if declared is not None:
             if declared.isdigit() and int(declared) > self.max_body:
                 await self._refuse(scope, receive, send)
                 return
+            await self.app(scope, receive, send)
+            return
+        if b"transfer-encoding" not in headers:  # neither header: no body at all (RFC 9112 6.3), nothing to read
             await self.app(scope, receive, send)
             return
         messages: list[Message] = []
