@@ -10,13 +10,13 @@ from fastapi import FastAPI
 
 import kb
 from api import runtime
-from api.encoding import WellFormedText
-from api.hosts import AllowedHosts
-from api.limits import BodyLimit
-from api.methods import HeadAsGet
-from api.metrics import install_metrics
+from api.http.encoding import WellFormedText
+from api.http.hosts import AllowedHosts
+from api.http.limits import BodyLimit
+from api.http.methods import HeadAsGet
+from api.http.metrics import install_metrics
+from api.http.problems import install_problem_handlers
 from api.pages import install as install_pages
-from api.problems import install_problem_handlers
 from api.routes import (
     answers,
     articles,
@@ -30,7 +30,7 @@ from api.routes import (
     ivr,
     policy,
     render,
-    route,
+    routing,
     synonyms,
 )
 
@@ -83,7 +83,7 @@ def create_app() -> FastAPI:
     app.add_middleware(AllowedHosts, hosts=kb.load_settings().allowed_hosts)  # outermost: before anything
     for module in (health, articles, render, answers, facts, synonyms, changes, audit):
         app.include_router(module.router)
-    for module in (contacts, policy, interactions, cases, ivr, route):  # contact context (issue #8)
+    for module in (contacts, policy, interactions, cases, ivr, routing):  # contact context (issue #8)
         app.include_router(module.router)
     install_pages(app)
     return app

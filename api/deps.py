@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 import kb
 from api import runtime
-from api.ratelimit import check_rate
+from api.http.ratelimit import check_rate
 
 bearer = HTTPBearer(auto_error=False, description="An API key printed once by `istok keys create`.")
 

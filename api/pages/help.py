@@ -19,12 +19,12 @@ from starlette.concurrency import run_in_threadpool
 import kb
 from api import rendering, runtime
 from api.deps import client_address, writing
+from api.http.ratelimit import check_rate
 from api.pages.caching import not_modified, validators
 from api.pages.catalogue import Catalogue, Entry, catalogue
 from api.pages.phrases import category_name, phrases
 from api.pages.settings import page_settings
 from api.pages.templating import page, snippet_html, trusted_html
-from api.ratelimit import check_rate
 
 router = APIRouter(include_in_schema=False)
 VOTER_COOKIE = "istok_voter"

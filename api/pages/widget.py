@@ -21,12 +21,12 @@ import kb
 import renderers
 from api import rendering, runtime
 from api.deps import client_address
+from api.http.ratelimit import check_rate
 from api.pages.catalogue import catalogue
 from api.pages.help import base_url
 from api.pages.phrases import phrases
 from api.pages.settings import page_settings
 from api.pages.templating import STATIC
-from api.ratelimit import check_rate
 
 router = APIRouter(include_in_schema=False)
 WIDGET_KEYS = (

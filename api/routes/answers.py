@@ -16,8 +16,8 @@ import kb
 import renderers
 from api import rendering, runtime
 from api.deps import AskerKey, EditorKey, Forbidden, Principal, client_address, reading
-from api.errors_doc import responses
-from api.metrics import ANSWERS
+from api.http.errors_doc import responses
+from api.http.metrics import ANSWERS
 from api.routes import interactions
 from api.schemas import AlternativeOut, AnswerOut, GapOut, Provenance, RenderedOut, SearchHitOut, SearchOut
 

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Body, Path, Query, Request, Response
 
 import kb
 from api.deps import EditorKey, ReaderKey, actor_of, reading, writing
-from api.errors_doc import responses
-from api.etags import base_version, etag
+from api.http.errors_doc import responses
+from api.http.etags import base_version, etag
 from api.schemas import (
     ArticleIn,
     ArticleOut,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 import kb
 from api.deps import AdminKey, reading
-from api.errors_doc import responses
+from api.http.errors_doc import responses
 from api.schemas import AuditOut, AuditPage
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"], responses=responses(401, 403, 422, 429))

@@ -11,8 +11,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 
 import contacts
-from api.errors_doc import responses
-from api.routes.contact_access import ConversationKey, audit, recording, sees_profiles
+from api.contact_access import ConversationKey, audit, recording, sees_profiles
+from api.http.errors_doc import responses
 from api.routes.contact_schemas import CaseOut, case_out
 
 router = APIRouter(prefix="/api/v1/cases", tags=["contacts"], responses=responses(401, 403, 404, 422))

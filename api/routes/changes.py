@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 import kb
 from api import runtime
 from api.deps import FeedKey
-from api.errors_doc import responses
+from api.http.errors_doc import responses
 from api.schemas import ChangeOut, ChangesPage
 
 router = APIRouter(prefix="/api/v1/changes", tags=["changes"], responses=responses(401, 403, 422, 429))

@@ -11,9 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 
 import contacts
-from api.deps import AdminKey, Principal, client_address
-from api.errors_doc import responses
-from api.routes.contact_access import (
+from api.contact_access import (
     ConversationKey,
     EmailQ,
     IdentityQ,
@@ -24,6 +22,8 @@ from api.routes.contact_access import (
     recording,
     sees_profiles,
 )
+from api.deps import AdminKey, Principal, client_address
+from api.http.errors_doc import responses
 from api.routes.contact_schemas import (
     ContactIn,
     ContactOut,

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Path, Request, Response
 
 import kb
 from api.deps import AnyKey, EditorKey, actor_of, reading, writing
-from api.errors_doc import responses
-from api.etags import base_version, etag
+from api.http.errors_doc import responses
+from api.http.etags import base_version, etag
 from api.schemas import FactIn, FactOut, FactVersionOut
 
 router = APIRouter(prefix="/api/v1/facts", tags=["facts"], responses=responses(401, 403, 404, 422, 429))

@@ -17,9 +17,9 @@ from sqlmodel import Session
 import contacts
 import kb
 from api import runtime
+from api.contact_access import ConversationKey, audit, contact_of, recording
 from api.deps import Principal
-from api.errors_doc import responses
-from api.routes.contact_access import ConversationKey, audit, contact_of, recording
+from api.http.errors_doc import responses
 from api.routes.contact_schemas import CHANNEL_PATTERN, IdentityIn, Text
 from api.schemas import AnswerOut
 

@@ -16,8 +16,8 @@ from pydantic import BaseModel, Field
 import contacts
 import kb
 import renderers
-from api.errors_doc import responses
-from api.routes.contact_access import ConversationKey, audit, recording
+from api.contact_access import ConversationKey, audit, recording
+from api.http.errors_doc import responses
 
 #: Only the locales content is written in (`kb.LOCALES`): the menu has no words in any other.
 LOCALE_PATTERN = f"^({'|'.join(kb.LOCALES)})$"

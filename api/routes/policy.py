@@ -9,8 +9,8 @@ from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 import contacts
-from api.errors_doc import responses
-from api.routes.contact_access import ConversationKey, audit, recording
+from api.contact_access import ConversationKey, audit, recording
+from api.http.errors_doc import responses
 
 router = APIRouter(prefix="/api/v1/contacts", tags=["contacts"], responses=responses(401, 403, 404, 422))
 

@@ -11,7 +11,7 @@ import kb
 import renderers
 from api import rendering
 from api.deps import AnyKey, Forbidden, reading
-from api.errors_doc import responses
+from api.http.errors_doc import responses
 
 router = APIRouter(prefix="/api/v1/articles", tags=["render"], responses=responses(401, 403, 404, 422, 429))
 

@@ -11,7 +11,8 @@ import typer
 from typer.testing import CliRunner
 
 import kb
-from api import render_cli, runtime
+from api import runtime
+from api.cli import render as render_cli
 from tests.renderers.support import CONTENT
 
 app = typer.Typer()

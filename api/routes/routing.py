@@ -10,7 +10,7 @@ import contacts
 import kb
 from api import runtime
 from api.deps import AskerKey
-from api.errors_doc import responses
+from api.http.errors_doc import responses
 
 router = APIRouter(prefix="/api/v1/route", tags=["contacts"], responses=responses(401, 403, 422, 429))
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.problems import problem
+from api.http.problems import problem
 
 
 class AllowedHosts:

@@ -17,7 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import kb
-from api.problems import problem
+from api.http.problems import problem
 
 registry = CollectorRegistry()
 REQUESTS = Counter(

@@ -22,8 +22,8 @@ from urllib.parse import unquote_to_bytes
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.limits import replaying
-from api.problems import problem
+from api.http.limits import replaying
+from api.http.problems import problem
 
 Location = tuple[str | int, ...]
 _WITH_BODY = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -162,7 +162,7 @@ async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
 
 
 def _refuse(location: Location, message: str) -> JSONResponse:
-    """The same problem as a failed validation (api.problems), so clients handle one shape."""
+    """The same problem as a failed validation (api.http.problems), so clients handle one shape."""
     where = ".".join(map(str, location))
     errors = [{"loc": list(location), "msg": message}]
     return problem(422, "invalid-request", "Invalid request", f"{where}: {message}", errors=errors)

@@ -1,6 +1,6 @@
 """`istok answer`, `search`, `reindex`, `gaps` and `eval`: the answer engine from the command line.
 
-`api/cli.py` registers the functions of `COMMANDS`, wrapped in its `_clean_errors`, so
+`api/cli/main.py` registers the functions of `COMMANDS`, wrapped in its `_clean_errors`, so
 Istok's errors end a command with their message and exit code 1. `answer` renders the chosen unit
 for the channel with the renderers (the CLI is the composition root, kb never
 renders) and prints the confidence and exactly which revision was served.
@@ -167,7 +167,7 @@ def eval_(
     )
 
 
-#: Command name -> function, for `api/cli.py` to register.
+#: Command name -> function, for `api/cli/main.py` to register.
 COMMANDS: dict[str, Callable[..., None]] = {
     "answer": answer,
     "search": search,

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import kb
-from api.methods import allowed_methods
+from api.http.methods import allowed_methods
 
 PROBLEM_BASE = "https://istok.dev/problems/"
 MEDIA_TYPE = "application/problem+json"

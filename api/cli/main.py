@@ -92,7 +92,7 @@ def serve(
 
     import kb
     from api import runtime
-    from api.accesslog import log_config
+    from api.http.accesslog import log_config
 
     settings = kb.load_settings()
     runtime.engine()  # fail here, with the fix named, rather than in a worker
@@ -441,20 +441,20 @@ def tree(
 
 
 # ---- channel rendering (issue #4) and the answer engine (issue #5) ----
-from api import render_cli, search_cli  # noqa: E402
+from api.cli import engine, render  # noqa: E402
 
-app.command("render")(_clean_errors(render_cli.render))
-app.command("preview")(_clean_errors(render_cli.preview))
-for _name, _command in search_cli.COMMANDS.items():
+app.command("render")(_clean_errors(render.render))
+app.command("preview")(_clean_errors(render.preview))
+for _name, _command in engine.COMMANDS.items():
     app.command(_name)(_clean_errors(_command))
 
 
 # ---- people who sign in to the admin and the operator panel (issue #7) ----
-from api import users_cli  # noqa: E402
+from api.cli import users  # noqa: E402
 
 users_app = typer.Typer(help="People who sign in to the admin and the operator panel.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
-for _user_command_name, _user_command in users_cli.COMMANDS.items():
+for _user_command_name, _user_command in users.COMMANDS.items():
     users_app.command(_user_command_name)(_clean_errors(_user_command))
 
 # ---- contact context (issue #8) ----
