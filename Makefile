@@ -38,6 +38,7 @@ bench: install
 	$(BIN)/python bench/render_bench.py
 	$(BIN)/python bench/answer_bench.py
 	$(BIN)/python bench/http_bench.py
+	$(BIN)/python bench/answer_path.py
 	$(BIN)/python bench/pages_bench.py
 	$(BIN)/python bench/contacts_bench.py
 

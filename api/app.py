@@ -57,7 +57,15 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 50)  # fewer, larger young collections: answers allocate in bursts
-    yield
+    # Every worker runs a job runner: the database's locks make each job run once (kb/jobs.py).
+    runner = kb.JobRunner(runtime.engine()) if kb.JobRunner.enabled() else None
+    if runner is not None:
+        runner.start()
+    try:
+        yield
+    finally:
+        if runner is not None:
+            runner.stop()
 
 
 def _index_lag() -> int:

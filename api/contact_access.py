@@ -1,4 +1,5 @@
-"""What every contact-context route shares: roles, sessions, identities from the query, the audit.
+"""What every contact-context route shares: roles, sessions, identities from the query, the audit,
+and the context itself, which the routes and the operator panel serve alike.
 
 Profile reads are audited, so even a GET writes one audit row: those routes open a write
 transaction with `recording()`. It skips `writing()`'s search-index refresh, because
@@ -17,6 +18,7 @@ import contacts
 import kb
 from api import runtime
 from api.deps import Principal, client_address, require
+from api.schemas import ContextOut, context_out
 
 #: Operators and bots (and admins): the people and machines in a conversation.
 ConversationKey = Annotated[Principal, Depends(require(kb.Role.OPERATOR, kb.Role.BOT))]
@@ -41,7 +43,8 @@ def sees_profiles(who: Principal) -> bool:
     return who.may(kb.Role.OPERATOR)
 
 
-def audit(session: Session, who: Principal, request: Request, contact_id: int, action: str) -> None:
+def audit_access(session: Session, who: Principal, request: Request, contact_id: int, action: str) -> None:
+    """One audit row for this caller's access to a contact's profile, in the route's transaction."""
     contacts.audit_access(
         session,
         actor=who.name,
@@ -74,3 +77,28 @@ def contact_of(session: Session, *, contact_id: int | None, identity: str | None
     if identity is None:
         raise kb.InvalidChange("give a contact id or an identity")
     return contacts.ensure_contact(session=session, address=contacts.parse_identity(identity))
+
+
+def load_context(
+    who: Principal,
+    client: str | None,
+    *,
+    contact_id: int | None = None,
+    identity: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+) -> ContextOut:
+    """The context by id or by one identity, audited: what both routes and the operator panel serve.
+
+    Blocking (database): call it from a thread, e.g. `await run_in_threadpool(load_context, …)`.
+    """
+    found = None if contact_id is not None else address_from(identity=identity, phone=phone, email=email)
+    with recording() as session:
+        if found is not None:
+            contact = contacts.lookup(session=session, address=found)
+        else:
+            contact = contacts.get_contact(session=session, contact_id=contact_id or 0)
+        contacts.audit_access(
+            session, actor=who.name, role=who.role.value, contact_id=contact.id or 0, action="context", client=client
+        )
+        return context_out(contacts.build_context(session=session, contact=contact), full=sees_profiles(who))

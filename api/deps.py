@@ -9,7 +9,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -153,16 +153,3 @@ def client_address(request: Request) -> str | None:
 def actor_of(who: Principal, request: Request) -> kb.Actor:
     """The caller as plain data for a kb action, which writes its own audit row."""
     return kb.Actor(name=who.name, role=who.role.value, client=client_address(request))
-
-
-def audit(session: Session, who: Principal, request: Request, *, action: str, target: str, **detail: Any) -> None:
-    """Record a write in the audit log, in the same transaction as the write itself."""
-    kb.audit_record(
-        session,
-        actor=who.name,
-        role=who.role.value,
-        action=action,
-        target=target,
-        client=client_address(request),
-        **detail,
-    )

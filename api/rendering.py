@@ -1,52 +1,27 @@
-"""What a renderer needs from the store, loaded once per publication and shared by requests.
+"""The one render path: a unit in one channel's form over the live snapshot.
 
-Facts and the slugs of live articles change only with a publication-log entry, so they
-are cached per sequence number; units are cached per revision. An answer then costs no
-database read at all when the same unit was served before at the same sequence.
+Every caller (answers, the render route, help pages, the widget, the operator panel, the
+editor's preview, `istok render`) renders through `render`, so links resolve to the same
+live articles and facts everywhere; only the base URL (absolute for an embedded widget or
+a desk app, relative on our own pages) and the channel's options differ. Parsed units are
+kept per revision, which never changes, so a repeat render reads no database.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 import kb
 import renderers
 from api import runtime
+from api.live import Snapshot
 
 UNIT_CACHE = 4096
 
-
-@dataclass(frozen=True)
-class Context:
-    facts: dict[str, kb.FactValue]
-    slugs: dict[str, dict[str, str]]  # locale -> article key -> slug of live articles
-    titles: dict[tuple[str, str], str]  # (locale, key) -> title
-
-
 _lock = threading.Lock()
-_context: tuple[int, Context] | None = None
 _units: OrderedDict[tuple[str, str, int], kb.Unit] = OrderedDict()
-
-
-def context(seq: int) -> Context:
-    """Facts and live slugs as of publication sequence `seq` (reloaded when it moves)."""
-    global _context
-    with _lock:
-        if _context is not None and _context[0] == seq:
-            return _context[1]
-    with kb.read_session(runtime.engine()) as session:
-        facts = kb.fact_values(session=session)
-        live = kb.list_articles(session=session, status=kb.ArticleStatus.PUBLISHED)
-        current = kb.last_seq(session)
-    slugs: dict[str, dict[str, str]] = {}
-    for article in live:
-        slugs.setdefault(article.locale, {})[article.key] = article.slug
-    loaded = Context(facts=facts, slugs=slugs, titles={(a.locale, a.key): a.title for a in live})
-    with _lock:
-        _context = (current, loaded)
-    return loaded
 
 
 def unit(locale: str, key: str, revision: int) -> kb.Unit:
@@ -66,44 +41,53 @@ def unit(locale: str, key: str, revision: int) -> kb.Unit:
     return loaded
 
 
+def render(
+    channel: str,
+    source: kb.Unit,
+    *,
+    snapshot: Snapshot,
+    format: str | None = None,
+    base_url: str = "",
+    related: Sequence[renderers.RelatedArticle] = (),
+    segment: str | None = None,
+    revision: int | None = None,
+) -> renderers.Rendered:
+    """`source` for `channel`, its links resolved to what is live in `snapshot`, its facts from it.
+
+    `revision` names the stored revision rendered (none for an unsaved source); a contact's
+    `segment` picks that segment's variant of a channel block.
+    """
+    options = renderers.RenderOptions(
+        format=format,
+        base_url=base_url,
+        segment=segment,
+        articles=snapshot.slugs(source.locale),
+        related=list(related),
+        revision=revision,
+    )
+    return renderers.render(channel, unit=source, facts=snapshot.facts, locale=source.locale, options=options)
+
+
 def render_revision(
     channel: str,
     *,
     locale: str,
     key: str,
     revision: int,
-    seq: int,
+    snapshot: Snapshot,
     format: str | None = None,
-    related: list[renderers.RelatedArticle] | None = None,
+    base_url: str = "",
+    related: Sequence[renderers.RelatedArticle] = (),
     segment: str | None = None,
 ) -> renderers.Rendered:
-    """One revision of an article in one channel's form, with links resolved to live articles."""
-    ctx = context(seq)
-    options = renderers.RenderOptions(
+    """One stored revision of an article for `channel` (see `render`)."""
+    return render(
+        channel,
+        unit(locale, key, revision),
+        snapshot=snapshot,
         format=format,
-        segment=segment,
-        articles=ctx.slugs.get(locale, {}),
-        related=related or [],
-        revision=revision,
-    )
-    return renderers.render(channel, unit=unit(locale, key, revision), facts=ctx.facts, locale=locale, options=options)
-
-
-def render_answer(answer: kb.Answer, format: str | None = None, segment: str | None = None) -> renderers.Rendered:
-    """The unit an answer chose, rendered for the answer's channel, alternatives as quick replies.
-
-    A contact's `segment` picks that segment's variant of a channel block.
-    """
-    if answer.key is None or answer.revision is None:
-        raise kb.InvalidChange("this answer names no unit to render")
-    related = [renderers.RelatedArticle(a.title, a.key) for a in answer.alternatives]
-    return render_revision(
-        answer.channel,
-        locale=answer.locale,
-        key=answer.key,
-        revision=answer.revision,
-        seq=answer.seq,
-        format=format,
+        base_url=base_url,
         related=related,
         segment=segment,
+        revision=revision,
     )

@@ -129,7 +129,7 @@ def main() -> None:
         kb.upgrade(engine)
         kb.import_paths([folder / "content"], engine=engine, publish=True)
         with kb.write_session(engine) as session:
-            _key, secret = kb.create_key(session=session, name="bench", role="bot")
+            _key, secret = kb.create_key(session=session, name="bench", role="bot", actor="bench")
         env = {**os.environ, "ISTOK_DATABASE_URL": url, "ISTOK_DATA_DIR": str(folder), "ISTOK_RATE_LIMIT": "1000000"}
         kb.reindex(engine, data_dir=folder)  # the workers open this index instead of each building one
         distinct = [_answer_path(loc, q) for loc, q in asked]

@@ -82,7 +82,9 @@ def main() -> None:
         kb.upgrade(engine)
         kb.import_paths([folder / "content"], engine=engine, publish=True)
         with kb.write_session(engine) as session:
-            kb.create_user(session=session, username="bench-operator", password=PASSWORD, role="operator")
+            kb.create_user(
+                session=session, username="bench-operator", password=PASSWORD, role="operator", actor="bench"
+            )
         kb.reindex(engine, data_dir=folder)
         engine.dispose()
         env = {**os.environ, "ISTOK_DATABASE_URL": url, "ISTOK_DATA_DIR": str(folder), "ISTOK_RATE_LIMIT": "1000000"}
@@ -97,7 +99,7 @@ def main() -> None:
         results: dict[str, object] = {"bench": "pages", "articles": ARTICLES, "workers": 1}
         try:
             with httpx.Client(base_url=base, timeout=30) as http:
-                _timed(http, ["/help/en/", "/help/ru/", "/help/uk/"])  # loads the catalogue once
+                _timed(http, ["/help/en/", "/help/ru/", "/help/uk/"])  # loads the live snapshot once
                 results["help_article_cold"] = _timed(http, pages)
                 results["help_article_warm"] = _timed(http, pages)
                 _sign_in(http)

@@ -13,19 +13,24 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from contacts.directory import get_contact
-from contacts.errors import MergeConflict, MergeNotFound
+from contacts.errors import ContactNotFound, MergeConflict, MergeNotFound
 from contacts.models import Case, Contact, Identity, Interaction, Merge
-from kb import utcnow
+from kb import InvalidChange, utcnow
 
 
 def merge_contacts(*, session: Session, kept_id: int, other_id: int, actor: str) -> Merge:
     """Move everything of `other_id` to `kept_id`; `other_id` then answers as `kept_id`.
 
     Ids of contacts merged before are followed to their survivors first, so merging two
-    ids that already lead to one contact is a MergeConflict (409).
+    ids that already lead to one contact is a MergeConflict (409). A missing `kept_id` is
+    ContactNotFound (404: the contact merged into); a missing `other_id` is InvalidChange
+    (422), since it is a reference in the request, not the thing the request is about.
     """
     kept = get_contact(session=session, contact_id=kept_id)
-    other = get_contact(session=session, contact_id=other_id)
+    try:
+        other = get_contact(session=session, contact_id=other_id)
+    except ContactNotFound:
+        raise InvalidChange(f"no contact {other_id} to merge into contact {kept_id}") from None
     if kept.id == other.id:
         raise MergeConflict(f"contacts {kept_id} and {other_id} are already one contact (contact {kept.id})")
     assert kept.id is not None and other.id is not None

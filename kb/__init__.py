@@ -222,7 +222,7 @@ _LAZY = {
     "SearchIndex": "kb.search",
     "SearchResults": "kb.search",
     "answer": "kb.search",
-    "answer_unit": "kb.search",
+    "note_gap": "kb.search",
     "close_indexes": "kb.search",
     "forget_gaps": "kb.search",
     "get_index": "kb.search",
@@ -247,11 +247,11 @@ if TYPE_CHECKING:
         SearchIndex,
         SearchResults,
         answer,
-        answer_unit,
         close_indexes,
         forget_gaps,
         get_index,
         list_gaps,
+        note_gap,
         refresh_index,
         reindex,
         search_articles,
@@ -283,12 +283,12 @@ __all__ += [
     "SearchIndex",
     "SearchResults",
     "answer",
-    "answer_unit",
     "close_indexes",
     "evaluate",
     "forget_gaps",
     "get_index",
     "list_gaps",
+    "note_gap",
     "refresh_index",
     "reindex",
     "search_articles",
@@ -337,3 +337,34 @@ from kb.db import checkpoint_after_commit  # noqa: E402
 from kb.pii import mask_personal  # noqa: E402
 
 __all__ += ["checkpoint_after_commit", "mask_personal"]
+
+# ---- work that happens later, and events that leave (issue #13) ----
+from kb.jobs import JobKind, JobsHealth, JobState  # noqa: E402
+from kb.jobs import Runner as JobRunner  # noqa: E402
+from kb.jobs import enqueue as enqueue_job  # noqa: E402
+from kb.jobs import handler as job_handler  # noqa: E402
+from kb.jobs import health as jobs_health  # noqa: E402
+from kb.jobs import register as register_job  # noqa: E402
+from kb.jobs import run_due as run_due_jobs  # noqa: E402
+from kb.models import Job, OutboxEvent  # noqa: E402
+from kb.outbox import events_after  # noqa: E402
+
+__all__ += [
+    "Job",
+    "JobKind",
+    "JobRunner",
+    "JobState",
+    "JobsHealth",
+    "OutboxEvent",
+    "enqueue_job",
+    "events_after",
+    "job_handler",
+    "jobs_health",
+    "register_job",
+    "run_due_jobs",
+]
+
+# ---- the editors' article list, paged in SQL (issue #13) ----
+from kb.listing import ArticlePage, ArticleRow, article_categories, article_page, translations_of  # noqa: E402
+
+__all__ += ["ArticlePage", "ArticleRow", "article_categories", "article_page", "translations_of"]

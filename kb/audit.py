@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from kb import outbox
 from kb.models import AuditEntry
 
 
@@ -38,8 +39,18 @@ def record_action(
     new_revision: int | None = None,
     **detail: Any,
 ) -> AuditEntry:
-    """The audit row a kb action writes for itself, inside the action's own transaction."""
+    """The audit row and the outbox event a kb action writes for itself, in its own transaction."""
     who = as_actor(actor)
+    outbox.append(
+        session,
+        action=action,
+        target=target,
+        actor=who.name,
+        role=who.role,
+        base_revision=base_revision,
+        new_revision=new_revision,
+        detail=detail,
+    )
     return record(
         session,
         actor=who.name,

@@ -35,6 +35,10 @@ def make_engine(url: str) -> sa.Engine:
     return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+def _lower(text: str | None) -> str | None:
+    return None if text is None else text.lower()
+
+
 def _sqlite_engine(url: str) -> sa.Engine:
     parsed = sa.engine.make_url(url)
     if parsed.database and parsed.database != ":memory:":
@@ -51,6 +55,8 @@ def _sqlite_engine(url: str) -> sa.Engine:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
+        # SQLite's lower() folds ASCII only; kb.listing matches titles in every script with this
+        dbapi_conn.create_function("istok_lower", 1, _lower, deterministic=True)
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:

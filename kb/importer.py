@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from kb import facts as facts_mod
 from kb import store, synonyms
+from kb.audit import Actor
 from kb.content import check_source, normalise_source, unknown_facts
 from kb.db import read_session, write_session
 from kb.errors import ContentError, ContentProblem, InvalidChange
@@ -71,9 +72,13 @@ class _Collected:
 
 
 def import_paths(
-    paths: Sequence[Path], *, engine: sa.Engine, publish: bool = False, actor: str = "import"
+    paths: Sequence[Path], *, engine: sa.Engine, publish: bool = False, actor: Actor | str = "import"
 ) -> ImportReport:
-    """Import files and folders all-or-nothing; ContentError lists every problem found."""
+    """Import files and folders all-or-nothing; ContentError lists every problem found.
+
+    Every change is the kb action's own (save, publish, fact, synonyms), audited as `actor`:
+    by default "import", a caller inside the system.
+    """
     collected = _collect(paths)
     with write_session(engine) as session:
         known = facts_mod.fact_keys(session=session) | {f.key for f in collected.facts}
@@ -84,7 +89,9 @@ def import_paths(
         return _apply(session, collected, publish=publish, actor=actor, known=known)
 
 
-def _apply(session: Session, collected: _Collected, *, publish: bool, actor: str, known: set[str]) -> ImportReport:
+def _apply(
+    session: Session, collected: _Collected, *, publish: bool, actor: Actor | str, known: set[str]
+) -> ImportReport:
     report = ImportReport(articles=len(collected.articles))
     for entry in collected.facts:
         current = session.exec(select(Fact).where(Fact.key == entry.key)).first()

@@ -2,7 +2,8 @@
 
 Keys are 32 random bytes, so a plain SHA-256 is a safe and fast way to keep them
 (the slow, salted hash argon2 is for the passwords people choose); a request is
-checked with one indexed lookup.
+checked with one indexed lookup. Creating and revoking a key are kb actions: each writes
+its own audit row (never the secret) in the caller's transaction, whoever calls.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from kb.audit import Actor, record_action
 from kb.errors import InvalidChange, NotFound
 from kb.models import ApiKey, utcnow
 
@@ -42,14 +44,15 @@ def parse_role(name: str) -> Role:
         raise InvalidChange(f"unknown role {name!r} (roles: {', '.join(r.value for r in Role)})") from None
 
 
-def create_key(*, session: Session, name: str, role: str) -> tuple[ApiKey, str]:
-    """A new key and its secret; the secret is returned only here, never stored."""
+def create_key(*, session: Session, name: str, role: str, actor: Actor | str) -> tuple[ApiKey, str]:
+    """A new key and its secret; the secret is returned only here, never stored nor audited."""
     if not name.strip():
         raise InvalidChange("a key needs a name saying who uses it")
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey(name=name.strip(), role=parse_role(role).value, key_hash=hash_key(secret), prefix=secret[:12])
     session.add(key)
     session.flush()
+    record_action(session, actor, action="key.create", target=f"key {key.id}", name=key.name, granted=key.role)
     return key, secret
 
 
@@ -80,7 +83,8 @@ def touch_key(*, session: Session, key: ApiKey, now: dt.datetime | None = None) 
     return True
 
 
-def revoke_key(*, session: Session, key_id: int) -> ApiKey:
+def revoke_key(*, session: Session, key_id: int, actor: Actor | str) -> ApiKey:
+    """Requests with the key are refused from now on; audited as `key.revoke`, already revoked or not."""
     key = session.get(ApiKey, key_id)
     if key is None:
         raise NotFound(f"no API key {key_id}")
@@ -88,6 +92,7 @@ def revoke_key(*, session: Session, key_id: int) -> ApiKey:
         key.revoked_at = utcnow()
         session.add(key)
         session.flush()
+    record_action(session, actor, action="key.revoke", target=f"key {key_id}", name=key.name)
     return key
 
 

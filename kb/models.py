@@ -279,3 +279,48 @@ class HelpfulVote(SQLModel, table=True):
     helpful: bool
     voter: str = Field(max_length=64)
     at: dt.datetime = _time()
+
+
+class Job(SQLModel, table=True):
+    """Work to do later (kb/jobs.py): due at a time, claimed by one runner under a lease, retried.
+
+    `dedupe` names a job that may be pending only once (a recurring job); it is cleared when
+    the job ends, so the next occurrence can take it.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (sa.Index("ix_jobs_state_due_at", "state", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=64)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    dedupe: str | None = Field(default=None, max_length=200, unique=True)
+    state: str = Field(default="queued", max_length=16)  # queued, running, done, failed
+    due_at: dt.datetime = _time()
+    attempts: int = 0
+    max_attempts: int = 5
+    locked_by: str | None = Field(default=None, max_length=200)
+    locked_until: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: dt.datetime = _time()
+    finished_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class OutboxEvent(SQLModel, table=True):
+    """One kb action, as it leaves Istok (kb/outbox.py): numbered in commit order, never reused.
+
+    It holds what the action's audit row holds, less the client's address.
+    """
+
+    __tablename__ = "outbox_events"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = _time(index=True)
+    action: str = Field(max_length=64)
+    target: str = Field(max_length=300)
+    actor: str = Field(max_length=200)
+    role: str = Field(max_length=16)
+    base_revision: int | None = None
+    new_revision: int | None = None
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -295,8 +295,11 @@ def _publish(
     )
 
 
-def publish_all(*, session: Session, actor: str, locale: Locale | None = None) -> int:
-    """Publish the latest draft of every article whose draft is not live; returns how many."""
+def publish_all(*, session: Session, actor: Actor | str, locale: Locale | None = None) -> int:
+    """Publish the latest draft of every article whose draft is not live; returns how many.
+
+    Audited like `publish`: one `article.publish` row per article that went live.
+    """
     stmt = select(Article).where(
         sa.or_(
             col(Article.published_revision).is_(None), col(Article.published_revision) != col(Article.draft_revision)
@@ -308,12 +311,15 @@ def publish_all(*, session: Session, actor: str, locale: Locale | None = None) -
 
 
 def publish_many(
-    *, session: Session, articles: Sequence[Article], actor: str, known_facts: Collection[str] | None = None
+    *, session: Session, articles: Sequence[Article], actor: Actor | str, known_facts: Collection[str] | None = None
 ) -> int:
     """Publish many articles' latest drafts with a few statements instead of a few per article.
 
     The same rules as `publish` (no unknown facts, one log entry per change, gap-free
-    sequence), for imports and bulk publishing; returns how many went live.
+    sequence), for imports and bulk publishing; returns how many went live. Each article
+    that goes live gets the same `article.publish` audit row `publish` writes, so the audit
+    log answers "who published this, when" alike however it went live: an import writes a
+    row per article anyway (its saves), and a summary row could not be found by target.
     """
     targets = sorted((a for a in articles if a.published_revision != a.draft_revision), key=lambda a: a.id or 0)
     if not targets:
@@ -347,12 +353,22 @@ def publish_many(
             "locale": a.locale,
             "revision": a.draft_revision,
             "content_hash": drafts[a.id or 0][1],
-            "actor": actor,
+            "actor": as_actor(actor).name,
             "at": now,
         }
         for i, a in enumerate(targets)
     ]
     session.execute(sa.insert(LogEntry), entries)
+    for a in targets:
+        target = f"{a.locale}/{a.key}"
+        record_action(
+            session,
+            actor,
+            action="article.publish",
+            target=target,
+            base_revision=a.published_revision,
+            new_revision=a.draft_revision,
+        )
     for chunk in _chunks([a.id or 0 for a in targets]):
         session.execute(
             sa.update(Article)

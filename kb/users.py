@@ -9,6 +9,9 @@ A signed-in browser is a row of `user_sessions` (only a SHA-256 of its cookie's 
 on every request by its primary key: a signed cookie alone could not be taken back, while a
 deleted row is refused by every process at once. Logout deletes that browser's row; a new
 password and disabling the account delete all of the person's rows.
+
+Creating an account, a new password, disabling and signing in are kb actions: each writes its
+own audit row (never a password) in the caller's transaction, whoever calls.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, col, select
 
+from kb.audit import Actor, record_action
 from kb.errors import Conflict, InvalidChange, NotFound
 from kb.keys import parse_role
 from kb.models import User, UserSession, utcnow
@@ -53,8 +57,10 @@ def _check_password(password: str) -> None:
         raise InvalidChange(f"a password needs at least {MIN_PASSWORD} characters")
 
 
-def create_user(*, session: Session, username: str, password: str, role: str, display_name: str = "") -> User:
-    """A new account; a taken name raises Conflict."""
+def create_user(
+    *, session: Session, username: str, password: str, role: str, actor: Actor | str, display_name: str = ""
+) -> User:
+    """A new account, audited as `user.create`; a taken name raises Conflict."""
     name = _check_username(username)
     _check_password(password)
     if find_user(session=session, username=name) is not None:
@@ -67,6 +73,7 @@ def create_user(*, session: Session, username: str, password: str, role: str, di
     )
     session.add(user)
     session.flush()
+    record_action(session, actor, action="user.create", target=user.username, granted=user.role)
     return user
 
 
@@ -85,8 +92,11 @@ def list_users(*, session: Session) -> list[User]:
     return list(session.exec(select(User).order_by(col(User.id))))
 
 
-def authenticate(*, session: Session, username: str, password: str) -> User | None:
-    """The active user with this name and password, or None; records the login time."""
+def authenticate(*, session: Session, username: str, password: str, client: str | None = None) -> User | None:
+    """The active user with this name and password, or None; records the login time.
+
+    A success is audited as `user.login` by the person themself, from `client` (their address).
+    """
     user = find_user(session=session, username=username)
     if user is None or user.disabled_at is not None:
         _verify(_dummy_hash(), password)  # the same work as a real check
@@ -98,6 +108,8 @@ def authenticate(*, session: Session, username: str, password: str) -> User | No
     user.last_login_at = utcnow()
     session.add(user)
     session.flush()
+    who = Actor(name=user.username, role=user.role, client=client)
+    record_action(session, who, action="user.login", target=user.username)
     return user
 
 
@@ -108,7 +120,8 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-def set_password(*, session: Session, username: str, password: str) -> User:
+def set_password(*, session: Session, username: str, password: str, actor: Actor | str) -> User:
+    """A new password, audited as `user.password`; every session of the person ends."""
     user = find_user(session=session, username=username)
     if user is None:
         raise NotFound(f"no user {username!r}")
@@ -116,12 +129,14 @@ def set_password(*, session: Session, username: str, password: str) -> User:
     user.password_hash = _hasher.hash(password)
     session.add(user)
     session.flush()
-    end_user_sessions(session=session, user_id=user.id or 0)  # whoever knew the old password is out
+    ended = end_user_sessions(session=session, user_id=user.id or 0)  # whoever knew the old password is out
+    record_action(session, actor, action="user.password", target=user.username, sessions_ended=ended)
     return user
 
 
-def disable_user(*, session: Session, username: str) -> User:
-    """Sign-ins stop at once, and every open session ends (its next request is refused)."""
+def disable_user(*, session: Session, username: str, actor: Actor | str) -> User:
+    """Sign-ins stop at once, and every open session ends (its next request is refused); audited
+    as `user.disable`, already disabled or not."""
     user = find_user(session=session, username=username)
     if user is None:
         raise NotFound(f"no user {username!r}")
@@ -129,7 +144,8 @@ def disable_user(*, session: Session, username: str) -> User:
         user.disabled_at = utcnow()
         session.add(user)
         session.flush()
-    end_user_sessions(session=session, user_id=user.id or 0)
+    ended = end_user_sessions(session=session, user_id=user.id or 0)
+    record_action(session, actor, action="user.disable", target=user.username, sessions_ended=ended)
     return user
 
 

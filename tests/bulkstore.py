@@ -224,7 +224,7 @@ def serve(env: dict[str, str], *, within: float) -> Served:
 def make_key(db_url: str, role: str) -> str:
     engine = kb.make_engine(db_url)
     with kb.write_session(engine) as session:
-        secret = kb.create_key(session=session, name=f"crash-{role}-{time.monotonic_ns()}", role=role)[1]
+        secret = kb.create_key(session=session, name=f"crash-{role}-{time.monotonic_ns()}", role=role, actor="test")[1]
     engine.dispose()
     return secret
 

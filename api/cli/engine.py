@@ -1,9 +1,9 @@
 """`istok answer`, `search`, `reindex`, `gaps` and `eval`: the answer engine from the command line.
 
 `api/cli/main.py` registers the functions of `COMMANDS`, wrapped in its `_clean_errors`, so
-Istok's errors end a command with their message and exit code 1. `answer` renders the chosen unit
-for the channel with the renderers (the CLI is the composition root, kb never
-renders) and prints the confidence and exactly which revision was served.
+Istok's errors end a command with their message and exit code 1. `answer` asks through
+`api/answering.py`, the use-case every channel shares, and prints the rendering, the
+confidence and exactly which revision was served.
 """
 
 from __future__ import annotations
@@ -32,14 +32,15 @@ def answer(
     json_out: JsonOpt = False,
 ) -> None:
     """Answer a question as a channel would: the unit rendered for it, confidence, provenance."""
+    import anyio
+
     import kb
-    from api import rendering, runtime
+    from api import answering, runtime
 
     kb.check_channel(channel)  # the one check: exit 1 before the index or database is opened
-    index = kb.get_index(runtime.engine())
-    result = kb.answer(question, locale, channel, index=index)
-    rendered = rendering.render_answer(result, format) if result.answered else None
-    index.gaps.flush()
+    reply = anyio.run(lambda: answering.ask(question, locale, channel, format=format))
+    result, rendered = reply.answer, reply.rendered
+    runtime.index().gaps.flush()
     if json_out:
         data = result.as_dict()
         data["rendered"] = None

@@ -133,7 +133,7 @@ def import_(
             if kb.list_articles(session=session, limit=1):
                 typer.echo("the store already holds articles; nothing imported")
                 return
-    report = kb.import_paths(paths, engine=engine, publish=publish, actor=ACTOR)
+    report = kb.import_paths(paths, engine=engine, publish=publish, actor=_cli_actor())
     if json_out:
         _print_json(report.as_dict())
         return
@@ -168,7 +168,7 @@ def publish(
 
     if all_:
         with kb.write_session(runtime.engine()) as session:
-            count = kb.publish_all(session=session, actor=ACTOR, locale=locale)
+            count = kb.publish_all(session=session, actor=_cli_actor(), locale=locale)
         typer.echo(f"published {count} articles")
         return
     if locale is None or key is None:
@@ -346,8 +346,7 @@ def keys_create(
     from api import runtime
 
     with kb.write_session(runtime.engine()) as session:
-        key, secret = kb.create_key(session=session, name=name, role=role)
-        kb.audit_record(session, actor=ACTOR, role="admin", action="key.create", target=f"key {key.id}", name=name)
+        key, secret = kb.create_key(session=session, name=name, role=role, actor=_cli_actor())
     if json_out:
         _print_json({"id": key.id, "name": key.name, "role": key.role, "key": secret})
         return
@@ -364,11 +363,11 @@ def keys_demo() -> None:
 
     path = kb.load_settings().data_dir / "demo-keys.json"
     keys: dict[str, str] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    actor = _cli_actor()
     with kb.write_session(runtime.engine()) as session:
         for role in ("admin", "editor", "operator", "bot"):
             if role not in keys:
-                key, keys[role] = kb.create_key(session=session, name=f"demo-{role}", role=role)
-                kb.audit_record(session, actor=ACTOR, role="admin", action="key.create", target=f"key {key.id}")
+                _key, keys[role] = kb.create_key(session=session, name=f"demo-{role}", role=role, actor=actor)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(keys, indent=2), encoding="utf-8")
     path.chmod(0o600)
@@ -413,8 +412,7 @@ def keys_revoke(key_id: int) -> None:
     from api import runtime
 
     with kb.write_session(runtime.engine()) as session:
-        key = kb.revoke_key(session=session, key_id=key_id)
-        kb.audit_record(session, actor=ACTOR, role="admin", action="key.revoke", target=f"key {key_id}")
+        key = kb.revoke_key(session=session, key_id=key_id, actor=_cli_actor())
     typer.echo(f"revoked key {key.id} ({key.name})")
 
 
@@ -478,8 +476,9 @@ def contacts_retention(
     age = dt.timedelta(days=days) if days is not None else contacts.retention()
     with kb.write_session(runtime.engine()) as session:
         count = contacts.anonymise_older_than(session=session, age=age)
+        who = _cli_actor()
         kb.audit_record(
-            session, actor=ACTOR, role="admin", action="contact.retention", target="interactions", anonymised=count
+            session, actor=who.name, role=who.role, action="contact.retention", target="interactions", anonymised=count
         )
     if json_out:
         _print_json({"anonymised": count, "days": age.days})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -17,6 +17,7 @@ import typer
 if TYPE_CHECKING:
     import kb
     import renderers
+    from api import live
 
 
 LocaleArg = Annotated[str, typer.Argument(help="Locale of the article: ru, uk or en.")]
@@ -37,10 +38,17 @@ QUICK_REPLIES = 3
 @dataclass(frozen=True)
 class _Loaded:
     unit: kb.Unit
-    facts: dict[str, kb.FactValue]
-    options: renderers.RenderOptions
+    snapshot: live.Snapshot
+    related: list[renderers.RelatedArticle]
     revision: int
     published: bool
+
+    def render(self, channel: str, format: str | None = None) -> renderers.Rendered:
+        from api import rendering
+
+        return rendering.render(
+            channel, self.unit, snapshot=self.snapshot, format=format, related=self.related, revision=self.revision
+        )
 
 
 def render(
@@ -53,18 +61,11 @@ def render(
 ) -> None:
     """Print an article in one channel's form (the body; `--json` adds content type and meta)."""
     import kb
-    import renderers
 
     def run() -> None:
         kb.check_channel(channel)  # the one check: exit 1 before the index or database is opened
         loaded = _load(locale, key, revision)
-        out = renderers.render(
-            channel,
-            unit=loaded.unit,
-            facts=loaded.facts,
-            locale=locale,
-            options=replace(loaded.options, format=format),
-        )
+        out = loaded.render(channel, format)
         if json_out:
             data = {
                 "channel": out.channel,
@@ -94,7 +95,7 @@ def preview(locale: LocaleArg, key: KeyArg, revision: RevisionOpt = None) -> Non
             f"hash {loaded.unit.content_hash[:12]} · {loaded.unit.title}"
         )
         for channel in renderers.RENDERERS:
-            out = renderers.render(channel, unit=loaded.unit, facts=loaded.facts, locale=locale, options=loaded.options)
+            out = loaded.render(channel)
             typer.echo("")
             typer.echo(typer.style(_header(out), bold=True))
             typer.echo(_shown(out).rstrip("\n"))
@@ -128,10 +129,14 @@ def _header(out: renderers.Rendered) -> str:
 
 
 def _load(locale: str, key: str, revision: int | None) -> _Loaded:
-    """The unit, every fact, and the article slugs and related articles of the locale."""
+    """The unit of the live revision (or of `--revision N`), over the live snapshot.
+
+    A draft is rendered exactly as it would be if published now: links to live articles,
+    today's facts, its live peers in the category as quick replies.
+    """
     import kb
     import renderers
-    from api import runtime
+    from api import live, runtime
 
     with kb.read_session(runtime.engine()) as session:
         article = kb.get_article(session=session, key=key, locale=locale)
@@ -142,18 +147,11 @@ def _load(locale: str, key: str, revision: int | None) -> _Loaded:
                 f"pass --revision {article.draft_revision} to render the draft"
             )
         unit = kb.load_unit(kb.get_revision(session=session, article=article, number=number))
-        facts = kb.fact_values(session=session)
-        # A public render links only to live articles; a draft preview may link to drafts.
-        status = kb.ArticleStatus.PUBLISHED if revision is None else None
-        others = kb.list_articles(session=session, locale=locale, status=status)
         published = article.published_revision == number
-    related = [
-        renderers.RelatedArticle(a.title, a.key)
-        for a in others
-        if a.key != unit.key and unit.category is not None and a.category == unit.category
-    ][:QUICK_REPLIES]
-    options = renderers.RenderOptions(articles={a.key: a.slug for a in others}, related=related, revision=number)
-    return _Loaded(unit=unit, facts=facts, options=options, revision=number, published=published)
+    snap = live.load()
+    peers = snap.related_to(locale, unit.key, unit.category, unit.tags, QUICK_REPLIES)
+    related = [renderers.RelatedArticle(e.title, e.key) for e in peers]
+    return _Loaded(unit=unit, snapshot=snap, related=related, revision=number, published=published)
 
 
 def _guarded(run: Callable[[], Any]) -> None:

@@ -9,9 +9,20 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    import kb
+
+
+def _cli_actor() -> kb.Actor:
+    """The same `cli:<os user>` admin the other commands audit as."""
+    from api.cli.main import _cli_actor as cli_actor  # at call time: main imports this module
+
+    return cli_actor()
+
 
 PasswordOpt = Annotated[
     str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="At least 10 characters.")
@@ -29,8 +40,9 @@ def create(
     from api import runtime
 
     with kb.write_session(runtime.engine()) as session:
-        user = kb.create_user(session=session, username=username, password=password, role=role, display_name=name)
-        kb.audit_record(session, actor="cli", role="admin", action="user.create", target=user.username, granted=role)
+        user = kb.create_user(
+            session=session, username=username, password=password, role=role, display_name=name, actor=_cli_actor()
+        )
     typer.echo(f"user {user.username} ({user.role}) created; sign in at /login")
 
 
@@ -64,8 +76,7 @@ def password(username: Annotated[str, typer.Argument()], password: PasswordOpt) 
     from api import runtime
 
     with kb.write_session(runtime.engine()) as session:
-        kb.set_password(session=session, username=username, password=password)
-        kb.audit_record(session, actor="cli", role="admin", action="user.password", target=username)
+        kb.set_password(session=session, username=username, password=password, actor=_cli_actor())
     typer.echo(f"password of {username} changed")
 
 
@@ -75,8 +86,7 @@ def disable(username: Annotated[str, typer.Argument()]) -> None:
     from api import runtime
 
     with kb.write_session(runtime.engine()) as session:
-        kb.disable_user(session=session, username=username)
-        kb.audit_record(session, actor="cli", role="admin", action="user.disable", target=username)
+        kb.disable_user(session=session, username=username, actor=_cli_actor())
     typer.echo(f"user {username} disabled")
 
 
@@ -87,13 +97,13 @@ def demo() -> None:
 
     path = kb.load_settings().data_dir / "demo-users.json"
     users: dict[str, str] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    actor = _cli_actor()
     with kb.write_session(runtime.engine()) as session:
         for role in ("admin", "editor", "operator"):
             name = f"demo-{role}"
             if name not in users and kb.find_user(session=session, username=name) is None:
                 users[name] = secrets.token_urlsafe(12)
-                kb.create_user(session=session, username=name, password=users[name], role=role)
-                kb.audit_record(session, actor="cli", role="admin", action="user.create", target=name, granted=role)
+                kb.create_user(session=session, username=name, password=users[name], role=role, actor=actor)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(users, indent=2), encoding="utf-8")
     path.chmod(0o600)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from fastapi import Request
 
@@ -17,6 +18,36 @@ class PreconditionFailed(kb.IstokError):
 
     status = 412
     slug = "precondition-failed"
+
+
+_IF_MATCH = "The `ETag` of the version this change is based on (GET it first), or `*` for whatever is current"
+_IF_NONE_MATCH = "`*` to create: refused with 412 if it exists already"
+
+
+def conditional(*, creates: bool) -> dict[str, Any]:
+    """The `openapi_extra` of a route whose change `base_version` guards: its conditional headers.
+
+    They are declared here rather than as FastAPI parameters because `base_version` reads them
+    and answers 428 when they are missing (RFC 6585), where FastAPI would answer 422. A change
+    to something that must exist requires `If-Match`; one that may create (`creates`) takes
+    `If-Match` to change or `If-None-Match: *` to create, and 428 without either.
+    """
+    if_match = {"name": "If-Match", "in": "header", "required": not creates, "schema": {"type": "string"}}
+    if not creates:
+        return {"parameters": [{**if_match, "description": _IF_MATCH}]}
+    either = " (this or `If-None-Match: *` is required)"
+    return {
+        "parameters": [
+            {**if_match, "description": _IF_MATCH + either},
+            {
+                "name": "If-None-Match",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": _IF_NONE_MATCH,
+            },
+        ]
+    }
 
 
 def etag(prefix: str, version: int) -> str:

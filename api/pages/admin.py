@@ -16,7 +16,6 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
-from sqlmodel import col, select
 
 import kb
 from api import runtime
@@ -67,46 +66,21 @@ def article_list(
     who = editor_gate(request)
     if isinstance(who, Response):
         return who
-    today = dt.date.today().isoformat()
     with reading() as session:
-        stmt = (
-            select(kb.Article, kb.Revision.front_matter)
-            .join(
-                kb.Revision,
-                (col(kb.Revision.article_id) == col(kb.Article.id))
-                & (col(kb.Revision.number) == col(kb.Article.draft_revision)),
-            )
-            .order_by(col(kb.Article.key), col(kb.Article.locale))
+        found = kb.article_page(
+            session=session,
+            locale=locale or None,
+            category=category or None,
+            status=_status(status),
+            review_due=review_due,
+            has_draft=has_draft,
+            q=q,
+            today=dt.date.today(),
+            page=page_no,
+            per_page=PER_PAGE,
         )
-        if locale:
-            stmt = stmt.where(kb.Article.locale == locale)
-        if category:
-            stmt = stmt.where(kb.Article.category == category)
-        if status == "published":
-            stmt = stmt.where(col(kb.Article.published_revision).is_not(None))
-        elif status == "draft":
-            stmt = stmt.where(col(kb.Article.published_revision).is_(None))
-        rows = []
-        for article, fm in session.exec(stmt):
-            review_by = str((fm or {}).get("review_by") or "")
-            draft_ahead = article.published_revision != article.draft_revision
-            if review_due and not (review_by and review_by <= today):
-                continue
-            if has_draft and not draft_ahead:
-                continue
-            if q and q.lower() not in article.title.lower() and q.lower() not in article.key:
-                continue
-            rows.append(
-                {
-                    "a": article,
-                    "review_by": review_by,
-                    "due": bool(review_by) and review_by <= today,
-                    "ahead": draft_ahead,
-                }
-            )
-        categories = sorted({c for c in session.exec(select(kb.Article.category).distinct()) if c})
-    pages = max(1, (len(rows) + PER_PAGE - 1) // PER_PAGE)
-    shown = rows[(page_no - 1) * PER_PAGE : page_no * PER_PAGE]
+        categories = kb.article_categories(session=session)
+    shown = [{"a": r.article, "review_by": r.review_by, "due": r.due, "ahead": r.ahead} for r in found.rows]
     filters = {
         "locale": locale,
         "category": category,
@@ -115,19 +89,28 @@ def article_list(
         "has_draft": has_draft,
         "q": q,
     }
+    query = urlencode({k: ("true" if v is True else v) for k, v in filters.items() if v})
     ctx = {
         "title": "Articles",
         "section": "articles",
         "rows": shown,
-        "total": len(rows),
-        "pages": pages,
-        "page_no": page_no,
+        "total": found.total,
+        "pages": found.pages,
+        "page_no": found.page,
         "filters": filters,
+        "query": query,
         "categories": categories,
         "locales": kb.LOCALES,
         "quarantined": runtime.index().quarantine.units(),
     }
     return staff_page(request, who, "admin_list.html", ctx)
+
+
+def _status(name: str) -> kb.ArticleStatus | None:
+    try:
+        return kb.ArticleStatus(name)
+    except ValueError:
+        return None  # no status filter, as before: an unknown one shows every article
 
 
 @router.get("/admin/articles/{locale}/{key}")
@@ -148,8 +131,8 @@ def _editor_ctx(session: Any, article: kb.Article | None, *, source: str, **extr
     translations = []
     votes: list[kb.VoteTally] = []
     if article is not None:
-        siblings = session.exec(select(kb.Article).where(kb.Article.key == article.key)).all()
-        translations = [(a.locale, a.title) for a in siblings if a.locale != article.locale]
+        siblings = kb.translations_of(session=session, key=article.key)
+        translations = [(a.locale, a.title) for a, _source in siblings if a.locale != article.locale]
         votes = kb.tally(session=session, key=article.key, locale=article.locale)
     return {
         "title": article.title if article else "New article",

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request, Response
-from sqlmodel import select
 
 import kb
 from api import runtime
@@ -61,13 +60,10 @@ def translations(request: Request, key: str) -> Response:
     if isinstance(who, Response):
         return who
     with reading() as session:
-        articles = session.exec(select(kb.Article).where(kb.Article.key == key)).all()
-        if not articles:
+        drafts = kb.translations_of(session=session, key=key)
+        if not drafts:
             raise kb.NotFound(f"no article {key!r}")
-        columns: list[dict[str, Any]] = [
-            {"a": a, "source": kb.get_revision(session=session, article=a, number=a.draft_revision).source}
-            for a in sorted(articles, key=lambda a: kb.LOCALES.index(a.locale) if a.locale in kb.LOCALES else 99)
-        ]
+        columns: list[dict[str, Any]] = [{"a": a, "source": source} for a, source in drafts]
     missing = [loc for loc in kb.LOCALES if loc not in {c["a"].locale for c in columns}]
     ctx = {"title": f"Translations of {key}", "section": "articles", "key": key, "columns": columns, "missing": missing}
     return staff_page(request, who, "admin_translations.html", ctx)

@@ -1,6 +1,6 @@
 """The public help center: home, topics, articles, search, votes, and a localised 404.
 
-Every page is built from the catalogue (one load per publication) and the web renderer's
+Every page is built from the live snapshot (`api/live.py`, one load per publication) and the web renderer's
 cached output, so a page costs no database read while nothing changes, and carries the
 validators a CDN needs. Internal blocks never get here: the web renderer leaves them out.
 """
@@ -17,11 +17,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 import kb
-from api import rendering, runtime
-from api.deps import client_address, writing
+from api import live, rendering, runtime
+from api.deps import Forbidden, client_address, writing
 from api.http.ratelimit import check_rate
 from api.pages.caching import not_modified, validators
-from api.pages.catalogue import Catalogue, Entry, catalogue
 from api.pages.phrases import category_name, phrases
 from api.pages.settings import page_settings
 from api.pages.templating import page, snippet_html, trusted_html
@@ -54,7 +53,7 @@ def _common(request: Request, locale: str) -> dict[str, Any]:
     return {"locale": locale, "t": phrases(locale), "base": base_url(request), "alternates": [], "canonical": ""}
 
 
-def _cached(request: Request, template: str, ctx: dict[str, Any], *parts: object, cat: Catalogue) -> Response:
+def _cached(request: Request, template: str, ctx: dict[str, Any], *parts: object, cat: live.Snapshot) -> Response:
     headers = validators(template, cat.seq, *parts, changed=cat.changed)
     return not_modified(request, headers) or page(request, template, ctx, headers=headers)
 
@@ -75,7 +74,7 @@ def help_home(request: Request, locale: str) -> Response:
     """Topics with their article counts, and the first questions of each."""
     if locale not in kb.LOCALES:
         return not_found(request)
-    cat = catalogue()
+    cat = live.current()
     base = base_url(request)
     topics = [
         {"slug": c, "name": category_name(c, locale), "count": n, "top": cat.by_category[(locale, c)][:3]}
@@ -98,7 +97,7 @@ def help_topic(
     request: Request, locale: str, category: str, page_no: Annotated[int, Query(alias="page")] = 1
 ) -> Response:
     """One topic's articles, a page at a time, each with its short answer."""
-    cat = catalogue()
+    cat = live.current()
     entries = cat.by_category.get((locale, category)) if locale in kb.LOCALES else None
     if not entries:
         return not_found(request, locale)
@@ -119,8 +118,8 @@ def help_topic(
     return _cached(request, "help_topic.html", ctx, locale, category, page_no, cat=cat)
 
 
-def _description(entry: Entry, cat: Catalogue) -> str:
-    out = rendering.render_revision("web", locale=entry.locale, key=entry.key, revision=entry.revision, seq=cat.seq)
+def _description(entry: live.Entry, cat: live.Snapshot) -> str:
+    out = rendering.render_revision("web", locale=entry.locale, key=entry.key, revision=entry.revision, snapshot=cat)
     return str(out.meta.get("description") or "")
 
 
@@ -152,7 +151,7 @@ def _search(request: Request, q: str, locale: str, per_page: int) -> list[dict[s
         found = kb.search_articles(q, locale, "public", per_page=per_page, index=runtime.index())
     except kb.InvalidQuery:
         return []
-    cat = catalogue()
+    cat = live.current()
     out = []
     for hit in found.hits:
         entry = cat.by_key.get((hit.locale, hit.key))
@@ -172,11 +171,11 @@ def _search(request: Request, q: str, locale: str, per_page: int) -> list[dict[s
 @router.get("/help/{locale}/{slug}")
 def help_article(request: Request, locale: str, slug: str) -> Response:
     """An article: the web renderer's body, breadcrumbs, translations, related questions and a vote."""
-    cat = catalogue()
+    cat = live.current()
     entry = cat.by_slug.get((locale, slug))
     if entry is None:
         return not_found(request, locale)
-    out = rendering.render_revision("web", locale=locale, key=entry.key, revision=entry.revision, seq=cat.seq)
+    out = rendering.render_revision("web", locale=locale, key=entry.key, revision=entry.revision, snapshot=cat)
     base = base_url(request)
     canonical = f"{base}/help/{locale}/{slug}"
     translations = cat.translations(entry.key)
@@ -214,8 +213,8 @@ def help_vote(
     """Store "was this helpful?" against the revision the reader saw; one vote per browser and revision."""
     origin = request.headers.get("origin")
     if origin and origin.rstrip("/") != str(request.base_url).rstrip("/") and origin != page_settings().public_url:
-        return JSONResponse({"detail": "votes come from the help pages only"}, status_code=403)
-    entry = catalogue().by_slug.get((locale, slug))
+        raise Forbidden("votes come from the help pages only")
+    entry = live.current().by_slug.get((locale, slug))
     if entry is None:
         return not_found(request, locale)
     check_rate(f"addr:{client_address(request) or 'unknown'}")

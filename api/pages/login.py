@@ -86,7 +86,7 @@ async def login(
         error = "limited"
         request.state.retry_after = wait
     else:
-        user = await run_in_threadpool(_authenticate, username, password)
+        user = await run_in_threadpool(_authenticate, username, password, client_address(request))
         if user is None:
             login_limiter.failed(address, account)
             error = "bad"
@@ -101,14 +101,14 @@ async def login(
     return resp
 
 
-def _authenticate(username: str, password: str) -> tuple[kb.User, str] | None:
-    """The user and the secret of the session opened for them, in the transaction that checked the password."""
+def _authenticate(username: str, password: str, client: str | None) -> tuple[kb.User, str] | None:
+    """The user and the secret of the session opened for them, in the transaction that checked the
+    password (and wrote the `user.login` audit row)."""
     with writing() as session:
-        user = kb.authenticate(session=session, username=username, password=password)
+        user = kb.authenticate(session=session, username=username, password=password, client=client)
         if user is None:
             return None
         secret = open_session(session, user)
-        kb.audit_record(session, actor=user.username, role=user.role, action="user.login", target=user.username)
         session.expunge(user)
         return user, secret
 

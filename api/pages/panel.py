@@ -18,18 +18,16 @@ from starlette.concurrency import run_in_threadpool
 
 import contacts
 import kb
-import renderers
-from api import rendering, runtime
-from api.deps import Principal, client_address
+from api import live, rendering, runtime
+from api.contact_access import load_context
+from api.deps import Forbidden, Principal, Unauthorized, client_address
 from api.pages.auth import csrf_token, signed_in
-from api.pages.catalogue import catalogue
 from api.pages.help import base_url
 from api.pages.login import gate
 from api.pages.phrases import category_name
 from api.pages.settings import page_settings
 from api.pages.templating import page, snippet_html
-from api.routes.contact_schemas import ContextOut
-from api.routes.contacts import load_context
+from api.schemas import ContextOut
 
 router = APIRouter(include_in_schema=False)
 LocaleQ = Annotated[str, Query(pattern=r"^[a-z]{2,3}$")]
@@ -74,7 +72,7 @@ class ClientView:
     asked: str = ""
 
     def title_of(self, locale: str, key: str) -> str:
-        entry = catalogue().by_key.get((locale, key))
+        entry = live.current().by_key.get((locale, key))
         return entry.title if entry else f"{locale}/{key}"
 
     def topic(self, category: str | None, locale: str) -> str:
@@ -106,13 +104,13 @@ def _client_context(
     return ClientView(context=found, asked=asked)
 
 
-def _operator(request: Request) -> Response | None:
+def _operator(request: Request) -> None:
+    """The panel's JSON is for a signed-in operator: else 401 or 403, as problem+json."""
     who = signed_in(request)
     if who is None:
-        return JSONResponse({"detail": "sign in first"}, status_code=401)
+        raise Unauthorized("sign in first")
     if not who.may(kb.Role.OPERATOR):
-        return JSONResponse({"detail": "operators only"}, status_code=403)
-    return None
+        raise Forbidden("operators only")
 
 
 @router.get("/panel/search")
@@ -120,8 +118,7 @@ async def panel_search(
     request: Request, q: Annotated[str, Query(max_length=500)] = "", locale: LocaleQ = "ru"
 ) -> Response:
     """Hits for the operator: public and internal snippets, each with its article key."""
-    if (refused := _operator(request)) is not None:
-        return refused
+    _operator(request)
     if not q.strip():
         return JSONResponse({"query": q, "hits": []})
     return JSONResponse(await run_in_threadpool(_search, q, locale), headers={"Cache-Control": "no-store"})
@@ -153,24 +150,21 @@ async def panel_card(
     key: Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,127}$")],
 ) -> Response:
     """The operator card of the live revision: answer with internal notes marked, facts, replies."""
-    if (refused := _operator(request)) is not None:
-        return refused
-    entry = catalogue().by_key.get((locale, key))
+    _operator(request)
+    snap = live.current()
+    entry = snap.by_key.get((locale, key))
     if entry is None:
-        return JSONResponse({"detail": f"{locale}/{key} is not published"}, status_code=404)
-    card = await run_in_threadpool(_card, locale, key, entry.revision, base_url(request))
+        raise kb.NotFound(f"{locale}/{key} is not published")
+    card = await run_in_threadpool(_card, entry, snap, base_url(request))
     return JSONResponse(card, headers={"Cache-Control": "no-store"})
 
 
-def _card(locale: str, key: str, revision: int, base: str) -> dict[str, Any]:
-    ctx = rendering.context(catalogue().seq)
-    options = renderers.RenderOptions(
-        format="json", base_url=base, articles=ctx.slugs.get(locale, {}), revision=revision
+def _card(entry: live.Entry, snap: live.Snapshot, base: str) -> dict[str, Any]:
+    locale, key, revision = entry.locale, entry.key, entry.revision
+    out = rendering.render_revision(
+        "operator", locale=locale, key=key, revision=revision, snapshot=snap, format="json", base_url=base
     )
-    unit = rendering.unit(locale, key, revision)
-    out = renderers.render("operator", unit=unit, facts=ctx.facts, locale=locale, options=options)
     card: dict[str, Any] = json.loads(out.body)
-    entry = catalogue().by_key[(locale, key)]
     return {
         "key": key,
         "locale": locale,

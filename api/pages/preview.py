@@ -18,27 +18,37 @@ from starlette.concurrency import run_in_threadpool
 
 import kb
 import renderers
-from api import rendering
+from api import live, rendering
+from api.deps import Forbidden, Unauthorized
 from api.pages.auth import csrf_ok, signed_in
-from api.pages.catalogue import catalogue
 from api.pages.help import base_url
 
 router = APIRouter(include_in_schema=False)
 MAX_SOURCE = 1024 * 1024
-#: (channel, format) shown side by side in the editor, in this order.
-CHANNELS = (("web", None), ("bot", "telegram"), ("sms", None), ("ivr", "ssml"), ("operator", "html"), ("email", None))
+#: The format the editor sees where a channel has several (the others differ only in markup).
+PREVIEW_FORMATS = {"bot": "telegram", "ivr": "ssml", "operator": "html"}
 VOICES = {"ru": "ru", "uk": "uk", "en": "en-us"}
 
 
-def _editor(request: Request) -> Response | None:
+class SpeechUnavailable(kb.IstokError):
+    status = 501
+    slug = "speech-unavailable"
+
+
+class SpeechFailed(kb.IstokError):
+    status = 500
+    slug = "speech-failed"
+
+
+def _editor(request: Request) -> None:
+    """The preview is for a signed-in editor, with the page's CSRF token: else 401 or 403."""
     who = signed_in(request)
     if who is None:
-        return JSONResponse({"detail": "sign in first"}, status_code=401)
+        raise Unauthorized("sign in first")
     if not who.may(kb.Role.EDITOR):
-        return JSONResponse({"detail": "editors only"}, status_code=403)
+        raise Forbidden("editors only")
     if not csrf_ok(request, request.headers.get("x-csrf-token")):
-        return JSONResponse({"detail": "missing or stale CSRF token; reload the page"}, status_code=403)
-    return None
+        raise Forbidden("missing or stale CSRF token; reload the page")
 
 
 def render_all(source: str, base: str) -> dict[str, Any]:
@@ -47,14 +57,12 @@ def render_all(source: str, base: str) -> dict[str, Any]:
         unit = kb.parse_source(source, file="editor")
     except kb.ContentError as exc:
         return {"ok": False, "problems": [str(p) for p in exc.problems]}
-    ctx = rendering.context(catalogue().seq)
-    unknown = [str(p) for p in kb.unknown_facts(source, set(ctx.facts), file="editor")]
-    options = renderers.RenderOptions(base_url=base, articles=ctx.slugs.get(unit.locale, {}))
+    snap = live.current()
+    unknown = [str(p) for p in kb.unknown_facts(source, set(snap.facts), file="editor")]
     out: dict[str, Any] = {"ok": True, "problems": unknown, "channels": {}}
-    for channel, fmt in CHANNELS:
-        rendered = renderers.render(
-            channel, unit=unit, facts=ctx.facts, locale=unit.locale, options=_with(options, fmt)
-        )
+    for channel in renderers.RENDERERS:
+        fmt = PREVIEW_FORMATS.get(channel)
+        rendered = rendering.render(channel, unit, snapshot=snap, format=fmt, base_url=base)
         meta = rendered.meta
         out["channels"][channel] = {
             "body": rendered.body,
@@ -68,15 +76,10 @@ def render_all(source: str, base: str) -> dict[str, Any]:
     return out
 
 
-def _with(options: renderers.RenderOptions, fmt: str | None) -> renderers.RenderOptions:
-    return renderers.RenderOptions(format=fmt, base_url=options.base_url, articles=options.articles)
-
-
 @router.post("/admin/preview")
 async def preview(request: Request, source: str = Body(embed=True, max_length=MAX_SOURCE)) -> Response:
     """Every channel at once for the editor's unsaved text."""
-    if (refused := _editor(request)) is not None:
-        return refused
+    _editor(request)
     data = await run_in_threadpool(render_all, source, base_url(request))
     return JSONResponse(data, headers={"Cache-Control": "no-store"})
 
@@ -84,14 +87,13 @@ async def preview(request: Request, source: str = Body(embed=True, max_length=MA
 @router.post("/admin/listen")
 async def listen(request: Request, source: str = Body(embed=True, max_length=MAX_SOURCE)) -> Response:
     """The IVR rendering spoken by espeak-ng, as WAV; 501 when the server has no espeak-ng."""
-    if (refused := _editor(request)) is not None:
-        return refused
+    _editor(request)
     engine = shutil.which("espeak-ng")
     if engine is None:
-        return JSONResponse({"detail": "espeak-ng is not installed on the server"}, status_code=501)
+        raise SpeechUnavailable("espeak-ng is not installed on the server")
     data = await run_in_threadpool(render_all, source, base_url(request))
     if not data["ok"]:
-        return JSONResponse({"detail": "; ".join(data["problems"])}, status_code=422)
+        raise kb.InvalidChange("; ".join(data["problems"]))
     locale = kb.parse_source(source, file="editor").locale
     done = await run_in_threadpool(
         subprocess.run,
@@ -102,5 +104,5 @@ async def listen(request: Request, source: str = Body(embed=True, max_length=MAX
         check=False,
     )
     if done.returncode != 0:
-        return JSONResponse({"detail": done.stderr.decode(errors="replace")[:500]}, status_code=500)
+        raise SpeechFailed(done.stderr.decode(errors="replace")[:500])
     return Response(done.stdout, media_type="audio/wav", headers={"Cache-Control": "no-store"})

@@ -12,8 +12,8 @@ from xml.sax.saxutils import quoteattr
 from fastapi import APIRouter, Request, Response
 
 import kb
+from api import live
 from api.pages.caching import not_modified, validators
-from api.pages.catalogue import catalogue
 from api.pages.help import base_url
 from api.pages.settings import page_settings
 
@@ -23,7 +23,7 @@ router = APIRouter(include_in_schema=False)
 @router.get("/sitemap.xml")
 def sitemap(request: Request) -> Response:
     """Every live help page, with its language alternates."""
-    cat = catalogue()
+    cat = live.current()
     base = base_url(request)
     headers = validators("sitemap", cat.seq, base, changed=cat.changed)
     cached = not_modified(request, headers)

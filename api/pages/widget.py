@@ -15,14 +15,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 import kb
-import renderers
-from api import rendering, runtime
-from api.deps import client_address
+from api import answering, live
+from api.deps import Forbidden, client_address
 from api.http.ratelimit import check_rate
-from api.pages.catalogue import catalogue
 from api.pages.help import base_url
 from api.pages.phrases import phrases
 from api.pages.settings import page_settings
@@ -84,36 +81,43 @@ async def widget_answer(
     """The answer engine for the widget (web channel): `answered` with the article, or `handoff`."""
     origin = request.headers.get("origin")
     if origin and not page_settings().widget_allows(origin.rstrip("/")):
-        return _cors(request, JSONResponse({"detail": "this site may not embed the widget"}, status_code=403))
+        raise Forbidden("this site may not embed the widget")
     if locale not in kb.LOCALES:
         locale = kb.LOCALES[0]
     check_rate(f"addr:{client_address(request) or 'unknown'}")
-    data = await run_in_threadpool(_answer, q, locale, base_url(request))
-    return _cors(request, JSONResponse(data, headers={"Cache-Control": "no-store"}))
-
-
-def _answer(q: str, locale: str, base: str) -> dict[str, Any]:
-    try:
-        found = kb.answer(q, locale, "web", index=runtime.index())
-    except kb.InvalidQuery:
-        found = None
-    cat = catalogue()
+    base = base_url(request)
     contact = page_settings().contact_url or f"{base}/help/{locale}/"
-    out: dict[str, Any] = {"status": "handoff", "contact_url": contact, "alternatives": []}
-    if found is None:
-        return out
+    try:
+        reply = await answering.ask(q, locale, "web", base_url=base)
+    except kb.InvalidQuery:  # nothing searchable in it: a person helps
+        return _cors(request, JSONResponse(_handoff(contact), headers=NO_STORE))
+    data = reply.presented.get("widget")
+    if data is None:  # the first time this reply is served: later repeats reuse it
+        data = reply.presented["widget"] = _widget_shape(reply, base, contact)
+    return _cors(request, JSONResponse(data, headers=NO_STORE))
+
+
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _handoff(contact: str) -> dict[str, Any]:
+    return {"status": "handoff", "contact_url": contact, "alternatives": []}
+
+
+def _widget_shape(reply: answering.Reply, base: str, contact: str) -> dict[str, Any]:
+    """The reply as the widget shows it: links absolute, so they work on the host site."""
+    found, rendered = reply.answer, reply.rendered
+    snap = live.at(found.seq)
+    locale = found.locale
+    out = _handoff(contact)
     for alt in found.alternatives:
-        entry = cat.by_key.get((locale, alt.key))
+        entry = snap.by_key.get((locale, alt.key))
         if entry is not None:
             out["alternatives"].append({"title": alt.title, "url": f"{base}/help/{locale}/{entry.slug}"})
     out["status"] = found.status.value
-    if not found.answered or found.key is None or found.revision is None:
+    if rendered is None or found.key is None:
         return out
-    ctx = rendering.context(found.seq)
-    options = renderers.RenderOptions(base_url=base, articles=ctx.slugs.get(locale, {}), revision=found.revision)
-    unit = rendering.unit(locale, found.key, found.revision)
-    rendered = renderers.render("web", unit=unit, facts=ctx.facts, locale=locale, options=options)
-    entry = cat.by_key.get((locale, found.key))
+    entry = snap.by_key.get((locale, found.key))
     out.update(
         title=found.title,
         html=rendered.body,

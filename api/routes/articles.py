@@ -10,8 +10,9 @@ from fastapi import APIRouter, Body, Path, Query, Request, Response
 import kb
 from api.deps import EditorKey, ReaderKey, actor_of, reading, writing
 from api.http.errors_doc import responses
-from api.http.etags import base_version, etag
+from api.http.etags import base_version, conditional, etag
 from api.schemas import (
+    MAX_INT32,
     ArticleIn,
     ArticleOut,
     ArticlePage,
@@ -24,7 +25,7 @@ from api.schemas import (
     RollbackIn,
 )
 
-router = APIRouter(prefix="/api/v1/articles", tags=["articles"], responses=responses(401, 403, 404, 422, 429))
+router = APIRouter(prefix="/api/v1/articles", tags=["articles"], responses=responses(401, 403, 404, 422))
 
 LocalePath = Annotated[str, Path(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$", examples=["ru"])]
 KeyPath = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,127}$", examples=["check-balance"])]
@@ -76,7 +77,7 @@ def list_articles(
             locale=locale,
             category=category,
             status=status,
-            after_id=int(cursor or 0),
+            after_id=min(int(cursor or 0), MAX_INT32),  # past every id there can be: an empty page
             limit=limit + 1,
         )
         page = rows[:limit]
@@ -109,7 +110,8 @@ def get_article(
     "/{locale}/{key}",
     response_model=ArticleOut,
     summary="Create an article or save a new draft revision",
-    responses=responses(412, 428),
+    responses=responses(412, 413, 428) | {201: {"model": ArticleOut, "description": "Created"}},
+    openapi_extra=conditional(creates=True),
 )
 def put_article(
     locale: LocalePath,
@@ -142,7 +144,9 @@ def put_article(
         return _out(saved.article, saved.revision)
 
 
-@router.post("/{locale}/{key}/publish", response_model=PublicationOut, summary="Publish a revision")
+@router.post(
+    "/{locale}/{key}/publish", response_model=PublicationOut, summary="Publish a revision", responses=responses(413)
+)
 def publish(
     locale: LocalePath,
     key: KeyPath,
@@ -180,7 +184,8 @@ def unpublish(locale: LocalePath, key: KeyPath, request: Request, who: EditorKey
     "/{locale}/{key}/rollback",
     response_model=PublicationOut,
     summary="Publish an old revision's content again",
-    responses=responses(412, 428),
+    responses=responses(412, 413, 428),
+    openapi_extra=conditional(creates=False),
 )
 def rollback(
     locale: LocalePath,
@@ -214,7 +219,7 @@ def revisions(locale: LocalePath, key: KeyPath, _who: ReaderKey) -> list[Revisio
         return [_revision_summary(r, article) for r in kb.history(session=session, article=article)]
 
 
-@router.get("/{locale}/{key}/revisions/{number}", response_model=RevisionOut, summary="One revision")
+@router.get("/{locale}/{key}/revisions/{number:int}", response_model=RevisionOut, summary="One revision")
 def revision(
     locale: LocalePath,
     key: KeyPath,

@@ -9,15 +9,15 @@ from fastapi import APIRouter, Query
 import kb
 from api.deps import AdminKey, reading
 from api.http.errors_doc import responses
-from api.schemas import AuditOut, AuditPage
+from api.schemas import MAX_INT32, AuditOut, AuditPage
 
-router = APIRouter(prefix="/api/v1/audit", tags=["audit"], responses=responses(401, 403, 422, 429))
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"], responses=responses(401, 403, 422))
 
 
 @router.get("", response_model=AuditPage, summary="Every write, newest first")
 def audit(
     _who: AdminKey,
-    before: Annotated[int | None, Query(ge=1, le=2**62, description="`next` from the previous page")] = None,
+    before: Annotated[int | None, Query(ge=1, le=MAX_INT32, description="`next` from the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     action: Annotated[str | None, Query(max_length=64, examples=["article.save"])] = None,
 ) -> AuditPage:

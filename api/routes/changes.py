@@ -13,9 +13,9 @@ import kb
 from api import runtime
 from api.deps import FeedKey
 from api.http.errors_doc import responses
-from api.schemas import ChangeOut, ChangesPage
+from api.schemas import MAX_INT32, ChangeOut, ChangesPage
 
-router = APIRouter(prefix="/api/v1/changes", tags=["changes"], responses=responses(401, 403, 422, 429))
+router = APIRouter(prefix="/api/v1/changes", tags=["changes"], responses=responses(401, 403, 422))
 POLL_SECONDS = 0.25
 
 
@@ -42,7 +42,7 @@ def _read(since: int, limit: int) -> ChangesPage:
 @router.get("", response_model=ChangesPage, summary="Publication log entries after a sequence number")
 async def changes(
     _who: FeedKey,
-    since: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    since: Annotated[int, Query(ge=0, le=MAX_INT32)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 100,
     wait: Annotated[float, Query(ge=0, le=30, description="Long-poll: seconds to wait for a change")] = 0,
 ) -> ChangesPage:

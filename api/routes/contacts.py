@@ -17,14 +17,14 @@ from api.contact_access import (
     IdentityQ,
     OperatorKey,
     PhoneQ,
-    address_from,
-    audit,
+    audit_access,
+    load_context,
     recording,
     sees_profiles,
 )
-from api.deps import AdminKey, Principal, client_address
+from api.deps import AdminKey, client_address
 from api.http.errors_doc import responses
-from api.routes.contact_schemas import (
+from api.schemas import (
     ContactIn,
     ContactOut,
     ContactUpdate,
@@ -34,15 +34,17 @@ from api.routes.contact_schemas import (
     MergeIn,
     MergeOut,
     contact_out,
-    context_out,
     merge_out,
 )
+from api.schemas.fields import IDENTITY_CHANNELS, one_of
 
 router = APIRouter(prefix="/api/v1/contacts", tags=["contacts"], responses=responses(401, 403, 404, 422))
 ContactId = Annotated[int, Path(ge=1, le=2**31 - 1, description="A contact id; a merged contact's id still works")]
 
 
-@router.post("", response_model=ContactOut, status_code=201, summary="Create a contact", responses=responses(409))
+@router.post(
+    "", response_model=ContactOut, status_code=201, summary="Create a contact", responses=responses(409, 413)
+)
 def create_contact(body: ContactIn, request: Request, who: OperatorKey) -> ContactOut:
     """409 when one of the identities already belongs to another contact (merge them instead)."""
     addresses = [contacts.normalise(i.channel, i.address) for i in body.identities]
@@ -55,7 +57,7 @@ def create_contact(body: ContactIn, request: Request, who: OperatorKey) -> Conta
             consent=body.consent,
             identities=addresses,
         )
-        audit(session, who, request, contact.id or 0, "create")
+        audit_access(session, who, request, contact.id or 0, "create")
         return contact_out(contact, contacts.identities_of(session=session, contact_id=contact.id or 0), full=True)
 
 
@@ -63,14 +65,14 @@ def create_contact(body: ContactIn, request: Request, who: OperatorKey) -> Conta
 def lookup(
     request: Request,
     who: ConversationKey,
-    channel: Annotated[str, Query(max_length=16, description="phone, email, telegram, whatsapp, viber, web, crm")],
+    channel: Annotated[str, Query(max_length=16, json_schema_extra=one_of(IDENTITY_CHANNELS))],
     address: Annotated[str, Query(min_length=1, max_length=254)],
 ) -> ContactOut:
     """The address is normalised first, so `8 029…`, `+371 29…` and `0037129…` find the same client."""
     found = contacts.normalise(channel, address)
     with recording() as session:
         contact = contacts.lookup(session=session, address=found)
-        audit(session, who, request, contact.id or 0, "lookup")
+        audit_access(session, who, request, contact.id or 0, "lookup")
         return contact_out(
             contact, contacts.identities_of(session=session, contact_id=contact.id or 0), full=sees_profiles(who)
         )
@@ -84,26 +86,28 @@ def context_by_identity(
     return load_context(who, client_address(request), identity=identity, phone=phone, email=email)
 
 
-@router.post("/merges/{merge_id}/undo", response_model=MergeOut, summary="Undo a merge", responses=responses(409))
+@router.post("/merges/{merge_id:int}/undo", response_model=MergeOut, summary="Undo a merge", responses=responses(409))
 def undo_merge(merge_id: Annotated[int, Path(ge=1, le=2**31 - 1)], request: Request, who: OperatorKey) -> MergeOut:
     """Moves back exactly what the merge moved; 409 if already undone or a contact was erased since."""
     with recording() as session:
         record = contacts.undo_merge(session=session, merge_id=merge_id, actor=who.name)
-        audit(session, who, request, record.merged_id, "unmerge")
+        audit_access(session, who, request, record.merged_id, "unmerge")
         return merge_out(record)
 
 
-@router.get("/{contact_id}", response_model=ContactOut, summary="A contact's profile")
+@router.get("/{contact_id:int}", response_model=ContactOut, summary="A contact's profile")
 def get_contact(contact_id: ContactId, request: Request, who: ConversationKey) -> ContactOut:
     with recording() as session:
         contact = contacts.get_contact(session=session, contact_id=contact_id)
-        audit(session, who, request, contact.id or 0, "read")
+        audit_access(session, who, request, contact.id or 0, "read")
         return contact_out(
             contact, contacts.identities_of(session=session, contact_id=contact.id or 0), full=sees_profiles(who)
         )
 
 
-@router.patch("/{contact_id}", response_model=ContactOut, summary="Change a profile", responses=responses(409))
+@router.patch(
+    "/{contact_id:int}", response_model=ContactOut, summary="Change a profile", responses=responses(409, 413)
+)
 def update_contact(contact_id: ContactId, body: ContactUpdate, request: Request, who: OperatorKey) -> ContactOut:
     """Only the fields given change; consent entries given replace those held (an opt-out is `false`)."""
     with recording() as session:
@@ -116,66 +120,41 @@ def update_contact(contact_id: ContactId, body: ContactUpdate, request: Request,
             segments=body.segments,
             consent=body.consent,
         )
-        audit(session, who, request, contact.id or 0, "update")
+        audit_access(session, who, request, contact.id or 0, "update")
         return contact_out(contact, contacts.identities_of(session=session, contact_id=contact.id or 0), full=True)
 
 
-@router.delete("/{contact_id}", summary="Erase a contact's personal data (admin)")
+@router.delete("/{contact_id:int}", summary="Erase a contact's personal data (admin)")
 def erase_contact(contact_id: ContactId, request: Request, who: AdminKey) -> dict[str, int]:
     """Identities and personal fields go; interactions stay, anonymised, for statistics."""
     with recording() as session:
         contact = contacts.get_contact(session=session, contact_id=contact_id)
         counts = contacts.erase_contact(session=session, contact=contact)
-        audit(session, who, request, contact_id, "erase")
+        audit_access(session, who, request, contact_id, "erase")
         return counts
 
 
-@router.get("/{contact_id}/export", summary="Everything held about a contact (admin)")
+@router.get("/{contact_id:int}/export", summary="Everything held about a contact (admin)")
 def export_contact(contact_id: ContactId, request: Request, who: AdminKey) -> dict[str, Any]:
     with recording() as session:
         contact = contacts.get_contact(session=session, contact_id=contact_id)
-        audit(session, who, request, contact.id or 0, "export")
+        audit_access(session, who, request, contact.id or 0, "export")
         return contacts.export_contact(session=session, contact=contact)
 
 
-@router.get("/{contact_id}/context", response_model=ContextOut, summary="Who this is, what is open, what was said")
+@router.get("/{contact_id:int}/context", response_model=ContextOut, summary="Who this is, what is open, what was said")
 def context(contact_id: ContactId, request: Request, who: ConversationKey) -> ContextOut:
     """Open cases with their last interaction, the last interactions on every channel, the articles
     already served, frequent topics over 90 days and suggested articles. Bots get no personal fields."""
     return load_context(who, client_address(request), contact_id=contact_id)
 
 
-def load_context(
-    who: Principal,
-    client: str | None,
-    *,
-    contact_id: int | None = None,
-    identity: str | None = None,
-    phone: str | None = None,
-    email: str | None = None,
-) -> ContextOut:
-    """The context by id or by one identity, audited: what both routes and the operator panel serve.
-
-    Blocking (database): call it from a thread, e.g. `await run_in_threadpool(load_context, …)`.
-    """
-    found = None if contact_id is not None else address_from(identity=identity, phone=phone, email=email)
-    with recording() as session:
-        if found is not None:
-            contact = contacts.lookup(session=session, address=found)
-        else:
-            contact = contacts.get_contact(session=session, contact_id=contact_id or 0)
-        contacts.audit_access(
-            session, actor=who.name, role=who.role.value, contact_id=contact.id or 0, action="context", client=client
-        )
-        return context_out(contacts.build_context(session=session, contact=contact), full=sees_profiles(who))
-
-
 @router.post(
-    "/{contact_id}/identities",
+    "/{contact_id:int}/identities",
     response_model=IdentityOut,
     status_code=201,
     summary="Add an identity to a contact",
-    responses=responses(409),
+    responses=responses(409, 413) | {200: {"model": IdentityOut, "description": "It was this contact's already"}},
 )
 def add_identity(
     contact_id: ContactId, body: IdentityIn, request: Request, response: Response, who: ConversationKey
@@ -188,19 +167,19 @@ def add_identity(
         identity = contacts.add_identity(session=session, contact=contact, address=address)
         if before is not None:
             response.status_code = 200  # it was already this contact's
-        audit(session, who, request, contact.id or 0, "identity.add")
+        audit_access(session, who, request, contact.id or 0, "identity.add")
         return IdentityOut(channel=identity.channel, address=identity.address)
 
 
 @router.post(
-    "/{contact_id}/merge",
+    "/{contact_id:int}/merge",
     response_model=MergeOut,
     summary="Merge another contact into this one",
-    responses=responses(409),
+    responses=responses(409, 413),
 )
 def merge(contact_id: ContactId, body: MergeIn, request: Request, who: OperatorKey) -> MergeOut:
     """Identities, timeline and cases of `other` move here; the merge is recorded and can be undone."""
     with recording() as session:
         record = contacts.merge_contacts(session=session, kept_id=contact_id, other_id=body.other, actor=who.name)
-        audit(session, who, request, record.kept_id, "merge")
+        audit_access(session, who, request, record.kept_id, "merge")
         return merge_out(record)

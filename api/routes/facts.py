@@ -9,10 +9,10 @@ from fastapi import APIRouter, Path, Request, Response
 import kb
 from api.deps import AnyKey, EditorKey, actor_of, reading, writing
 from api.http.errors_doc import responses
-from api.http.etags import base_version, etag
+from api.http.etags import base_version, conditional, etag
 from api.schemas import FactIn, FactOut, FactVersionOut
 
-router = APIRouter(prefix="/api/v1/facts", tags=["facts"], responses=responses(401, 403, 404, 422, 429))
+router = APIRouter(prefix="/api/v1/facts", tags=["facts"], responses=responses(401, 403, 404, 422))
 FactKeyPath = Annotated[str, Path(pattern=r"^[A-Za-z_][A-Za-z0-9_.-]{0,127}$", examples=["support_phone"])]
 ETAG_PREFIX = "v"
 
@@ -43,7 +43,13 @@ def get_fact(key: FactKeyPath, _who: AnyKey, response: Response) -> FactOut:
         return _out(fact)
 
 
-@router.put("/{key}", response_model=FactOut, summary="Create or change a fact", responses=responses(412, 428))
+@router.put(
+    "/{key}",
+    response_model=FactOut,
+    summary="Create or change a fact",
+    responses=responses(412, 413, 428) | {201: {"model": FactOut, "description": "Created"}},
+    openapi_extra=conditional(creates=True),
+)
 def put_fact(key: FactKeyPath, body: FactIn, request: Request, response: Response, who: EditorKey) -> FactOut:
     """Every published article showing the fact gets a publication-log entry, so channels refresh."""
     with writing() as session:
@@ -65,7 +71,13 @@ def put_fact(key: FactKeyPath, body: FactIn, request: Request, response: Respons
         return _out(fact)
 
 
-@router.delete("/{key}", status_code=204, summary="Delete an unused fact", responses=responses(409, 412, 428))
+@router.delete(
+    "/{key}",
+    status_code=204,
+    summary="Delete an unused fact",
+    responses=responses(409, 412, 428),
+    openapi_extra=conditional(creates=False),
+)
 def delete_fact(key: FactKeyPath, request: Request, who: EditorKey) -> Response:
     """Refused (409) while any article's draft or live revision still uses the fact."""
     with writing() as session:

@@ -11,33 +11,19 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field
 
 import contacts
 import kb
 import renderers
-from api.contact_access import ConversationKey, audit, recording
+from api.contact_access import ConversationKey, audit_access, recording
 from api.http.errors_doc import responses
+from api.schemas import MenuOptionOut, MenuOut
+from api.schemas.fields import IVR_FORMATS, one_of
 
 #: Only the locales content is written in (`kb.LOCALES`): the menu has no words in any other.
 LOCALE_PATTERN = f"^({'|'.join(kb.LOCALES)})$"
 
 router = APIRouter(prefix="/api/v1/ivr", tags=["contacts"], responses=responses(401, 403, 422))
-
-
-class MenuOptionOut(BaseModel):
-    digit: str
-    topic: str = Field(description="An article category")
-    label: str
-
-
-class MenuOut(BaseModel):
-    ssml: str = Field(description="The prompt as SSML 1.1 (plain words with format=plain)")
-    format: str
-    locale: str
-    options: list[MenuOptionOut]
-    personalised: bool = Field(description="True when the caller was known and the order is theirs")
-    contact: int | None
 
 
 @router.get("/menu", response_model=MenuOut, summary="The main menu for a caller")
@@ -48,7 +34,9 @@ def menu(
         str | None, Query(max_length=64, description="The caller's number, as the switch gives it")
     ] = None,
     locale: Annotated[str, Query(pattern=LOCALE_PATTERN)] = kb.LOCALES[0],
-    format: Annotated[str | None, Query(max_length=16, description="ssml (default) or plain")] = None,
+    format: Annotated[
+        str | None, Query(max_length=16, description="Default: ssml", json_schema_extra=one_of(IVR_FORMATS))
+    ] = None,
 ) -> MenuOut:
     rules = contacts.menu_rules()
     open_topics: list[str] = []
@@ -62,7 +50,7 @@ def menu(
                 contact_id = contact.id
                 open_topics = contacts.open_topics(session=session, contact_id=contact.id or 0)
                 frequent = contacts.frequent_topics(session=session, contact_id=contact.id or 0)
-                audit(session, who, request, contact.id or 0, "ivr")
+                audit_access(session, who, request, contact.id or 0, "ivr")
     choices = contacts.order_menu(rules, locale=locale, open_topics=open_topics, frequent=frequent)
     options = [renderers.MenuOption(label=c.label, target=c.topic, key=c.digit) for c in choices]
     out = renderers.render_ivr_menu(options, locale=locale, format=format, intro=contacts.intro(rules, locale))

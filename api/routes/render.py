@@ -9,11 +9,12 @@ from fastapi import APIRouter, Path, Query, Response
 
 import kb
 import renderers
-from api import rendering
+from api import live, rendering
 from api.deps import AnyKey, Forbidden, reading
 from api.http.errors_doc import responses
+from api.schemas.fields import CHANNEL_NAMES, FORMAT_NAMES, one_of
 
-router = APIRouter(prefix="/api/v1/articles", tags=["render"], responses=responses(401, 403, 404, 422, 429))
+router = APIRouter(prefix="/api/v1/articles", tags=["render"], responses=responses(401, 403, 404, 422))
 
 MEDIA_TYPES = ("text/html", "text/plain", "application/ssml+xml", "application/json", "message/rfc822")
 _BODY: dict[str, Any] = {"schema": {"type": "string"}}
@@ -39,9 +40,11 @@ _OK: dict[int | str, dict[str, Any]] = {
 def render(
     locale: Annotated[str, Path(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")],
     key: Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,127}$")],
-    channel: Annotated[str, Path(pattern=r"^[a-z]{1,32}$", examples=["ivr"])],
+    channel: Annotated[str, Path(pattern=r"^[a-z]{1,32}$", examples=["ivr"], json_schema_extra=one_of(CHANNEL_NAMES))],
     who: AnyKey,
-    format: Annotated[str | None, Query(max_length=32, examples=["plain"])] = None,
+    format: Annotated[
+        str | None, Query(max_length=32, examples=["plain"], json_schema_extra=one_of(FORMAT_NAMES))
+    ] = None,
     revision: Annotated[int | None, Query(ge=1, le=10**9, description="A draft preview: editors, operators")] = None,
 ) -> Response:
     """Bots get the published revision of public channels; the operator card and drafts need more."""
@@ -58,7 +61,9 @@ def render(
             raise kb.NotFound(f"{locale}/{key} is not published")
         rev = kb.get_revision(session=session, article=article, number=number)
         seq = kb.last_seq(session)
-    out = rendering.render_revision(channel, locale=locale, key=key, revision=number, seq=seq, format=format)
+    out = rendering.render_revision(
+        channel, locale=locale, key=key, revision=number, snapshot=live.at(seq), format=format
+    )
     meta = {**out.as_dict()["meta"], "warnings": list(out.warnings)}
     headers = {
         "X-Istok-Revision": str(number),

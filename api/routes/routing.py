@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 import contacts
@@ -11,32 +10,9 @@ import kb
 from api import runtime
 from api.deps import AskerKey
 from api.http.errors_doc import responses
+from api.schemas import RouteArticle, RouteIn, RouteOut
 
-router = APIRouter(prefix="/api/v1/route", tags=["contacts"], responses=responses(401, 403, 422, 429))
-
-
-class RouteIn(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"example": {"message": "интернет не работает второй день"}})
-
-    message: str = Field(min_length=1, max_length=4000, description="Any channel, any locale")
-    locale: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$", description="Default: told from the alphabet")
-
-
-class RouteArticle(BaseModel):
-    key: str
-    locale: str
-    title: str
-    category: str | None
-    revision: int
-
-
-class RouteOut(BaseModel):
-    queue: str
-    queue_name: str
-    reason: str
-    topic: str | None = Field(description="The article category the message is about, when known")
-    locale: str
-    articles: list[RouteArticle] = Field(description="What the operator should see first")
+router = APIRouter(prefix="/api/v1/route", tags=["contacts"], responses=responses(401, 403, 413, 422, 429))
 
 
 @router.post("", response_model=RouteOut, summary="Suggest a queue for a message")

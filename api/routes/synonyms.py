@@ -9,10 +9,10 @@ from fastapi import APIRouter, Path, Query, Request, Response
 import kb
 from api.deps import EditorKey, ReaderKey, actor_of, reading, writing
 from api.http.errors_doc import responses
-from api.http.etags import base_version, etag
+from api.http.etags import base_version, conditional, etag
 from api.schemas import SynonymsIn, SynonymsOut, SynonymsUpdate
 
-router = APIRouter(prefix="/api/v1/synonyms", tags=["synonyms"], responses=responses(401, 403, 404, 422, 429))
+router = APIRouter(prefix="/api/v1/synonyms", tags=["synonyms"], responses=responses(401, 403, 404, 422))
 SetId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 ETAG_PREFIX = "v"
 
@@ -34,7 +34,9 @@ def list_sets(_who: ReaderKey, locale: Annotated[str | None, Query(max_length=16
         return [_out(s) for s in kb.list_sets(session=session, locale=locale)]
 
 
-@router.post("", response_model=SynonymsOut, status_code=201, summary="Add a synonym set")
+@router.post(
+    "", response_model=SynonymsOut, status_code=201, summary="Add a synonym set", responses=responses(413)
+)
 def create_set(body: SynonymsIn, request: Request, response: Response, who: EditorKey) -> SynonymsOut:
     with writing() as session:
         syn = kb.create_set(session=session, locale=body.locale, terms=body.terms, actor=actor_of(who, request))
@@ -42,7 +44,7 @@ def create_set(body: SynonymsIn, request: Request, response: Response, who: Edit
         return _out(syn)
 
 
-@router.get("/{set_id}", response_model=SynonymsOut, summary="One synonym set")
+@router.get("/{set_id:int}", response_model=SynonymsOut, summary="One synonym set")
 def get_set(set_id: SetId, _who: ReaderKey, response: Response) -> SynonymsOut:
     with reading() as session:
         syn = kb.get_set(session=session, set_id=set_id)
@@ -50,7 +52,13 @@ def get_set(set_id: SetId, _who: ReaderKey, response: Response) -> SynonymsOut:
         return _out(syn)
 
 
-@router.put("/{set_id}", response_model=SynonymsOut, summary="Change a synonym set", responses=responses(412, 428))
+@router.put(
+    "/{set_id:int}",
+    response_model=SynonymsOut,
+    summary="Change a synonym set",
+    responses=responses(412, 413, 428),
+    openapi_extra=conditional(creates=False),
+)
 def update_set(
     set_id: SetId, body: SynonymsUpdate, request: Request, response: Response, who: EditorKey
 ) -> SynonymsOut:
@@ -64,7 +72,13 @@ def update_set(
         return _out(syn)
 
 
-@router.delete("/{set_id}", status_code=204, summary="Delete a synonym set", responses=responses(412, 428))
+@router.delete(
+    "/{set_id:int}",
+    status_code=204,
+    summary="Delete a synonym set",
+    responses=responses(412, 428),
+    openapi_extra=conditional(creates=False),
+)
 def delete_set(set_id: SetId, request: Request, who: EditorKey) -> Response:
     with writing() as session:
         syn = kb.get_set(session=session, set_id=set_id)

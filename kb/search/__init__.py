@@ -16,18 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session
 
 from kb.config import load_settings
 from kb.db import ensure_migrated, make_engine
-from kb.search.answering import THRESHOLDS, Answerer
+from kb.search.answering import THRESHOLDS, Answerer, check_question
 from kb.search.errors import InvalidQuery
 from kb.search.gaps import forget_gaps, list_gaps
 from kb.search.index import SearchIndex
 from kb.search.results import Alternative, Answer, AnswerStatus, SearchHit, SearchResults
 from kb.search.searching import search
-from kb.store import get_article, get_revision, load_unit
-from kb.tree import Unit
 
 _indexes: dict[tuple[str, str], SearchIndex] = {}
 _answerers: dict[int, Answerer] = {}
@@ -81,6 +78,11 @@ def answer(
     return _answerer(index or get_index()).answer(q, locale, channel, context, contact_id=contact_id)
 
 
+def note_gap(q: str, answer: Answer, *, index: SearchIndex | None = None, contact_id: int | None = None) -> None:
+    """Count question `q`, answered earlier with `answer` and served again, as a content gap if it is one."""
+    _answerer(index or get_index()).note_gap(check_question(q), answer, contact_id=contact_id)
+
+
 def search_articles(
     q: str,
     locale: str,
@@ -109,14 +111,6 @@ def reindex(engine: sa.Engine | None = None, *, data_dir: Path | None = None) ->
     return get_index(engine, data_dir=data_dir, opened=False).rebuild()
 
 
-def answer_unit(*, session: Session, answer: Answer) -> Unit:
-    """The parsed unit of exactly the revision an answer names, for the caller to render."""
-    if answer.key is None or answer.revision is None:
-        raise InvalidQuery("this answer names no unit (nothing matched the question)")
-    article = get_article(session=session, key=answer.key, locale=answer.locale)
-    return load_unit(get_revision(session=session, article=article, number=answer.revision))
-
-
 @atexit.register
 def close_indexes() -> None:
     """Write pending content gaps and close every index of the process."""
@@ -140,11 +134,11 @@ __all__ = [
     "SearchIndex",
     "SearchResults",
     "answer",
-    "answer_unit",
     "close_indexes",
     "forget_gaps",
     "get_index",
     "list_gaps",
+    "note_gap",
     "refresh_index",
     "reindex",
     "search_articles",

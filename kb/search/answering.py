@@ -132,19 +132,27 @@ class Answerer:
                 if len(self._cache) > CACHE_SIZE:
                     self._cache.popitem(last=False)
         result = replace(result, elapsed_ms=(time.perf_counter() - started) * 1000.0)
+        self.note_gap(text, result, contact_id=contact_id)
+        return result
+
+    def note_gap(self, question: str, result: Answer, *, contact_id: int | None = None) -> None:
+        """Count `question` as a content gap when `result` is no confident answer.
+
+        Also called for an answer its caller kept and serves again (the HTTP answer cache),
+        so a repeated question counts exactly as often as it is asked.
+        """
         if self.record_gaps and (not result.answered or result.confidence < GAP_BELOW):
             self.index.gaps.note(
                 Gap(
-                    clean_question(text),
-                    text[:500],
-                    locale,
-                    channel,
+                    clean_question(question),
+                    question[:500],
+                    result.locale,
+                    result.channel,
                     result.key,
                     round(result.confidence, 4),
                     contact_id,
                 )
             )
-        return result
 
     def _compute(self, text: str, locale: str, channel: str, threshold: float, ctx: dict[str, Any]) -> Answer:
         base = Answer(

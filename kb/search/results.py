@@ -32,8 +32,8 @@ class Answer:
     """The engine's verdict on one question, with the provenance of the unit it chose.
 
     `key`, `revision` and `content_hash` name exactly what was served (also on a
-    handoff, as the best guess, for the operator and the gap log); `kb.answer_unit()`
-    loads that revision's parsed unit for rendering. `seq` is the publication-log
+    handoff, as the best guess, for the operator and the gap log); the caller renders that
+    revision (`api/answering.py`). `seq` is the publication-log
     position the answer was computed at.
     """
 

@@ -76,9 +76,9 @@ def make_keys(db_url: str) -> dict[str, str]:
     keys: dict[str, str] = {}
     with kb.write_session(engine) as session:
         for role in ("admin", "editor", "operator", "bot"):
-            keys[role] = kb.create_key(session=session, name=f"test-{role}", role=role)[1]
-        revoked, secret = kb.create_key(session=session, name="test-revoked", role="admin")
-        kb.revoke_key(session=session, key_id=revoked.id or 0)
+            keys[role] = kb.create_key(session=session, name=f"test-{role}", role=role, actor="test")[1]
+        revoked, secret = kb.create_key(session=session, name="test-revoked", role="admin", actor="test")
+        kb.revoke_key(session=session, key_id=revoked.id or 0, actor="test")
         keys["revoked"] = secret
     engine.dispose()
     return keys

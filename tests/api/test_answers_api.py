@@ -191,6 +191,18 @@ def test_gaps_list_weak_questions_for_editors(live: Live) -> None:
     assert any(g["question"] == question and g["count"] >= 1 for g in gaps)
 
 
+def test_a_kept_weak_answer_counts_as_a_gap_each_time_it_is_asked(live: Live) -> None:
+    """The second and third asking are served from the kept replies, without the engine: still counted."""
+    question = f"how to groom a capybara {uuid.uuid4().hex[:6]}"
+    with live.client("bot") as c:
+        params = {"q": question, "locale": "en", "channel": "ivr"}
+        bodies = [c.get("/api/v1/answer", params=params).content for _ in "abc"]
+    assert bodies[0] == bodies[1] == bodies[2]
+    with live.client("editor") as c:
+        gaps = c.get("/api/v1/gaps", params={"locale": "en", "channel": "ivr"}).json()
+    assert [g["count"] for g in gaps if g["question"] == question] == [3]
+
+
 def test_metrics_count_answers_and_index_lag(live: Live) -> None:
     with live.client("bot") as c:
         c.get("/api/v1/answer", params={"q": "баланс", "locale": "ru", "channel": "web"})

@@ -25,8 +25,8 @@ def test_serve_starts_and_quarantines_the_one_bad_unit(tmp_path: Path) -> None:
     engine = kb.make_engine(f"sqlite:///{tmp_path / 'istok.db'}")
     revision = corrupt_live_revision(engine, key="roaming-prices", locale="en", source=DEEP)
     with kb.write_session(engine) as session:
-        _, key = kb.create_key(session=session, name="bot", role="bot")
-        kb.create_user(session=session, username="ed", password="quarantine-pass-1", role="editor")
+        _, key = kb.create_key(session=session, name="bot", role="bot", actor="test")
+        kb.create_user(session=session, username="ed", password="quarantine-pass-1", role="editor", actor="test")
     engine.dispose()
 
     served = serve(env, within=30)

@@ -79,3 +79,12 @@ def test_search_reindex_and_eval(cli: CliRunner, tmp_path: Path) -> None:
 def test_bad_input_is_one_line_and_exit_1(cli: CliRunner, args: list[str], message: str) -> None:
     result = cli.invoke(app, args)
     assert result.exit_code == 1 and message in result.output
+
+
+def test_the_cli_help_names_exactly_the_channels_of_kbs_table() -> None:
+    """The help is written out (reading the table would import the service for `istok --help`); it must not drift."""
+    names = list(kb.CHANNEL_NAMES)
+    listed = f"{', '.join(names[:-1])} or {names[-1]}."
+    for command in ("answer", "render"):
+        result = CliRunner().invoke(app, [command, "--help"], terminal_width=400)
+        assert listed in " ".join(result.stdout.split()), result.stdout

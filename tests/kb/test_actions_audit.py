@@ -121,3 +121,92 @@ def test_the_row_is_rolled_back_with_the_change(engine: sa.Engine) -> None:
     assert _rows(engine) == []
     with kb.read_session(engine) as session:
         assert kb.find_article(session=session, key="check-balance", locale="en") is None
+
+
+def test_key_and_user_changes_write_exactly_their_audit_row(engine: sa.Engine) -> None:
+    """Keys and accounts are kb actions too; no row holds a key's secret or a password."""
+
+    def row(action: str, target: str, **detail: Any) -> tuple[Any, ...]:
+        return ("ann", "editor", "203.0.113.7", action, target, None, None, detail)
+
+    made: list[tuple[kb.ApiKey, str]] = []
+    created = _do(engine, lambda s: made.append(kb.create_key(session=s, name=" bot ", role="bot", actor=WHO)))
+    key, secret = made[0]
+    assert created == [row("key.create", f"key {key.id}", name="bot", granted="bot")]
+    revoke = kb.revoke_key
+    assert _do(engine, lambda s: revoke(session=s, key_id=key.id or 0, actor=WHO)) == [
+        row("key.revoke", f"key {key.id}", name="bot")
+    ]
+    password, new_password = "first-password-1", "second-password-2"
+    create = kb.create_user
+    assert _do(engine, lambda s: create(session=s, username="Bob", password=password, role="operator", actor=WHO)) == [
+        row("user.create", "bob", granted="operator")
+    ]
+    logins: list[kb.User | None] = []
+    signed_in = _do(
+        engine,
+        lambda s: logins.append(kb.authenticate(session=s, username="bob", password=password, client="198.51.100.2")),
+    )
+    assert logins[0] is not None
+    assert signed_in == [("bob", "operator", "198.51.100.2", "user.login", "bob", None, None, {})]
+    assert _do(engine, lambda s: kb.authenticate(session=s, username="bob", password="wrong-password")) == []
+    new = kb.set_password
+    assert _do(engine, lambda s: new(session=s, username="bob", password=new_password, actor=WHO)) == [
+        row("user.password", "bob", sessions_ended=0)
+    ]
+    assert _do(engine, lambda s: kb.disable_user(session=s, username="bob", actor=WHO)) == [
+        row("user.disable", "bob", sessions_ended=0)
+    ]
+    everything = repr(_rows(engine))
+    assert secret not in everything and secret[12:] not in everything
+    assert password not in everything and new_password not in everything
+
+
+def test_refused_key_and_user_changes_write_no_audit_row(engine: sa.Engine) -> None:
+    refused: list[Callable[[Session], object]] = [
+        lambda s: kb.create_key(session=s, name=" ", role="bot", actor=WHO),
+        lambda s: kb.create_key(session=s, name="x", role="pilot", actor=WHO),
+        lambda s: kb.revoke_key(session=s, key_id=999, actor=WHO),
+        lambda s: kb.create_user(session=s, username="carol", password="short", role="editor", actor=WHO),
+        lambda s: kb.set_password(session=s, username="nobody", password="long-enough-1", actor=WHO),
+        lambda s: kb.disable_user(session=s, username="nobody", actor=WHO),
+    ]
+    for action in refused:
+        with pytest.raises(kb.IstokError), kb.write_session(engine) as session:
+            action(session)
+    assert _rows(engine) == []
+
+
+def test_publish_all_audits_each_article_it_publishes(engine: sa.Engine) -> None:
+    with kb.write_session(engine) as session:
+        for key in ("a-one", "b-two", "c-three"):
+            kb.save_draft(session=session, source=article(key=key), base_revision=None, actor="seed")
+        kb.publish(session=session, article=kb.get_article(session=session, key="b-two", locale="en"), actor="seed")
+        kb.save_draft(session=session, source=article(key="b-two", body="Newer."), base_revision=1, actor="seed")
+        kb.save_draft(session=session, source=article(key="a-one", locale="ru"), base_revision=None, actor="seed")
+    rows = _do(engine, lambda s: kb.publish_all(session=s, actor=WHO, locale="en"))
+    assert sorted(rows, key=lambda r: r[4]) == [
+        ("ann", "editor", "203.0.113.7", "article.publish", "en/a-one", None, 1, {}),
+        ("ann", "editor", "203.0.113.7", "article.publish", "en/b-two", 1, 2, {}),
+        ("ann", "editor", "203.0.113.7", "article.publish", "en/c-three", None, 1, {}),
+    ]
+    assert _do(engine, lambda s: kb.publish_all(session=s, actor=WHO, locale="en")) == []  # nothing left to publish
+
+
+def test_an_import_audits_every_change_as_its_actor(engine: sa.Engine, tmp_path: Any) -> None:
+    (tmp_path / "one.md").write_text(article(key="one", status="published"), encoding="utf-8")
+    (tmp_path / "two.md").write_text(article(key="two"), encoding="utf-8")
+    (tmp_path / "facts.yaml").write_text("fee:\n  type: text\n  value: '1'\n", encoding="utf-8")
+    kb.import_paths([tmp_path], engine=engine, publish=True)
+    by_default = {(r[0], r[1], r[3], r[4]) for r in _rows(engine)}
+    assert by_default == {
+        ("import", "system", "fact.set", "fee"),
+        ("import", "system", "article.save", "en/one"),
+        ("import", "system", "article.save", "en/two"),
+        ("import", "system", "article.publish", "en/one"),
+    }
+    (tmp_path / "two.md").write_text(article(key="two", body="Changed.", status="published"), encoding="utf-8")
+    before = len(_rows(engine))
+    kb.import_paths([tmp_path], engine=engine, publish=True, actor=WHO)
+    again = [(r[0], r[3], r[4], r[5], r[6]) for r in _rows(engine)[before:]]
+    assert sorted(again) == [("ann", "article.publish", "en/two", None, 2), ("ann", "article.save", "en/two", 1, 2)]

@@ -64,7 +64,7 @@ def _seed(db_url: str) -> None:
     kb.import_paths([ROOT / "content"], engine=engine, publish=True)
     with kb.write_session(engine) as session:
         for role, password in PASSWORDS.items():
-            kb.create_user(session=session, username=f"{role}1", password=password, role=role)
+            kb.create_user(session=session, username=f"{role}1", password=password, role=role, actor="test")
         kb.set_fact(session=session, key="xss_fact", type="text", value=XSS_FACT, base_version=None, actor="test")
     with kb.write_session(engine) as session:
         saved = kb.save_draft(session=session, source=XSS_SOURCE, base_revision=None, actor="test")

@@ -12,7 +12,9 @@ SOURCE = "---\nkey: vote-me\nlocale: en\ntitle: Vote me\n---\nBody.\n"
 
 def test_passwords_are_argon2_and_checked(engine: sa.Engine) -> None:
     with kb.write_session(engine) as session:
-        user = kb.create_user(session=session, username="Anna@Example.com", password="long-password-1", role="editor")
+        user = kb.create_user(
+            session=session, username="Anna@Example.com", password="long-password-1", role="editor", actor="test"
+        )
         assert user.username == "anna@example.com"
         assert user.password_hash.startswith("$argon2id$") and "long-password-1" not in user.password_hash
     with kb.write_session(engine) as session:
@@ -24,19 +26,19 @@ def test_passwords_are_argon2_and_checked(engine: sa.Engine) -> None:
 
 def test_bad_accounts_are_refused(engine: sa.Engine) -> None:
     with kb.write_session(engine) as session:
-        kb.create_user(session=session, username="bob", password="long-password-1", role="operator")
+        kb.create_user(session=session, username="bob", password="long-password-1", role="operator", actor="test")
     with pytest.raises(kb.Conflict), kb.write_session(engine) as session:
-        kb.create_user(session=session, username="bob", password="long-password-2", role="operator")
+        kb.create_user(session=session, username="bob", password="long-password-2", role="operator", actor="test")
     with pytest.raises(kb.InvalidChange), kb.write_session(engine) as session:
-        kb.create_user(session=session, username="carol", password="short", role="operator")
+        kb.create_user(session=session, username="carol", password="short", role="operator", actor="test")
     with pytest.raises(kb.InvalidChange), kb.write_session(engine) as session:
-        kb.create_user(session=session, username="dave", password="long-password-1", role="pilot")
+        kb.create_user(session=session, username="dave", password="long-password-1", role="pilot", actor="test")
 
 
 def test_disabled_users_cannot_sign_in(engine: sa.Engine) -> None:
     with kb.write_session(engine) as session:
-        kb.create_user(session=session, username="eve", password="long-password-1", role="editor")
-        kb.disable_user(session=session, username="eve")
+        kb.create_user(session=session, username="eve", password="long-password-1", role="editor", actor="test")
+        kb.disable_user(session=session, username="eve", actor="test")
     with kb.write_session(engine) as session:
         assert kb.authenticate(session=session, username="eve", password="long-password-1") is None
 

@@ -12,7 +12,7 @@ from tests.pages.conftest import Site, login
 def _bot_key(site: Site) -> str:
     engine = site.engine()
     with kb.write_session(engine) as session:
-        secret = kb.create_key(session=session, name="pages-test-bot", role="bot")[1]
+        secret = kb.create_key(session=session, name="pages-test-bot", role="bot", actor="test")[1]
     engine.dispose()
     return secret
 

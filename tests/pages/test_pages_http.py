@@ -119,7 +119,7 @@ def _draft(site: Site, locale: str, key: str) -> tuple[int, int | None]:
 def test_login_is_rate_limited_per_user(site: Site) -> None:
     engine = site.engine()
     with kb.write_session(engine) as session:
-        kb.create_user(session=session, username="target1", password="the-right-password", role="editor")
+        kb.create_user(session=session, username="target1", password="the-right-password", role="editor", actor="test")
     engine.dispose()
     with client(site) as http:
         token = re.search(r'name="csrf" value="([^"]+)"', http.get("/login").text).group(1)  # type: ignore[union-attr]
@@ -135,13 +135,13 @@ def test_login_is_rate_limited_per_user(site: Site) -> None:
 def test_disabled_account_loses_its_session(site: Site) -> None:
     engine = site.engine()
     with kb.write_session(engine) as session:
-        kb.create_user(session=session, username="leaver1", password="leaver-password", role="operator")
+        kb.create_user(session=session, username="leaver1", password="leaver-password", role="operator", actor="test")
     http = client(site)
     token = re.search(r'name="csrf" value="([^"]+)"', http.get("/login").text).group(1)  # type: ignore[union-attr]
     http.post("/login", data={"username": "leaver1", "password": "leaver-password", "csrf": token})
     assert http.get("/panel/search", params={"q": "sim"}).status_code == 200
     with kb.write_session(engine) as session:
-        kb.disable_user(session=session, username="leaver1")
+        kb.disable_user(session=session, username="leaver1", actor="test")
     engine.dispose()
     time.sleep(2.1)  # the account cache's lifetime
     assert http.get("/panel/search", params={"q": "sim"}).status_code == 401
@@ -180,3 +180,32 @@ def test_panel_csp_allows_the_configured_desk(site: Site) -> None:
     csp = http.get("/panel").headers["content-security-policy"]
     assert "frame-ancestors 'self' https://desk.example" in csp
     assert "frame-ancestors 'self'" in httpx.get(f"{site.base}/help/en/").headers["content-security-policy"]
+
+
+def _problem(response: httpx.Response, status: int) -> dict[str, object]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, object] = response.json()
+    assert body["status"] == status and str(body["type"]).startswith("https://istok.dev/problems/")
+    return body
+
+
+def test_the_pages_json_errors_are_problem_details_like_the_apis(site: Site) -> None:
+    """Panel, preview, widget and votes refuse through the one problem+json handler, not by hand."""
+    with client(site) as http:
+        assert _problem(http.get("/panel/search", params={"q": "роуминг"}), 401)["detail"] == "sign in first"
+        _problem(http.get("/panel/card/en/top-up"), 401)
+        _problem(http.post("/admin/preview", json={"source": "x"}), 401)
+    operator = http_login(site, "operator")
+    _problem(operator.get("/panel/card/en/no-such-article"), 404)
+    assert _problem(operator.post("/admin/preview", json={"source": "x"}), 403)["detail"] == "editors only"
+    widget = httpx.get(
+        f"{site.base}/widget/answer", params={"q": "roaming", "locale": "en"}, headers={"Origin": "https://evil.example"}
+    )
+    assert "may not embed" in str(_problem(widget, 403)["detail"])
+    vote = httpx.post(
+        f"{site.base}/help/en/set-up-autopay/vote",
+        data={"revision": "1", "helpful": "yes"},
+        headers={"Origin": "https://evil.example"},
+    )
+    _problem(vote, 403)

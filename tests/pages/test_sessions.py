@@ -64,7 +64,7 @@ def _account(replicas: Replicas) -> str:
     username = f"admin-{uuid.uuid4().hex[:8]}"
     engine = kb.make_engine(replicas.db_url)
     with kb.write_session(engine) as session:
-        kb.create_user(session=session, username=username, password=PASSWORD, role="admin")
+        kb.create_user(session=session, username=username, password=PASSWORD, role="admin", actor="test")
     engine.dispose()
     return username
 

@@ -56,7 +56,7 @@ def test_an_answer_names_what_it_came_from(answerer: Answerer, content_index: kb
     assert len(result.alternatives) <= 3
     assert all(a.key != result.key for a in result.alternatives)
     with kb.read_session(content_index.engine) as session:
-        unit = kb.answer_unit(session=session, answer=result)
+        unit = kb.load_unit_of(session=session, key=result.key or "", locale=result.locale, number=result.revision or 0)
     assert unit.content_hash == result.content_hash
 
 

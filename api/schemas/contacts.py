@@ -1,6 +1,7 @@
 """Bodies of the contact-context API, and who sees what of a profile.
 
-Operators see whole profiles. Bots see only what a conversation needs: the contact's
+Contacts and their identities, cases, interactions, the contact policy, the IVR menu and
+routing suggestions. Operators see whole profiles. Bots see only what a conversation needs: the contact's
 id, locale and segments, open cases, what was served and the topics, but no name,
 addresses, consent or the client's own words.
 """
@@ -10,32 +11,25 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 import contacts
+from api.schemas.fields import IDENTITY_CHANNELS, MAX_INT32, OUTCOMES, Text, one_of
 
 CHANNEL_PATTERN = r"^[a-z][a-z0-9_-]{1,15}$"
-
-
-def _no_nul(value: str) -> str:
-    """PostgreSQL cannot store NUL in text; refuse it (422) rather than fail on one database only."""
-    if "\x00" in value:
-        raise ValueError("text must not contain NUL (\\x00) characters")
-    return value
-
-
-#: Free text that is stored: any characters but NUL.
-Text = Annotated[str, AfterValidator(_no_nul)]
 #: An audience name, as in `::: bot segment=business`.
 Segment = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 #: A consent purpose, as an action of `content/policy.yaml` names it.
 Purpose = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+#: Consent per purpose: true = agreed, false = opted out. Only purposes as keys, only booleans as
+#: values (`"no"` or `0` is refused, not read as false); the schema says so with additionalProperties.
+Consent = Annotated[dict[Purpose, StrictBool], Field(json_schema_extra={"additionalProperties": False})]
 
 
 class IdentityIn(BaseModel):
     model_config = ConfigDict(json_schema_extra={"example": {"channel": "phone", "address": "+371 29 123 456"}})
 
-    channel: str = Field(max_length=16, description="phone, email, telegram, whatsapp, viber, web or crm")
+    channel: str = Field(max_length=16, json_schema_extra=one_of(IDENTITY_CHANNELS))
     address: Text = Field(min_length=1, max_length=254, description="Normalised: phones to E.164, emails lower-cased")
 
 
@@ -60,7 +54,7 @@ class ContactIn(BaseModel):
     name: Text | None = Field(default=None, max_length=200)
     locale: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$")
     segments: list[Segment] = Field(default_factory=list, max_length=20)
-    consent: dict[Purpose, bool] = Field(
+    consent: Consent = Field(
         default_factory=dict, description="Per purpose: true = agreed, false = opted out"
     )
     identities: list[IdentityIn] = Field(default_factory=list, max_length=20)
@@ -70,7 +64,7 @@ class ContactUpdate(BaseModel):
     name: Text | None = Field(default=None, max_length=200)
     locale: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$")
     segments: list[Segment] | None = Field(default=None, max_length=20)
-    consent: dict[Purpose, bool] | None = Field(default=None, description="Entries given replace the ones held")
+    consent: Consent | None = Field(default=None, description="Entries given replace the ones held")
 
 
 class ContactOut(BaseModel):
@@ -154,6 +148,108 @@ class MergeOut(BaseModel):
     moved: dict[str, int] = Field(description="How many identities, interactions and cases moved")
     at: dt.datetime
     undone_at: dt.datetime | None
+
+
+class ArticleRefIn(BaseModel):
+    """The unit an interaction served, as its provenance names it."""
+
+    key: Text = Field(min_length=1, max_length=128)
+    locale: str = Field(pattern=r"^[a-z]{2,3}$")
+    revision: int = Field(ge=1, le=MAX_INT32)
+
+
+class InteractionIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "identity": {"channel": "web", "address": "visitor-7f3a"},
+                "channel": "chat",
+                "question": "пополнил счёт, а деньги не пришли",
+                "article": {"key": "top-up", "locale": "ru", "revision": 1},
+                "outcome": "handoff",
+            }
+        }
+    )
+
+    contact: int | None = Field(default=None, ge=1, le=MAX_INT32, description="A contact id, or give `identity`")
+    identity: IdentityIn | None = Field(default=None, description="Creates the contact on first sight")
+    channel: str = Field(pattern=CHANNEL_PATTERN, description="chat, web, bot, ivr, phone, sms, email, telegram…")
+    direction: Annotated[str, Field(pattern=r"^(in|out)$")] = "in"
+    question: Text | None = Field(default=None, max_length=4000, description="The client's words or a summary")
+    article: ArticleRefIn | None = Field(default=None, description="The unit served, when Istok answered")
+    outcome: str = Field(description="`handoff` and `escalated` open a case", json_schema_extra=one_of(OUTCOMES))
+    topic: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9_-]{1,128}$", description="Default: the article's category"
+    )
+    csat: int | None = Field(default=None, ge=1, le=5)
+    locale: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$", description="For routing the question")
+
+
+class InteractionCreated(BaseModel):
+    interaction: int
+    contact: int
+    case: int | None = Field(description="The case this interaction opened or joined")
+    created_contact: bool = Field(description="True when the identity was seen for the first time")
+    at: dt.datetime
+
+
+class PolicyOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "contact": 7,
+                "action": "sales_call",
+                "allowed": False,
+                "reasons": ["an open support case (billing): resolve it first"],
+                "at": "2026-11-23T12:00:00Z",
+            }
+        }
+    )
+
+    contact: int
+    action: str
+    allowed: bool
+    reasons: list[str] = Field(description="Every rule that forbids the action; empty when allowed")
+    at: dt.datetime = Field(description="The instant judged (quiet hours depend on it)")
+
+
+class MenuOptionOut(BaseModel):
+    digit: str
+    topic: str = Field(description="An article category")
+    label: str
+
+
+class MenuOut(BaseModel):
+    ssml: str = Field(description="The prompt as SSML 1.1 (plain words with format=plain)")
+    format: str
+    locale: str
+    options: list[MenuOptionOut]
+    personalised: bool = Field(description="True when the caller was known and the order is theirs")
+    contact: int | None
+
+
+class RouteIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"example": {"message": "интернет не работает второй день"}})
+
+    message: str = Field(min_length=1, max_length=4000, description="Any channel, any locale")
+    locale: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$", description="Default: told from the alphabet")
+
+
+class RouteArticle(BaseModel):
+    key: str
+    locale: str
+    title: str
+    category: str | None
+    revision: int
+
+
+class RouteOut(BaseModel):
+    queue: str
+    queue_name: str
+    reason: str
+    topic: str | None = Field(description="The article category the message is about, when known")
+    locale: str
+    articles: list[RouteArticle] = Field(description="What the operator should see first")
 
 
 def contact_out(contact: contacts.Contact, identities: list[contacts.Identity], *, full: bool) -> ContactOut:

@@ -1,0 +1,195 @@
+"""Answering a question: the one use-case the answer route, the widget and `istok answer` call.
+
+question → `kb.answer` → the chosen unit rendered for the channel → the client's timeline →
+the content gap. A question travels api → kb → renderers → contacts once, and the caller
+gets back the engine's `kb.Answer` and the renderer's `Rendered` as they are.
+
+Replies are kept per publication sequence, because real traffic repeats itself and any
+publish moves the sequence and so retires every kept reply. A kept reply is served without
+the engine, but a weak one still counts as a content gap each time it is asked, and each
+asker still gets it on their own timeline. A caller may keep what it made of a reply (the
+JSON body, say) in `presented`, so a repeat is not serialised again.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import anyio
+import anyio.to_thread
+
+import contacts
+import kb
+import renderers
+from api import live, rendering, runtime
+from api.contact_access import contact_of, recording
+
+KEPT = 20_000
+
+
+@dataclass(frozen=True)
+class Asker:
+    """Who asks, when known: the contact, and the audience whose channel blocks they get."""
+
+    contact_id: int
+    segment: str | None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The answer, its rendering (none on a handoff), and where it went on the timeline."""
+
+    answer: kb.Answer
+    rendered: renderers.Rendered | None
+    presented: dict[str, Any] = field(default_factory=dict, compare=False)
+    contact_id: int | None = None
+    case_id: int | None = None
+
+
+_kept: OrderedDict[tuple[object, ...], Reply] = OrderedDict()
+_kept_lock = threading.Lock()
+_limiter: anyio.CapacityLimiter | None = None
+
+
+async def ask(
+    question: str,
+    locale: str,
+    channel: str,
+    *,
+    format: str | None = None,
+    base_url: str = "",
+    contact_id: int | None = None,
+    identity: str | None = None,
+    actor: kb.Actor | None = None,
+) -> Reply:
+    """Answer `question` for `channel`; with `contact_id` or `identity`, also on the client's timeline.
+
+    `actor` is who reads the contact (their access is audited). Blocking work runs off the
+    event loop: the engine one question at a time, the database in the thread pool.
+    """
+    asker = None
+    if contact_id is not None or identity is not None:
+        asker = await anyio.to_thread.run_sync(lambda: find_asker(contact_id=contact_id, identity=identity))
+    index = runtime.index()
+    index.poll()
+    segment = asker.segment if asker else None
+    ident = (" ".join(question.lower().split()), locale, channel, format, base_url, segment, id(index), index.seq)
+    with _kept_lock:
+        reply = _kept.get(ident)
+    if reply is not None:
+        kb.note_gap(question, reply.answer, index=index, contact_id=asker.contact_id if asker else None)
+    else:
+        reply = await anyio.to_thread.run_sync(
+            lambda: _answered(question, locale, channel, format, base_url, asker), limiter=_engine_limiter()
+        )
+        with _kept_lock:
+            _kept[ident] = reply
+            while len(_kept) > KEPT:
+                _kept.popitem(last=False)
+    if asker is None:
+        return reply
+    who = actor or kb.Actor(name="istok")
+    contact, case = await anyio.to_thread.run_sync(lambda: _on_timeline(reply.answer, asker, who))
+    return replace(reply, contact_id=contact, case_id=case)
+
+
+def _answered(
+    question: str, locale: str, channel: str, format: str | None, base_url: str, asker: Asker | None
+) -> Reply:
+    found = kb.answer(question, locale, channel, index=runtime.index(), contact_id=asker.contact_id if asker else None)
+    if not found.answered or found.key is None or found.revision is None:
+        return Reply(found, None)
+    rendered = rendering.render_revision(
+        found.channel,
+        locale=found.locale,
+        key=found.key,
+        revision=found.revision,
+        snapshot=live.at(found.seq),
+        format=format,
+        base_url=base_url,
+        related=[renderers.RelatedArticle(a.title, a.key) for a in found.alternatives],
+        segment=asker.segment if asker else None,
+    )
+    return Reply(found, rendered)
+
+
+def _engine_limiter() -> anyio.CapacityLimiter:
+    """One question computed at a time per process (made lazily: it belongs to the running loop).
+
+    The engine is pure Python under the GIL, so a second thread adds no throughput; it only
+    adds a convoy in which the event loop waits behind the computing threads for the GIL,
+    and requests that are ready stall for a hundred milliseconds and more.
+    """
+    global _limiter
+    if _limiter is None:
+        _limiter = anyio.CapacityLimiter(int(os.environ.get("ISTOK_ENGINE_THREADS", "1")))
+    return _limiter
+
+
+def find_asker(*, contact_id: int | None, identity: str | None) -> Asker:
+    """Who asks, found by id or identity, created on first sight of the identity.
+
+    Created before the question is answered, so that the content gap it may leave carries
+    the contact's id and an erasure of the contact finds it.
+    """
+    if contact_id is not None and identity is not None:
+        raise kb.InvalidChange("give either contact= or identity=, not both")
+    with kb.read_session(runtime.engine()) as session:
+        if contact_id is not None:
+            contact: contacts.Contact | None = contacts.get_contact(session=session, contact_id=contact_id)
+        else:
+            contact = contacts.find_by_identity(session=session, address=contacts.parse_identity(identity or ""))
+        if contact is not None:
+            return Asker(contact.id or 0, contacts.answer_segment(contact.segments))
+    with recording() as session:
+        contact, _created = contact_of(session, contact_id=None, identity=identity)
+        return Asker(contact.id or 0, contacts.answer_segment(contact.segments))
+
+
+@dataclass(frozen=True)
+class _Guess:
+    """The engine's best unit, shaped like a search hit for the routing rules."""
+
+    key: str
+    locale: str
+    title: str
+    category: str | None
+
+
+def _on_timeline(answer: kb.Answer, asker: Asker, actor: kb.Actor) -> tuple[int, int | None]:
+    """The answer on the asker's timeline: (contact, case).
+
+    An answered question records the unit served; a handoff opens a case whose topic comes
+    from the routing rules, or else from the engine's best guess.
+    """
+    answered = answer.answered and answer.key is not None and answer.revision is not None
+    topic = queue = None
+    if not answered:
+        guesses = [_Guess(answer.key, answer.locale, answer.title or answer.key, answer.category)] if answer.key else []
+        suggestion = contacts.suggest_route(answer.question, rules=contacts.routing_rules(), hits=guesses)
+        topic, queue = suggestion.topic, suggestion.queue
+    with recording() as session:
+        contact, _created = contact_of(session, contact_id=asker.contact_id, identity=None)
+        interaction = contacts.record_interaction(
+            session=session,
+            contact=contact,
+            channel=answer.channel,
+            outcome="answered" if answered else "handoff",
+            question=answer.question,
+            article=contacts.ArticleRef(answer.key or "", answer.locale, answer.revision or 0) if answered else None,
+            topic=topic,
+            queue=queue,
+        )
+        contacts.audit_access(
+            session,
+            actor=actor.name,
+            role=actor.role,
+            contact_id=contact.id or 0,
+            action="answer",
+            client=actor.client,
+        )
+        return contact.id or 0, interaction.case_id
