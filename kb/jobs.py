@@ -123,6 +123,7 @@ class _Claim:
     kind: str
     payload: dict[str, Any]
     attempt: int
+    max_attempts: int
 
 
 def run_due(
@@ -174,7 +175,7 @@ def _claim(engine: sa.Engine, *, worker: str, limit: int, now: dt.datetime) -> l
             if lost:
                 values["last_error"] = lost
             session.execute(sa.update(Job).where(col(Job.id) == job_id).values(**values))
-            claims.append(_Claim(id=job_id, kind=kind, payload=dict(payload), attempt=attempts + 1))
+            claims.append(_Claim(job_id, kind, dict(payload), attempt=attempts + 1, max_attempts=max_attempts))
     return claims
 
 
@@ -208,8 +209,7 @@ def _run(engine: sa.Engine, claim: _Claim, *, worker: str, now: dt.datetime | No
 def _failed(engine: sa.Engine, claim: _Claim, *, worker: str, error: str, now: dt.datetime) -> None:
     kind = KINDS[claim.kind]
     with write_session(engine) as session:
-        max_attempts = session.execute(sa.select(col(Job.max_attempts)).where(col(Job.id) == claim.id)).scalar_one()
-        if claim.attempt >= max_attempts:
+        if claim.attempt >= claim.max_attempts:
             _end(session, claim.id, claim.kind, state=JobState.FAILED, error=error, where=_mine(claim, worker))
             return
         delay = min(kind.backoff * 2 ** (claim.attempt - 1), MAX_BACKOFF) * (1 + random.random() / 10)

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
 
+from api.cli.actor import cli_actor
+
 if TYPE_CHECKING:
     import kb
 
@@ -31,26 +33,6 @@ app.add_typer(keys_app, name="keys")
 
 P = ParamSpec("P")
 R = TypeVar("R")
-ACTOR = "cli"
-
-
-def _cli_actor() -> kb.Actor:
-    """Who runs a content command, for the kb action's own audit row: `cli:<os user>`, as admin.
-
-    Whoever can run the CLI can reach the database, so the role is admin; the OS user
-    tells one operator from another in the audit log.
-    """
-    import getpass
-
-    import kb
-
-    try:
-        user = getpass.getuser()
-    except (OSError, KeyError):  # no login name and no passwd entry (some containers)
-        user = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
-    return kb.Actor(name=f"{ACTOR}:{user}", role="admin")
-
-
 def _clean_errors(fn: Callable[P, R]) -> Callable[P, R]:
     """Istok's own errors end the command with their message and exit code 1, no traceback."""
 
@@ -133,7 +115,7 @@ def import_(
             if kb.list_articles(session=session, limit=1):
                 typer.echo("the store already holds articles; nothing imported")
                 return
-    report = kb.import_paths(paths, engine=engine, publish=publish, actor=_cli_actor())
+    report = kb.import_paths(paths, engine=engine, publish=publish, actor=cli_actor())
     if json_out:
         _print_json(report.as_dict())
         return
@@ -168,14 +150,14 @@ def publish(
 
     if all_:
         with kb.write_session(runtime.engine()) as session:
-            count = kb.publish_all(session=session, actor=_cli_actor(), locale=locale)
+            count = kb.publish_all(session=session, actor=cli_actor(), locale=locale)
         typer.echo(f"published {count} articles")
         return
     if locale is None or key is None:
         raise kb.InvalidChange("name LOCALE and KEY, or pass --all")
     with kb.write_session(runtime.engine()) as session:
         article = kb.get_article(session=session, key=key, locale=locale)
-        entry = kb.publish(session=session, article=article, revision=revision, actor=_cli_actor())
+        entry = kb.publish(session=session, article=article, revision=revision, actor=cli_actor())
     if entry is None:
         typer.echo(f"{locale}/{key} revision {article.published_revision} was already published")
     else:
@@ -191,7 +173,7 @@ def unpublish(locale: str, key: str) -> None:
 
     with kb.write_session(runtime.engine()) as session:
         article = kb.get_article(session=session, key=key, locale=locale)
-        entry = kb.unpublish(session=session, article=article, actor=_cli_actor())
+        entry = kb.unpublish(session=session, article=article, actor=cli_actor())
     typer.echo(f"unpublished {locale}/{key}" if entry else f"{locale}/{key} was not published")
 
 
@@ -213,7 +195,7 @@ def rollback(
             article=article,
             to_revision=to,
             base_revision=article.draft_revision,
-            actor=_cli_actor(),
+            actor=cli_actor(),
         )
     typer.echo(f"{locale}/{key}: revision {entry.revision} (content of {to}) is live (seq {entry.seq})")
 
@@ -346,7 +328,7 @@ def keys_create(
     from api import runtime
 
     with kb.write_session(runtime.engine()) as session:
-        key, secret = kb.create_key(session=session, name=name, role=role, actor=_cli_actor())
+        key, secret = kb.create_key(session=session, name=name, role=role, actor=cli_actor())
     if json_out:
         _print_json({"id": key.id, "name": key.name, "role": key.role, "key": secret})
         return
@@ -363,7 +345,7 @@ def keys_demo() -> None:
 
     path = kb.load_settings().data_dir / "demo-keys.json"
     keys: dict[str, str] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    actor = _cli_actor()
+    actor = cli_actor()
     with kb.write_session(runtime.engine()) as session:
         for role in ("admin", "editor", "operator", "bot"):
             if role not in keys:
@@ -412,7 +394,7 @@ def keys_revoke(key_id: int) -> None:
     from api import runtime
 
     with kb.write_session(runtime.engine()) as session:
-        key = kb.revoke_key(session=session, key_id=key_id, actor=_cli_actor())
+        key = kb.revoke_key(session=session, key_id=key_id, actor=cli_actor())
     typer.echo(f"revoked key {key.id} ({key.name})")
 
 
@@ -476,7 +458,7 @@ def contacts_retention(
     age = dt.timedelta(days=days) if days is not None else contacts.retention()
     with kb.write_session(runtime.engine()) as session:
         count = contacts.anonymise_older_than(session=session, age=age)
-        who = _cli_actor()
+        who = cli_actor()
         kb.audit_record(
             session, actor=who.name, role=who.role, action="contact.retention", target="interactions", anonymised=count
         )

@@ -13,15 +13,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from api.cli.actor import cli_actor
+
 if TYPE_CHECKING:
-    import kb
-
-
-def _cli_actor() -> kb.Actor:
-    """The same `cli:<os user>` admin the other commands audit as."""
-    from api.cli.main import _cli_actor as cli_actor  # at call time: main imports this module
-
-    return cli_actor()
+    pass
 
 
 PasswordOpt = Annotated[
@@ -41,7 +36,7 @@ def create(
 
     with kb.write_session(runtime.engine()) as session:
         user = kb.create_user(
-            session=session, username=username, password=password, role=role, display_name=name, actor=_cli_actor()
+            session=session, username=username, password=password, role=role, display_name=name, actor=cli_actor()
         )
     typer.echo(f"user {user.username} ({user.role}) created; sign in at /login")
 
@@ -76,7 +71,7 @@ def password(username: Annotated[str, typer.Argument()], password: PasswordOpt) 
     from api import runtime
 
     with kb.write_session(runtime.engine()) as session:
-        kb.set_password(session=session, username=username, password=password, actor=_cli_actor())
+        kb.set_password(session=session, username=username, password=password, actor=cli_actor())
     typer.echo(f"password of {username} changed")
 
 
@@ -86,7 +81,7 @@ def disable(username: Annotated[str, typer.Argument()]) -> None:
     from api import runtime
 
     with kb.write_session(runtime.engine()) as session:
-        kb.disable_user(session=session, username=username, actor=_cli_actor())
+        kb.disable_user(session=session, username=username, actor=cli_actor())
     typer.echo(f"user {username} disabled")
 
 
@@ -97,7 +92,7 @@ def demo() -> None:
 
     path = kb.load_settings().data_dir / "demo-users.json"
     users: dict[str, str] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    actor = _cli_actor()
+    actor = cli_actor()
     with kb.write_session(runtime.engine()) as session:
         for role in ("admin", "editor", "operator"):
             name = f"demo-{role}"
