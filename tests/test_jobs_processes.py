@@ -66,7 +66,11 @@ def test_three_runner_processes_run_every_job_exactly_once(shared_db: str, tmp_p
     assert [p.wait(timeout=60) for p in procs] == [0, 0, 0]
     runs = _runs(engine)
     assert [n for n, _ in runs] == list(range(JOBS))  # every job once: none missed, none twice
-    assert len({pid for _, pid in runs}) >= 2  # the processes really shared the work
+    if shared_db.startswith("postgresql"):
+        # SKIP LOCKED lets runners claim side by side, so the work is shared. SQLite has one
+        # writer at a time and no fair queue for its lock: one runner may do every job while
+        # the others wait, which is correct there, so only "exactly once" is asked of it.
+        assert len({pid for _, pid in runs}) >= 2
     with kb.read_session(engine) as session:
         done = session.exec(select(kb.Job).where(kb.Job.kind == jobs_worker.KIND)).all()
     assert {j.state for j in done} == {"done"}
