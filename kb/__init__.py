@@ -231,8 +231,11 @@ _LAZY = {
     "reindex": "kb.search",
     "search_articles": "kb.search",
     "evaluate": "kb.search.evaluation",
+    "NothingToMeasure": "kb.search.evaluation",
     "REINDEX_POOL_FROM": "kb.search.loading:POOL_FROM",
     "semantic_wanted": "kb.search.semantic:wanted",
+    "semantic_status": "kb.search.semantic:status",
+    "SemanticStatus": "kb.search.semantic:Status",
 }
 
 if TYPE_CHECKING:
@@ -256,8 +259,10 @@ if TYPE_CHECKING:
         reindex,
         search_articles,
     )
-    from kb.search.evaluation import evaluate
+    from kb.search.evaluation import NothingToMeasure, evaluate
     from kb.search.loading import POOL_FROM as REINDEX_POOL_FROM
+    from kb.search.semantic import Status as SemanticStatus
+    from kb.search.semantic import status as semantic_status
     from kb.search.semantic import wanted as semantic_wanted
 
 
@@ -279,9 +284,11 @@ __all__ += [
     "AnswerStatus",
     "Answerer",
     "InvalidQuery",
+    "NothingToMeasure",
     "SearchHit",
     "SearchIndex",
     "SearchResults",
+    "SemanticStatus",
     "answer",
     "close_indexes",
     "evaluate",
@@ -292,6 +299,7 @@ __all__ += [
     "refresh_index",
     "reindex",
     "search_articles",
+    "semantic_status",
     "semantic_wanted",
 ]
 

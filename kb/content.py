@@ -160,9 +160,7 @@ def unreadable_characters(source: str, *, file: str) -> list[ContentProblem]:
         return problems
     for lineno, line in enumerate(source.split("\n"), start=1):
         if (m := _UNREADABLE_RE.search(line)) is not None:
-            problems.append(
-                ContentProblem(file, lineno, f"character U+{ord(m.group(0)):04X} is not text; remove it")
-            )
+            problems.append(ContentProblem(file, lineno, f"character U+{ord(m.group(0)):04X} is not text; remove it"))
     return problems
 
 

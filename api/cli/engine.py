@@ -146,13 +146,17 @@ def eval_(
         bool | None, typer.Option("--semantic/--no-semantic", help="Use the optional semantic model.")
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Also write the JSON figures to this file.")] = None,
+    per_question: Annotated[
+        Path | None,
+        typer.Option(help="Also write one row per question to this file: CSV if it ends in .csv, else JSON Lines."),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Measure the answer engine on a content folder and a question file."""
     import kb
 
     use = kb.semantic_wanted() if semantic is None else semantic
-    result = kb.evaluate(kb_dir, questions, channel=channel, use_semantic=use)
+    result = kb.evaluate(kb_dir, questions, channel=channel, use_semantic=use, per_question=per_question)
     if out is not None:
         out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     if json_out:
@@ -166,6 +170,13 @@ def eval_(
         f"p50 {result['p50_ms']} ms p99 {result['p99_ms']} ms"
         + (f" (semantic encoding p50 {result['semantic_p50_ms']} ms)" if "semantic_p50_ms" in result else "")
     )
+    found = result["search"]
+    typer.echo(
+        f"search ({found['role']}, top {found['depth']}) over {found['in_scope']} in-scope questions: "
+        f"mrr@10 {found['mrr_at_10']:.3f} top1 {found['top1']:.3f}"
+    )
+    if per_question is not None:
+        typer.echo(f"one row per question written to {per_question}")
 
 
 #: Command name -> function, for `api/cli/main.py` to register.

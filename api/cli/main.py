@@ -33,6 +33,8 @@ app.add_typer(keys_app, name="keys")
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
 def _clean_errors(fn: Callable[P, R]) -> Callable[P, R]:
     """Istok's own errors end the command with their message and exit code 1, no traceback."""
 

@@ -49,6 +49,7 @@ def answer_out(reply: answering.Reply) -> AnswerOut:
     return AnswerOut(
         question=result.question,
         locale=result.locale,
+        asked_locale=result.asked_locale or result.locale,
         channel=result.channel,
         status=result.status.value,
         confidence=round(result.confidence, 4),

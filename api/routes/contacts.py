@@ -42,9 +42,7 @@ router = APIRouter(prefix="/api/v1/contacts", tags=["contacts"], responses=respo
 ContactId = Annotated[int, Path(ge=1, le=2**31 - 1, description="A contact id; a merged contact's id still works")]
 
 
-@router.post(
-    "", response_model=ContactOut, status_code=201, summary="Create a contact", responses=responses(409, 413)
-)
+@router.post("", response_model=ContactOut, status_code=201, summary="Create a contact", responses=responses(409, 413))
 def create_contact(body: ContactIn, request: Request, who: OperatorKey) -> ContactOut:
     """409 when one of the identities already belongs to another contact (merge them instead)."""
     addresses = [contacts.normalise(i.channel, i.address) for i in body.identities]
@@ -105,9 +103,7 @@ def get_contact(contact_id: ContactId, request: Request, who: ConversationKey) -
         )
 
 
-@router.patch(
-    "/{contact_id:int}", response_model=ContactOut, summary="Change a profile", responses=responses(409, 413)
-)
+@router.patch("/{contact_id:int}", response_model=ContactOut, summary="Change a profile", responses=responses(409, 413))
 def update_contact(contact_id: ContactId, body: ContactUpdate, request: Request, who: OperatorKey) -> ContactOut:
     """Only the fields given change; consent entries given replace those held (an opt-out is `false`)."""
     with recording() as session:

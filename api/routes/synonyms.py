@@ -34,9 +34,7 @@ def list_sets(_who: ReaderKey, locale: Annotated[str | None, Query(max_length=16
         return [_out(s) for s in kb.list_sets(session=session, locale=locale)]
 
 
-@router.post(
-    "", response_model=SynonymsOut, status_code=201, summary="Add a synonym set", responses=responses(413)
-)
+@router.post("", response_model=SynonymsOut, status_code=201, summary="Add a synonym set", responses=responses(413))
 def create_set(body: SynonymsIn, request: Request, response: Response, who: EditorKey) -> SynonymsOut:
     with writing() as session:
         syn = kb.create_set(session=session, locale=body.locale, terms=body.terms, actor=actor_of(who, request))

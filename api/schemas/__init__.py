@@ -66,7 +66,7 @@ from api.schemas.fields import (
     Text,
     one_of,
 )
-from api.schemas.health import Health, JobsState, LocaleCounts, QuarantinedUnit
+from api.schemas.health import Health, JobsState, LocaleCounts, QuarantinedUnit, SemanticState
 from api.schemas.problems import Problem
 from api.schemas.synonyms import SynonymsIn, SynonymsOut, SynonymsUpdate
 
@@ -132,6 +132,7 @@ __all__ = [
     "SearchHitOut",
     "SearchOut",
     "Segment",
+    "SemanticState",
     "ServedOut",
     "SuggestionOut",
     "SynonymsIn",

@@ -42,6 +42,7 @@ class AnswerOut(BaseModel):
             "example": {
                 "question": "как проверить баланс",
                 "locale": "ru",
+                "asked_locale": "ru",
                 "channel": "bot",
                 "status": "answered",
                 "confidence": 0.97,
@@ -61,7 +62,8 @@ class AnswerOut(BaseModel):
     )
 
     question: str
-    locale: str
+    locale: str = Field(description="The locale answered from: the question's own language when it is clearly another")
+    asked_locale: str = Field(description="The locale the request asked for")
     channel: str
     status: str = Field(description="'answered', or 'handoff' when no unit is good enough for this channel")
     confidence: float = Field(ge=0, le=1, description="Calibrated probability that the unit answers the question")

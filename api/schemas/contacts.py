@@ -54,9 +54,7 @@ class ContactIn(BaseModel):
     name: Text | None = Field(default=None, max_length=200)
     locale: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$")
     segments: list[Segment] = Field(default_factory=list, max_length=20)
-    consent: Consent = Field(
-        default_factory=dict, description="Per purpose: true = agreed, false = opted out"
-    )
+    consent: Consent = Field(default_factory=dict, description="Per purpose: true = agreed, false = opted out")
     identities: list[IdentityIn] = Field(default_factory=list, max_length=20)
 
 

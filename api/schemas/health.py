@@ -32,9 +32,21 @@ class JobsState(BaseModel):
     lag_seconds: float = Field(description="how late the oldest due job is")
 
 
+class SemanticState(BaseModel):
+    """The semantic evidence: on by default; without it the lexical evidence answers alone."""
+
+    wanted: bool = Field(description="false when the operator set ISTOK_SEMANTIC=0")
+    loaded: bool = Field(description="the encoder is loaded and every answer uses it")
+    encoder: str
+    detail: str = Field(description="why it is off, when it is")
+
+
 class Health(BaseModel):
     status: str = Field(
-        description="`ok`, or `degraded` while some units are quarantined or due jobs wait over a minute"
+        description=(
+            "`ok`, or `degraded` while some units are quarantined, due jobs wait over a minute, "
+            "or the semantic encoder that was asked for failed to load"
+        )
     )
     database: str
     articles: dict[str, LocaleCounts]
@@ -42,3 +54,4 @@ class Health(BaseModel):
     last_seq: int
     quarantined: list[QuarantinedUnit]
     jobs: JobsState
+    semantic: SemanticState

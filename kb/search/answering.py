@@ -11,6 +11,9 @@ Answers are cached by the folded question, locale, channel, context and the inde
 publication-log position, so repeated questions cost a dictionary look-up and any
 publish, unpublish, rollback, fact or synonym change makes every cached answer miss.
 Every handoff or low-confidence answer is noted as a content gap.
+
+A question written in another of the knowledge base's languages than the one asked
+for is answered from its own (`kb.search.language`); the answer names both.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import numpy as np
 
 from kb.channels import CHANNELS, check_channel
 from kb.search import features as feat
+from kb.search import language
 from kb.search.documents import IndexDoc
 from kb.search.errors import InvalidQuery
 from kb.search.gaps import Gap
@@ -90,6 +94,7 @@ class Answerer:
     def __init__(self, index: SearchIndex, model: Model | None = None, *, record_gaps: bool = True) -> None:
         self.index = index
         self.model = model or load_model(index.use_semantic)
+        self.lexical = self.model if not index.use_semantic else load_model(False)
         self.record_gaps = record_gaps
         self._cache: OrderedDict[tuple[Any, ...], Answer] = OrderedDict()
 
@@ -127,7 +132,8 @@ class Answerer:
                 self._cache.move_to_end(key)
                 result = replace(found, cached=True)
             else:
-                result = self._compute(text, locale, channel, threshold, ctx)
+                served = language.detect(text, locale, self.index.state.locales)
+                result = replace(self._compute(text, served, channel, threshold, ctx), asked_locale=locale)
                 self._cache[key] = result
                 if len(self._cache) > CACHE_SIZE:
                     self._cache.popitem(last=False)
@@ -198,14 +204,15 @@ class Answerer:
         slots, rows = _apply_context(idx, slots, rows, dict(context or {}))
         if len(slots) == 0:
             return None
-        scores = self.model.score(rows, names)
+        model = self.model if "sem_max" in names else self.lexical  # vectors still warming: lexical
+        scores = model.score(rows, names)
         order = np.argsort(-scores, kind="stable")
         slots, rows, scores = slots[order], rows[order], scores[order]
         shares = np.exp(scores - scores[0])
         shares /= shares.sum()
         values = confidence_values(query, rows, scores, shares, names)
         docs = [info.doc for s in slots.tolist() if (info := idx.docs[s]) is not None]
-        return Ranking(query, docs, rows, names, scores, shares, values, self.model.confidence_of(values))
+        return Ranking(query, docs, rows, names, scores, shares, values, model.confidence_of(values))
 
     def evidence(
         self, idx: LocaleIndex, query: Query, text: str, *, staff: bool
@@ -213,19 +220,28 @@ class Answerer:
         """Candidate slots and their feature rows (lexical, plus semantic when enabled)."""
         cands = feat.candidates(idx, query, staff=staff)
         vectors = self.index.state.vectors.get(idx.locale) if self.index.use_semantic else None
-        if vectors is None:
+        if vectors is None or not vectors.ready:
             return cands.slots, cands.features, cands.names
-        sem_all = vectors.scores(text, len(idx.docs))
-        best = sem_all[:, 0]
-        nearest = np.argsort(-best)[:SEMANTIC_EXTRA]
+        pool, cols = vectors.scores(query.forms(text), len(idx.docs), near=cands.slots)
+        live = np.array([idx.docs[s] is not None for s in pool.tolist()], dtype=bool)
+        pool, cols = pool[live], cols[live]
+        by_sem = np.argsort(-cols[:, 0], kind="stable")
         have = set(cands.slots.tolist())
-        extra = np.array([s for s in nearest.tolist() if s not in have and idx.docs[s] is not None], dtype=np.int32)
+        extra = np.array([s for s in pool[by_sem[:SEMANTIC_EXTRA]].tolist() if s not in have], dtype=np.int32)
         slots = np.concatenate((cands.slots, extra))
         scores = np.concatenate((cands.scores, np.zeros(len(extra), dtype=np.float32)))
         lexical = feat.lexical_features(idx, query, slots, scores) if len(extra) else cands.features
-        rank = np.empty(len(best), dtype=np.float32)
-        rank[np.argsort(-best)] = np.arange(len(best), dtype=np.float32)
-        sem = np.concatenate((sem_all[slots], (1.0 / (1.0 + rank[slots]))[:, None]), axis=1)
+        # Each candidate's semantic row: from the pool, or -1 (and the last rank) if it fell outside it.
+        rank = np.empty(len(pool), dtype=np.float32)
+        rank[by_sem] = np.arange(len(pool), dtype=np.float32)
+        where = {s: i for i, s in enumerate(pool.tolist())}
+        sem = np.full((len(slots), len(SEMANTIC_FEATURES)), -1.0, dtype=np.float32)
+        sem[:, -1] = 1.0 / (1.0 + len(pool))
+        for row, slot in enumerate(slots.tolist()):
+            i = where.get(slot)
+            if i is not None:
+                sem[row, :-1] = cols[i]
+                sem[row, -1] = 1.0 / (1.0 + rank[i])
         return slots, np.concatenate((lexical, sem), axis=1).astype(np.float32), cands.names + SEMANTIC_FEATURES
 
 

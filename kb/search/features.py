@@ -154,4 +154,3 @@ def lexical_features(index: LocaleIndex, query: Query, slots: IntArray, scores: 
         out[i, 11] = 1.0 / (1.0 + i)
     out[:, 12] = np.maximum(lm - lm.max(), -20.0)
     return out
-

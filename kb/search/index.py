@@ -46,6 +46,7 @@ from kb.search.quarantine import Quarantine
 from kb.search.query import SynonymMap
 from kb.search.textindex import FORMAT, META_FILE, TextIndex
 from kb.search.vectors import SemanticIndex
+from kb.search.vectorstore import VectorStore
 from kb.synonyms import list_sets
 
 #: Past this many log entries to replay, a rebuild is quicker than catching up.
@@ -61,11 +62,21 @@ logger = logging.getLogger(__name__)
 class SearchState:
     """Everything derived for answering: per-locale scorers, synonyms and (optionally) vectors."""
 
-    def __init__(self, use_semantic: bool) -> None:
+    def __init__(self, use_semantic: bool, store: VectorStore | None = None, *, defer: bool = True) -> None:
         self.locales: dict[str, LocaleIndex] = {}
         self.synonyms: dict[str, SynonymMap] = {}
         self.vectors: dict[str, SemanticIndex] = {}
         self.use_semantic = use_semantic
+        self.store = store
+        self.defer = defer  # encode phrases the store lacks in the background (see SemanticIndex.set_many)
+
+    def _vectors(self, locale: str) -> SemanticIndex:
+        found = self.vectors.get(locale)
+        if found is None:
+            enc = semantic.encoder()
+            assert enc is not None  # use_semantic is only set once the encoder has loaded
+            found = self.vectors[locale] = SemanticIndex(enc, self.store)
+        return found
 
     def locale(self, locale: str) -> LocaleIndex:
         found = self.locales.get(locale)
@@ -82,9 +93,9 @@ class SearchState:
         for locale, group in by_locale.items():
             self.locale(locale).build(group)
             if self.use_semantic:
-                vec = self.vectors[locale] = SemanticIndex(semantic.encoder())
+                vec = self._vectors(locale)
                 idx = self.locales[locale]
-                vec.set_many([(idx.by_uid[d.uid], _phrases(d)) for d in group])
+                vec.set_many([(idx.by_uid[d.uid], _phrases(d)) for d in group], defer=self.defer)
 
     def apply(self, docs: list[IndexDoc], gone: list[str]) -> None:
         for uid in gone:
@@ -100,7 +111,7 @@ class SearchState:
             old = idx.by_uid.get(doc.uid)
             idx.add(doc)
             if self.use_semantic:
-                vec = self.vectors.setdefault(doc.locale, SemanticIndex(semantic.encoder()))
+                vec = self._vectors(doc.locale)
                 if old is not None:
                     vec.remove(old)
                 vec.set(idx.by_uid[doc.uid], _phrases(doc))
@@ -121,6 +132,7 @@ class SearchIndex:
         poll_interval: float = 1.0,
         use_semantic: bool | None = None,
         lock_wait: float = LOCK_WAIT,
+        defer_vectors: bool = True,
     ) -> None:
         self.engine = engine
         url = engine.url.render_as_string(hide_password=True)
@@ -132,9 +144,13 @@ class SearchIndex:
         keep_parsed_units(data_dir / "search" / "units.sqlite")  # shared by every database: keyed by content
         self.poll_interval = poll_interval
         wanted = semantic.wanted() if use_semantic is None else use_semantic
-        self.use_semantic = wanted and semantic.available()
+        enc = semantic.encoder() if wanted else None
+        self.use_semantic = enc is not None
+        self.vector_store = (
+            VectorStore(data_dir / "search" / f"vectors-{semantic.ENCODER_ID}.sqlite", enc.dim) if enc else None
+        )
         self.text = TextIndex(self.path)
-        self.state = SearchState(self.use_semantic)
+        self.state = SearchState(self.use_semantic, self.vector_store, defer=defer_vectors)
         self.gaps = GapLog(engine)
         self.quarantine = Quarantine()
         self.seq = 0
@@ -333,10 +349,16 @@ class SearchIndex:
         """Changes whenever what answers depend on changed (log entries, synonyms, rebuild)."""
         return self._generation
 
+    def vectors_pending(self) -> int:
+        """Phrases still being encoded in the background (0 once every locale's vectors are ready)."""
+        return sum(v.pending for v in list(self.state.vectors.values()))
+
     def close(self) -> None:
         with self.lock:
             self.gaps.flush()
             self.text.close()
+            if self.vector_store is not None:
+                self.vector_store.close()
             self._opened = False
             if self.private:
                 shutil.rmtree(self.path, ignore_errors=True)

@@ -47,6 +47,12 @@ class Query:
     repaired: int
     switched: int  # words switched to the other keyboard layout
     expanded: int = 0
+    repaired_text: str = ""  # `text` with each repaired word replaced by the term it was taken for
+
+    def forms(self, asked: str) -> tuple[str, ...]:
+        """The question as asked and, when repairs changed it, as understood: what the encoder sees."""
+        understood = self.repaired_text or self.text
+        return (asked,) if understood == fold(asked) else (asked, understood)
 
     @property
     def content(self) -> tuple[QueryTerm, ...]:
@@ -116,6 +122,8 @@ def analyse_query(text: str, locale: Locale, index: LocaleIndex, synonyms: Synon
     sequence: list[str] = []
     content_seq: list[str] = []
     unknown = repaired = 0
+    pieces: list[str] = []
+    at = 0
     for tok in tokens:
         term = tok.term
         kind = "exact"
@@ -124,6 +132,8 @@ def analyse_query(text: str, locale: Locale, index: LocaleIndex, synonyms: Synon
             if fixed is not None:
                 term, kind = fixed, "typo"
                 repaired += 1
+                pieces += [folded[at : tok.start], fixed]
+                at = tok.end
             else:
                 unknown += 1
         sequence.append(term)
@@ -149,4 +159,5 @@ def analyse_query(text: str, locale: Locale, index: LocaleIndex, synonyms: Synon
         repaired=repaired,
         switched=switched,
         expanded=expanded,
+        repaired_text="".join(pieces) + folded[at:],
     )

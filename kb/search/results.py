@@ -53,6 +53,9 @@ class Answer:
     seq: int = 0
     cached: bool = False
     elapsed_ms: float = 0.0
+    #: The locale the caller asked for; `locale` is the one answered from (the question's own
+    #: language when it is clearly another one that the knowledge base has).
+    asked_locale: Locale | None = None
 
     @property
     def answered(self) -> bool:

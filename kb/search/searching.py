@@ -1,23 +1,38 @@
 """Full-text search for people: ranked hits with highlighted snippets, facets by category, pages.
 
 Questions go through the same repairs as for the answer engine (layout, typos,
-synonyms). Ranking, the total, the facets and paging all come from the in-memory
-scorer (`kb.search.memory`): BM25F over every article of the locale is a few vector
-operations per question word, and counting categories over all hits is one
-`bincount`. Only the page shown touches whoosh, for its stored texts, and only that
-page gets snippets. (whoosh's own search scored every matching posting in Python:
-40–80 ms at 10,000 articles, against a budget of 15 ms for search-as-you-type.)
+synonyms), and the ranking leads with the same evidence: the answer engine's
+candidates (`Answerer.rank`: the best BM25F matches plus, when semantic vectors are
+on, the semantically nearest articles) come first, in the engine's order; every other
+article matching a question word follows in BM25F order. So the article the engine
+would answer with is the first hit, and search still finds everything a word matches.
+The engine ranks a few dozen candidates at most; the long tail costs only BM25F.
+
+BM25F, the total, the facets and paging come from the in-memory scorer
+(`kb.search.memory`): BM25F over every article of the locale is a few vector
+operations per question word, and counting categories over all hits (the engine's
+and BM25F's together) is one `bincount`. Each hit has one place in that order, so
+pages never overlap or skip. Only the page shown touches whoosh, for its stored texts,
+and only that page gets snippets. (whoosh's own search scored every matching posting
+in Python: 40–80 ms at 10,000 articles, against a budget of 15 ms for search-as-you-type.)
+
+A hit's `score` falls down the list: 1 plus the engine's share of belief (its softmax
+over the candidates, so between 1 and 2) for the engine's candidates, and BM25F / (1 + BM25F),
+in (0, 1), for the rest. Compare scores within one result list only.
 
 The role decides what is searched: operators (and editors and admins) also search
 `internal` notes and get a separate staff-only snippet; everyone else searches and
-sees public text only.
+sees public text only, and the engine ranks for them as for a public channel (internal
+text weighs nothing, so an article that matches only there is not a hit).
 """
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
-from kb.search.answering import check_locale, check_question
+from kb.search.answering import Answerer, Ranking, check_locale, check_question
 from kb.search.documents import IndexDoc
 from kb.search.errors import InvalidQuery
 from kb.search.features import bm25f
@@ -35,6 +50,12 @@ MAX_DEPTH = 1000
 #: body, internal). People scan whole articles, so the body counts more than for answers.
 PUBLIC_BOOSTS = np.array([3.0, 2.0, 1.5, 1.2, 1.0, 0.0], dtype=np.float32)
 STAFF_BOOSTS = np.array([3.0, 2.0, 1.5, 1.2, 1.0, 1.0], dtype=np.float32)
+
+#: The attribute of a `SearchIndex` holding its answer engine for search, made on the first
+#: search (it loads the ranking model). Kept on the index, not in a module-level cache, so the
+#: engine (which refers back to its index) goes when the index does.
+_ANSWERER = "_search_answerer"
+_answerer_lock = threading.Lock()
 
 
 def search(
@@ -58,12 +79,14 @@ def search(
     check_locale(locale, known)
     staff = role in STAFF_ROLES
     results = SearchResults(query=text, locale=locale, role=role, page=page, per_page=per_page, total=0)
-    with index.lock:
+    engine = _answerer(index)
+    with index.lock:  # an RLock; `rank` reads the same state and takes no lock of its own
         idx = known.get(locale)
         if idx is None:
             return results
-        query = analyse_query(text, locale, idx, index.state.synonyms.get(locale))
-        slots, scores = bm25f(idx, query, STAFF_BOOSTS if staff else PUBLIC_BOOSTS)
+        ranking = engine.rank(text, locale, staff=staff)
+        query = ranking.query if ranking else analyse_query(text, locale, idx, index.state.synonyms.get(locale))
+        slots, scores = _ordered(idx, ranking, *bm25f(idx, query, STAFF_BOOSTS if staff else PUBLIC_BOOSTS))
         if category is not None:
             keep = idx.category_ids[slots] == idx.category_id(category)
             slots, scores = slots[keep], scores[keep]
@@ -94,10 +117,43 @@ def _facets(idx: LocaleIndex, slots: IntArray) -> dict[str, int]:
     return dict(named)
 
 
+def _answerer(index: SearchIndex) -> Answerer:
+    with _answerer_lock:
+        found = getattr(index, _ANSWERER, None)
+        if not isinstance(found, Answerer):
+            found = Answerer(index, record_gaps=False)
+            setattr(index, _ANSWERER, found)
+        return found
+
+
+def _ordered(
+    idx: LocaleIndex, ranking: Ranking | None, slots: IntArray, bm25: FloatArray
+) -> tuple[IntArray, FloatArray]:
+    """Every hit in search order with its score: the engine's candidates first, then BM25F's (ties by slot).
+
+    The engine was asked with the searcher's role, so its candidates are theirs to see; a
+    candidate no longer in the locale index is skipped.
+    """
+    order = np.lexsort((slots, -bm25))
+    slots, bm25 = slots[order], bm25[order]
+    if ranking is None:
+        return slots, bm25 / (1.0 + bm25)
+    ranked = [
+        (slot, share)
+        for doc, share in zip(ranking.docs, ranking.shares.tolist(), strict=False)
+        if (slot := idx.by_uid.get(doc.uid)) is not None
+    ]
+    first = np.array([slot for slot, _ in ranked], dtype=np.int32)
+    rest = ~np.isin(slots, first)
+    head = 1.0 + np.array([share for _, share in ranked], dtype=np.float32)
+    tail = bm25[rest] / (1.0 + bm25[rest])
+    return np.concatenate((first, slots[rest])), np.concatenate((head, tail)).astype(np.float32)
+
+
 def _page(slots: IntArray, scores: FloatArray, page: int, per_page: int) -> list[tuple[int, float]]:
-    """(slot, score) of one page: best score first, ties by slot, so pages never overlap or skip."""
-    order = np.lexsort((slots, -scores))[(page - 1) * per_page : page * per_page]
-    return list(zip(slots[order].tolist(), scores[order].tolist(), strict=True))
+    """(slot, score) of one page of hits already in search order, so pages never overlap or skip."""
+    window = slice((page - 1) * per_page, page * per_page)
+    return list(zip(slots[window].tolist(), scores[window].tolist(), strict=True))
 
 
 def _hit(doc: IndexDoc, score: float, marked: set[str], staff: bool) -> SearchHit:

