@@ -1,8 +1,9 @@
 """HTTP benchmark: /api/v1/answer under wrk, beside a bare FastAPI endpoint on the same settings.
 
 10,000 generated articles in SQLite; uvicorn (uvloop, httptools) with 2 workers on
-127.0.0.1, access logs off; wrk (Debian) for 10 s per run. Prints JSON. Targets (issue 6):
-distinct (never repeated) questions at concurrency 4 ≥ 300 req/s with p99 ≤ 30 ms; a Zipf mix (mostly
+127.0.0.1, access logs off, the default configuration (semantic evidence on; `istok reindex`
+has encoded every phrase first); wrk (Debian) for 10 s per run. Prints JSON. Targets (issues 6
+and 14): distinct (never repeated) questions at concurrency 4 ≥ 250 req/s; a Zipf mix (mostly
 repeats) at 32 connections ≥ 40 % of the bare endpoint's req/s, measured after 5 s of the same mix
 (a server that has been up a while has its popular answers cached; a cold one spends the first
 seconds computing each of them once per worker).

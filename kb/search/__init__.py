@@ -105,10 +105,13 @@ def refresh_index(index: SearchIndex | None = None) -> int:
 def reindex(engine: sa.Engine | None = None, *, data_dir: Path | None = None) -> int:
     """Rebuild the index from the database (`istok reindex`); returns how many units it holds.
 
-    Not opened first: with the lock held elsewhere, opening would build a private copy only
+    The phrase vectors are encoded before it returns. Not opened first: with the lock held elsewhere, opening would build a private copy only
     for the rebuild to fail on that lock; `rebuild` raises IndexBusy, naming the holder, instead.
     """
-    return get_index(engine, data_dir=data_dir, opened=False).rebuild()
+    index = get_index(engine, data_dir=data_dir, opened=False)
+    held = index.rebuild()
+    index.wait_vectors()  # so that a service started next finds every phrase vector in the store
+    return held
 
 
 @atexit.register

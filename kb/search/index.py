@@ -349,6 +349,10 @@ class SearchIndex:
         """Changes whenever what answers depend on changed (log entries, synonyms, rebuild)."""
         return self._generation
 
+    def wait_vectors(self, timeout: float | None = None) -> bool:
+        """Wait until every locale's phrase vectors are encoded (and kept in the store)."""
+        return all([v.wait(timeout) for v in list(self.state.vectors.values())])
+
     def vectors_pending(self) -> int:
         """Phrases still being encoded in the background (0 once every locale's vectors are ready)."""
         return sum(v.pending for v in list(self.state.vectors.values()))

@@ -187,6 +187,13 @@ class SemanticIndex:
             self._warming = threading.Thread(target=self._encode_pending, name="istok-vectors", daemon=True)
             self._warming.start()
 
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the background encoding to finish; whether every phrase has its vector."""
+        thread = self._warming
+        if thread is not None:
+            thread.join(timeout)
+        return self.ready
+
     def _encode_pending(self) -> None:
         try:
             while True:
@@ -268,18 +275,22 @@ class SemanticIndex:
         space = self._compile()
         if len(space.owners) == 0 or not forms:
             return np.zeros(0, dtype=np.int32), np.zeros((0, len(SCORE_COLUMNS)), dtype=np.float32)
-        best: FloatArray | None = None
-        pool: IntArray | None = None
-        for q in self.encoder.questions(list(forms)):
-            centroid = space.centroids @ q
-            wq = (q - space.centre) @ space.whiten
-            wq_norm = max(float(np.linalg.norm(wq)), 1e-9)
-            wcentroid = space.wcentroids @ (wq / wq_norm)
-            if pool is None:
-                pool = _pool(space, centroid, wcentroid, near)
-            cols = _columns(space, pool, q, wq_norm, centroid, wcentroid)
-            best = cols if best is None else np.maximum(best, cols)
-        assert pool is not None and best is not None
+        questions = self.encoder.questions(list(forms))  # forms × dim
+        centroid = space.centroids @ questions.T  # slots × forms
+        centred = questions - space.centre
+        wq = centred @ space.whiten
+        wq_norm = np.maximum(np.linalg.norm(wq, axis=1), 1e-9)
+        wcentroid = space.wcentroids @ (wq / wq_norm[:, None]).T
+        pool = _pool(space, centroid.max(axis=1), wcentroid.max(axis=1), near)
+        rows, matrix = _phrases(space, pool)
+        sims = matrix @ questions.T  # phrases × forms
+        u = centred @ space.squared  # `squared` is symmetric
+        norms = np.maximum(space.wnorms[rows], 1e-9)[:, None] * wq_norm[None, :]
+        wsims = (matrix @ u.T - space.centre @ u.T) / norms
+        local = np.searchsorted(pool, space.owners[rows]).astype(np.int32)
+        best = _columns(pool, local, sims[:, 0], wsims[:, 0], centroid[:, 0], wcentroid[:, 0])
+        for f in range(1, len(questions)):
+            best = np.maximum(best, _columns(pool, local, sims[:, f], wsims[:, f], centroid[:, f], wcentroid[:, f]))
         return pool, best
 
 
@@ -295,22 +306,21 @@ def _pool(space: _Space, centroid: FloatArray, wcentroid: FloatArray, near: IntA
     return np.array(sorted(picked), dtype=np.int32)
 
 
-def _columns(
-    space: _Space, pool: IntArray, q: FloatArray, wq_norm: float, centroid: FloatArray, wcentroid: FloatArray
-) -> FloatArray:
-    """`SCORE_COLUMNS` of each pooled slot for one question vector."""
+def _phrases(space: _Space, pool: IntArray) -> tuple[IntArray, FloatArray]:
+    """The phrase rows of the pooled slots and their vectors as float32."""
     if space.dense is not None:
-        rows = np.arange(len(space.owners))
-        matrix = space.dense
-    else:
-        rows = np.concatenate([np.arange(space.starts[s], space.ends[s]) for s in pool.tolist()])
-        matrix = space.codes[rows].astype(np.float32) * space.scales[rows, None]
-    sims = np.asarray(matrix @ q, dtype=np.float32)
-    u = space.squared @ (q - space.centre)
-    wsims = np.asarray(
-        (matrix @ u - float(space.centre @ u)) / (np.maximum(space.wnorms[rows], 1e-9) * wq_norm), np.float32
-    )
-    local = np.searchsorted(pool, space.owners[rows]).astype(np.int32)
+        return np.arange(len(space.owners), dtype=np.int32), space.dense
+    starts, lengths = space.starts[pool], space.ends[pool] - space.starts[pool]
+    first = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
+    rows = (first + np.arange(int(lengths.sum()))).astype(np.int32)
+    return rows, space.codes[rows].astype(np.float32) * space.scales[rows, None]
+
+
+def _columns(
+    pool: IntArray, local: IntArray, sims: FloatArray, wsims: FloatArray, centroid: FloatArray, wcentroid: FloatArray
+) -> FloatArray:
+    """`SCORE_COLUMNS` of each pooled slot for one form of the question."""
+    sims, wsims = sims.astype(np.float32), wsims.astype(np.float32)
     size = len(pool)
     out = np.empty((size, len(SCORE_COLUMNS)), dtype=np.float32)
     out[:, 0] = _best(sims, local, size)

@@ -12,10 +12,13 @@ from pathlib import Path
 import sqlalchemy as sa
 
 import kb
+from kb.search import features as feat
 from kb.search import semantic
-from kb.search.answering import Answerer
+from kb.search.answering import DECISIVE, Answerer
+from kb.search.evaluation import read_questions, throwaway_index
+from kb.search.query import analyse_query
 from kb.search.vectors import SEMANTIC_FEATURES
-from tests.conftest import ROOT
+from tests.conftest import CONTENT, ROOT
 from tests.kb.search.conftest import BALANCE, ROAMING, publish_source
 
 
@@ -49,14 +52,29 @@ def test_the_encoder_sees_the_question_as_repaired(sqlite_engine: sa.Engine, tmp
     index = _index(sqlite_engine, tmp_path)
     answerer = Answerer(index, record_gaps=False)
     idx = index.state.locales["ru"]
-    from kb.search.query import analyse_query
-
     query = analyse_query("crjkmrj cnjbn hjevbyu", "ru", idx, None)
     assert query.forms("crjkmrj cnjbn hjevbyu") == ("crjkmrj cnjbn hjevbyu", "сколько стоит роуминг")
     ranked = answerer.rank("crjkmrj cnjbn hjevbyu", "ru")
     assert ranked is not None and ranked.docs[0].key == "roaming-prices"
     assert ranked.values["sem_max"] > 0.6  # the repaired form's cosine, not the raw one's
     index.close()
+
+
+def test_a_decisive_lexical_answer_does_not_encode_the_question() -> None:
+    kinds = set()
+    with throwaway_index(CONTENT, use_semantic=True) as index:
+        answerer = Answerer(index, record_gaps=False)
+        for q in read_questions(CONTENT / "questions.csv")[:60]:
+            idx = index.state.locales[q.locale]
+            query = analyse_query(q.text, q.locale, idx, index.state.synonyms.get(q.locale))
+            cands = feat.candidates(idx, query)
+            lexical = answerer._ranked(idx, query, cands.slots, cands.features, cands.names, answerer.lexical, {})
+            ranked = answerer.rank(q.text, q.locale)
+            assert lexical is not None and ranked is not None
+            decisive = lexical.confidence >= DECISIVE
+            assert ("sem_max" not in ranked.names) == decisive, q.text
+            kinds.add(decisive)
+    assert kinds == {True, False}, "the sample questions should include decisive and undecided ones"
 
 
 def test_a_restart_reads_the_vectors_instead_of_encoding_them(sqlite_engine: sa.Engine, tmp_path: Path) -> None:
@@ -82,8 +100,9 @@ def test_a_cold_start_answers_lexically_while_vectors_warm(sqlite_engine: sa.Eng
         assert ranked is not None and ranked.docs[0].key == "check-balance"
         time.sleep(0.01)
     assert index.vectors_pending() == 0, "the background encoding never finished"
-    ranked = answerer.rank("баланс", "ru")
-    assert ranked is not None and "sem_max" in ranked.names and ranked.docs[0].key == "check-balance"
+    idx = index.state.locales["ru"]
+    _, _, names = answerer.evidence(idx, analyse_query("баланс", "ru", idx, None), "баланс", staff=False)
+    assert set(SEMANTIC_FEATURES) <= set(names)
     index.close()
 
 
