@@ -105,8 +105,9 @@ def refresh_index(index: SearchIndex | None = None) -> int:
 def reindex(engine: sa.Engine | None = None, *, data_dir: Path | None = None) -> int:
     """Rebuild the index from the database (`istok reindex`); returns how many units it holds.
 
-    The phrase vectors are encoded before it returns. Not opened first: with the lock held elsewhere, opening would build a private copy only
-    for the rebuild to fail on that lock; `rebuild` raises IndexBusy, naming the holder, instead.
+    The phrase vectors are encoded before it returns. Not opened first: with the lock held
+    elsewhere, opening would build a private copy only for the rebuild to fail on that lock;
+    `rebuild` raises IndexBusy, naming the holder, instead.
     """
     index = get_index(engine, data_dir=data_dir, opened=False)
     held = index.rebuild()
