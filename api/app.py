@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import threadpoolctl
 from fastapi import FastAPI
 
 import kb
@@ -50,6 +52,9 @@ Errors are `application/problem+json` (RFC 9457).
 
 @asynccontextmanager
 async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    # One BLAS thread per worker: the workers are the parallelism, and BLAS threads that spin
+    # between a request's small matrix products starve the other worker on the same cores.
+    threadpoolctl.threadpool_limits(limits=int(os.environ.get("ISTOK_BLAS_THREADS", "1")))
     runtime.engine()  # refuses an unmigrated database before the first request
     runtime.index()  # opens the search index, rebuilding it if missing, stale or corrupt
     # The index holds millions of long-lived objects; without this every full collection

@@ -117,6 +117,17 @@ def _answer_path(locale: str, question: str) -> str:
     return "/api/v1/answer?" + urllib.parse.urlencode({"q": question, "locale": locale, "channel": "bot"})
 
 
+def _vectors_ready(base: str, within: float = 300.0) -> float:
+    """Seconds until `/healthz` says, 20 times running (so from both workers), that vectors are loaded."""
+    started = time.monotonic()
+    streak = 0
+    while streak < 20 and time.monotonic() - started < within:
+        semantic = httpx.get(f"{base}/healthz", timeout=10).json()["semantic"]
+        streak = streak + 1 if semantic["loaded"] and semantic["detail"] == "loaded" else 0
+        time.sleep(0.05)
+    return round(time.monotonic() - started, 1)
+
+
 def main() -> None:
     if shutil.which("wrk") is None:
         print(json.dumps({"bench": "http", "error": "wrk is not installed (apt-get install wrk)"}))
@@ -146,6 +157,7 @@ def main() -> None:
             bare.wait()
         istok, base = serve("api.app:app", env)
         try:
+            results["vectors_ready_s"] = _vectors_ready(base)
             _wrk(base, distinct[-2_000:-1_000], secret, 4, folder, "warmup", seconds=3)  # load units, facts, slugs
             results["answer_distinct_c4"] = _wrk(base, distinct[:14_000], secret, 4, folder, "distinct")
             _wrk(base, zipf, secret, 32, folder, "zipf-warmup", seconds=5)  # a server that has been up a while

@@ -32,12 +32,13 @@ def healthz() -> Health:
         last_seq=seq,
         quarantined=quarantined,
         jobs=JobsState(**asdict(jobs)),
-        semantic=SemanticState(**asdict(_warming(semantic, runtime.index().vectors_pending()))),
+        semantic=SemanticState(**asdict(_warming(semantic, runtime.index()))),
     )
 
 
-def _warming(state: kb.SemanticStatus, pending: int) -> kb.SemanticStatus:
-    """Say so while phrase vectors are still being encoded (answers are lexical meanwhile)."""
-    if not state.loaded or pending == 0:
+def _warming(state: kb.SemanticStatus, index: kb.SearchIndex) -> kb.SemanticStatus:
+    """Say so while phrase vectors are still being read, encoded or compiled (answers are lexical meanwhile)."""
+    if not state.loaded or index.vectors_ready():
         return state
+    pending = index.vectors_pending()
     return replace(state, detail=f"warming: {pending} phrases still to encode; answers use lexical evidence until then")

@@ -353,6 +353,10 @@ class SearchIndex:
         """Wait until every locale's phrase vectors are encoded (and kept in the store)."""
         return all([v.wait(timeout) for v in list(self.state.vectors.values())])
 
+    def vectors_ready(self) -> bool:
+        """Whether every locale's vectors are encoded and compiled: answers use them from then on."""
+        return all(v.ready for v in list(self.state.vectors.values()))
+
     def vectors_pending(self) -> int:
         """Phrases still being encoded in the background (0 once every locale's vectors are ready)."""
         return sum(v.pending for v in list(self.state.vectors.values()))

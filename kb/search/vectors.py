@@ -29,6 +29,7 @@ last fit, so a publish does not pay for it every time.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 from collections.abc import Sequence
@@ -61,6 +62,8 @@ REFIT_CHANGE = 0.1
 #: Up to this many phrases every phrase is scored; beyond, only those of the `POOL` nearest articles.
 FULL_SCAN = 8_000
 POOL = 64
+#: Articles per step of the background warm-up (read from the store, or encoded, together).
+WARM_BATCH = 256
 #: Phrases the whitening is fitted on at most (a sample of articles beyond that).
 FIT_SAMPLE = 30_000
 
@@ -143,7 +146,8 @@ class SemanticIndex:
     @property
     def ready(self) -> bool:
         """False while phrases are encoded in the background: answers use lexical evidence meanwhile."""
-        return not self._pending
+        warming = self._warming
+        return not self._pending and not (warming is not None and warming.is_alive())  # compiled too
 
     @property
     def pending(self) -> int:
@@ -153,22 +157,19 @@ class SemanticIndex:
         self.set_many([(slot, texts)])
 
     def set_many(self, items: Sequence[tuple[int, Sequence[str]]], *, defer: bool = False) -> None:
-        """Give slots their phrases; with `defer`, those not in the store are encoded by a background thread.
+        """Give slots their phrases; with `defer`, a background thread reads or encodes their vectors.
 
-        A service starting on a cold store would otherwise not answer until every phrase
-        of every article was encoded (minutes at 10,000 articles).
+        A service would otherwise not answer until every phrase vector was read back from
+        the store (seconds at 10,000 articles, inside the index lock that other workers
+        wait for) or, on a cold store, encoded (a minute and more).
         """
-        store = self.store
-        if defer and store is not None:
-            found = store.get_many([t for _, texts in items for t in texts])
-            now = [(slot, texts) for slot, texts in items if all(t in found for t in texts)]
+        if defer:
             with self._lock:
-                self._pending.update((slot, texts) for slot, texts in items if not all(t in found for t in texts))
-            self._assign(now, found)
+                self._pending.update(items)
             self._warm()
             return
         flat = [t for _, texts in items for t in texts]
-        self._assign(items, dict(zip(flat, self.encoder.phrases(flat, store), strict=True)))
+        self._assign(items, dict(zip(flat, self.encoder.phrases(flat, self.store), strict=True)))
 
     def _assign(self, items: Sequence[tuple[int, Sequence[str]]], vectors: dict[str, FloatArray]) -> None:
         with self._lock:
@@ -198,7 +199,7 @@ class SemanticIndex:
         try:
             while True:
                 with self._lock:
-                    batch = list(self._pending.items())[:32]
+                    batch = list(itertools.islice(self._pending.items(), WARM_BATCH))
                 if not batch:
                     break
                 flat = [t for _, texts in batch for t in texts]

@@ -83,9 +83,12 @@ def test_a_restart_reads_the_vectors_instead_of_encoding_them(sqlite_engine: sa.
     _index(sqlite_engine, tmp_path).close()
     stored = list((tmp_path / "search").glob(f"vectors-{semantic.ENCODER_ID}.sqlite"))
     assert stored, "the phrase vectors were not kept on disk"
+    encoder = semantic.encoder()
+    assert encoder is not None
+    before = encoder.encoded
     again = _index(sqlite_engine, tmp_path, defer=True)
-    assert again.vectors_pending() == 0  # every phrase came from the store: nothing left to warm
-    assert all(v.ready for v in again.state.vectors.values())
+    assert again.wait_vectors(30) and again.vectors_pending() == 0
+    assert encoder.encoded == before  # every phrase came from the store: none was encoded again
     again.close()
 
 
@@ -95,11 +98,11 @@ def test_a_cold_start_answers_lexically_while_vectors_warm(sqlite_engine: sa.Eng
     index = _index(sqlite_engine, tmp_path, defer=True)
     answerer = Answerer(index, record_gaps=False)
     deadline = time.monotonic() + 30
-    while index.vectors_pending() and time.monotonic() < deadline:
+    while not index.vectors_ready() and time.monotonic() < deadline:
         ranked = answerer.rank("баланс", "ru")  # answered meanwhile, lexically
         assert ranked is not None and ranked.docs[0].key == "check-balance"
         time.sleep(0.01)
-    assert index.vectors_pending() == 0, "the background encoding never finished"
+    assert index.vectors_ready() and index.vectors_pending() == 0, "the background encoding never finished"
     idx = index.state.locales["ru"]
     _, _, names = answerer.evidence(idx, analyse_query("баланс", "ru", idx, None), "баланс", staff=False)
     assert set(SEMANTIC_FEATURES) <= set(names)
