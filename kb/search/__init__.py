@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from kb.config import load_settings
 from kb.db import ensure_migrated, make_engine
-from kb.search.answering import THRESHOLDS, Answerer, check_question
+from kb.search.answering import THRESHOLDS, Answerer, answerer_for, check_question, forget_answerers
 from kb.search.errors import InvalidQuery
 from kb.search.gaps import forget_gaps, list_gaps
 from kb.search.index import SearchIndex
@@ -27,7 +27,6 @@ from kb.search.results import Alternative, Answer, AnswerStatus, SearchHit, Sear
 from kb.search.searching import search
 
 _indexes: dict[tuple[str, str], SearchIndex] = {}
-_answerers: dict[int, Answerer] = {}
 _lock = threading.Lock()
 
 
@@ -51,14 +50,6 @@ def get_index(engine: sa.Engine | None = None, *, data_dir: Path | None = None, 
     return found
 
 
-def _answerer(index: SearchIndex) -> Answerer:
-    with _lock:
-        found = _answerers.get(id(index))
-        if found is None or found.index is not index:
-            found = _answerers[id(index)] = Answerer(index)
-        return found
-
-
 def answer(
     q: str,
     locale: str,
@@ -75,12 +66,12 @@ def answer(
     Raises InvalidQuery for an empty question or unknown locale, UnknownChannel (the one
     error for a channel name not in `kb/channels.py`) for an unknown channel.
     """
-    return _answerer(index or get_index()).answer(q, locale, channel, context, contact_id=contact_id)
+    return answerer_for(index or get_index()).answer(q, locale, channel, context, contact_id=contact_id)
 
 
 def note_gap(q: str, answer: Answer, *, index: SearchIndex | None = None, contact_id: int | None = None) -> None:
     """Count question `q`, answered earlier with `answer` and served again, as a content gap if it is one."""
-    _answerer(index or get_index()).note_gap(check_question(q), answer, contact_id=contact_id)
+    answerer_for(index or get_index()).note_gap(check_question(q), answer, contact_id=contact_id)
 
 
 def search_articles(
@@ -121,7 +112,7 @@ def close_indexes() -> None:
     with _lock:
         indexes = list(_indexes.values())
         _indexes.clear()
-        _answerers.clear()
+    forget_answerers()
     for index in indexes:
         with contextlib.suppress(Exception):  # at exit the database may already be gone
             index.close()

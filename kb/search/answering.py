@@ -19,6 +19,7 @@ for is answered from its own (`kb.search.language`); the answer names both.
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
@@ -70,6 +71,25 @@ class Ranking:
     shares: FloatArray
     values: dict[str, float]
     confidence: float
+
+
+_answerers: dict[int, Answerer] = {}
+_answerers_lock = threading.Lock()
+
+
+def answerer_for(index: SearchIndex) -> Answerer:
+    """The process's one answer engine for `index` (answers, content gaps and people's search share it)."""
+    with _answerers_lock:
+        found = _answerers.get(id(index))
+        if found is None or found.index is not index:
+            found = _answerers[id(index)] = Answerer(index)
+        return found
+
+
+def forget_answerers() -> None:
+    """Drop every engine made by `answerer_for` (when the indexes close)."""
+    with _answerers_lock:
+        _answerers.clear()
 
 
 def check_question(question: str) -> str:
@@ -135,7 +155,7 @@ class Answerer:
                 self._cache.move_to_end(key)
                 result = replace(found, cached=True)
             else:
-                served = language.detect(text, locale, self.index.state.locales)
+                served = self.served_locale(text, locale)
                 result = replace(self._compute(text, served, channel, threshold, ctx), asked_locale=locale)
                 self._cache[key] = result
                 if len(self._cache) > CACHE_SIZE:
@@ -143,6 +163,10 @@ class Answerer:
         result = replace(result, elapsed_ms=(time.perf_counter() - started) * 1000.0)
         self.note_gap(text, result, contact_id=contact_id)
         return result
+
+    def served_locale(self, text: str, asked: str) -> str:
+        """The locale to answer `text` from: its own language when clearly another indexed one."""
+        return language.detect(text, asked, self.index.state.locales)
 
     def note_gap(self, question: str, result: Answer, *, contact_id: int | None = None) -> None:
         """Count `question` as a content gap when `result` is no confident answer.

@@ -176,11 +176,11 @@ def _check_locales(index: SearchIndex, questions: Sequence[Question]) -> None:
 
 
 def ask_all(answerer: Answerer, questions: Sequence[Question]) -> list[Outcome]:
-    """Rank every question once, timing each."""
+    """Rank every question once, from the locale an answer would come from, timing each."""
     outcomes = []
     for q in questions:
         started = time.perf_counter()
-        ranked: Ranking | None = answerer.rank(q.text, q.locale)
+        ranked: Ranking | None = answerer.rank(q.text, answerer.served_locale(q.text, q.locale))
         ms = (time.perf_counter() - started) * 1000.0
         keys = [d.key for d in ranked.docs] if ranked else []
         outcomes.append(Outcome(q, keys, ranked.confidence if ranked else 0.0, ms))
@@ -342,7 +342,7 @@ def evaluate(
     """
     check_channel(channel)
     if use_semantic and not semantic.available():
-        raise InvalidQuery("the semantic model is not installed: pip install 'istok[semantic]'")
+        raise InvalidQuery(f"the semantic evidence is unavailable: {semantic.status().detail}")
     questions = read_questions(questions_csv)
     started = time.perf_counter()
     with throwaway_index(content, use_semantic=use_semantic) as index:

@@ -28,11 +28,9 @@ text weighs nothing, so an article that matches only there is not a hit).
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 
-from kb.search.answering import Answerer, Ranking, check_locale, check_question
+from kb.search.answering import Ranking, answerer_for, check_locale, check_question
 from kb.search.documents import IndexDoc
 from kb.search.errors import InvalidQuery
 from kb.search.features import bm25f
@@ -50,12 +48,6 @@ MAX_DEPTH = 1000
 #: body, internal). People scan whole articles, so the body counts more than for answers.
 PUBLIC_BOOSTS = np.array([3.0, 2.0, 1.5, 1.2, 1.0, 0.0], dtype=np.float32)
 STAFF_BOOSTS = np.array([3.0, 2.0, 1.5, 1.2, 1.0, 1.0], dtype=np.float32)
-
-#: The attribute of a `SearchIndex` holding its answer engine for search, made on the first
-#: search (it loads the ranking model). Kept on the index, not in a module-level cache, so the
-#: engine (which refers back to its index) goes when the index does.
-_ANSWERER = "_search_answerer"
-_answerer_lock = threading.Lock()
 
 
 def search(
@@ -79,7 +71,7 @@ def search(
     check_locale(locale, known)
     staff = role in STAFF_ROLES
     results = SearchResults(query=text, locale=locale, role=role, page=page, per_page=per_page, total=0)
-    engine = _answerer(index)
+    engine = answerer_for(index)
     with index.lock:  # an RLock; `rank` reads the same state and takes no lock of its own
         idx = known.get(locale)
         if idx is None:
@@ -115,15 +107,6 @@ def _facets(idx: LocaleIndex, slots: IntArray) -> dict[str, int]:
     counts = np.bincount(ids[ids >= 0], minlength=len(idx.categories))
     named = sorted(((idx.categories[i], int(n)) for i, n in enumerate(counts.tolist()) if n), key=lambda c: -c[1])
     return dict(named)
-
-
-def _answerer(index: SearchIndex) -> Answerer:
-    with _answerer_lock:
-        found = getattr(index, _ANSWERER, None)
-        if not isinstance(found, Answerer):
-            found = Answerer(index, record_gaps=False)
-            setattr(index, _ANSWERER, found)
-        return found
 
 
 def _ordered(

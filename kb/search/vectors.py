@@ -78,12 +78,14 @@ class _Rows:
 
     codes: Int8Array
     scales: FloatArray
+    total: FloatArray  # the sum of the rows (its direction is the article's centroid)
 
     @classmethod
     def of(cls, vectors: FloatArray) -> _Rows:
         scales = np.maximum(np.abs(vectors).max(axis=1), 1e-9) / 127.0
         codes = np.round(vectors / scales[:, None]).astype(np.int8)
-        return cls(codes, scales.astype(np.float32))
+        total = (codes.astype(np.float32) * scales[:, None]).sum(axis=0)
+        return cls(codes, scales.astype(np.float32), total.astype(np.float32))
 
     def floats(self) -> FloatArray:
         return np.asarray(self.codes.astype(np.float32) * self.scales[:, None], dtype=np.float32)
@@ -139,6 +141,7 @@ class SemanticIndex:
         self._rows: dict[int, _Rows] = {}
         self._space: _Space | None = None
         self._whiten: tuple[int, FloatArray, FloatArray] | None = None  # (phrases fitted on, W, centre)
+        self._wnorms: dict[int, FloatArray] = {}  # per slot, under the current whitening
         self._pending: dict[int, Sequence[str]] = {}  # slots whose phrases are still being encoded
         self._lock = threading.RLock()
         self._warming: threading.Thread | None = None
@@ -175,6 +178,7 @@ class SemanticIndex:
         with self._lock:
             for slot, texts in items:
                 self._pending.pop(slot, None)
+                self._wnorms.pop(slot, None)
                 if texts:
                     self._rows[slot] = _Rows.of(np.stack([vectors[t] for t in texts]))
                 else:
@@ -213,6 +217,7 @@ class SemanticIndex:
     def remove(self, slot: int) -> None:
         with self._lock:
             self._pending.pop(slot, None)
+            self._wnorms.pop(slot, None)
             if self._rows.pop(slot, None) is not None:
                 self._space = None
 
@@ -235,23 +240,32 @@ class SemanticIndex:
         scales = np.concatenate([self._rows[s].scales for s in slots]) if slots else np.zeros(0, np.float32)
         owners = np.repeat(np.array(slots, dtype=np.int32), counts) if slots else np.zeros(0, np.int32)
         sums = np.zeros((size, dim), dtype=np.float32)
-        for s in slots:
-            sums[s] = self._rows[s].floats().sum(axis=0)
+        if slots:
+            sums[slots] = np.stack([self._rows[s].total for s in slots])
         n = len(codes)
         if self._whiten is None or abs(n - self._whiten[0]) > REFIT_CHANGE * max(self._whiten[0], 1):
             self._whiten = (n, *self._fit(slots, size))
+            self._wnorms = {}
         _, whiten, centre = self._whiten
         squared = whiten @ whiten
-        wnorms = np.empty(n, dtype=np.float32)
-        for at in range(0, n, 8192):
-            part = codes[at : at + 8192].astype(np.float32) * scales[at : at + 8192, None] - centre
-            wnorms[at : at + 8192] = np.linalg.norm(part @ whiten, axis=1)
+        self._norm_new(slots, whiten, centre)
+        wnorms = np.concatenate([self._wnorms[s] for s in slots]) if slots else np.zeros(0, np.float32)
         wcentroids = _unit(np.asarray((_unit(sums) - centre) @ whiten, dtype=np.float32))
         wcentroids[np.linalg.norm(sums, axis=1) == 0] = 0.0
         dense = codes.astype(np.float32) * scales[:, None] if n <= FULL_SCAN else None
         return _Space(
             codes, scales, owners, starts, ends, _unit(sums), centre, whiten, squared, wnorms, wcentroids, dense
         )
+
+    def _norm_new(self, slots: list[int], whiten: FloatArray, centre: FloatArray) -> None:
+        """Whitened norms of the phrases of slots that lack them (all of them after a refit only)."""
+        new = [s for s in slots if s not in self._wnorms]
+        for at in range(0, len(new), 512):
+            chunk = new[at : at + 512]
+            part = np.concatenate([self._rows[s].floats() for s in chunk]) - centre
+            norms = np.linalg.norm(part @ whiten, axis=1).astype(np.float32)
+            bounds = np.cumsum([len(self._rows[s].codes) for s in chunk])[:-1]
+            self._wnorms.update(zip(chunk, np.split(norms, bounds), strict=True))
 
     def _fit(self, slots: list[int], size: int) -> tuple[FloatArray, FloatArray]:
         """Whitening and centre, from every phrase or (past `FIT_SAMPLE`) a fixed sample of articles."""

@@ -46,6 +46,18 @@ def test_semantic_features_join_the_ranking(sqlite_engine: sa.Engine, tmp_path: 
     index.close()
 
 
+def test_a_publish_gives_the_new_article_its_vectors(sqlite_engine: sa.Engine, tmp_path: Path) -> None:
+    publish_source(sqlite_engine, BALANCE)
+    index = _index(sqlite_engine, tmp_path)
+    answerer = Answerer(index, record_gaps=False)
+    assert answerer.rank("сколько стоит связь в другой стране", "ru") is not None  # compiled without it
+    publish_source(sqlite_engine, ROAMING)
+    index.sync()
+    ranked = answerer.rank("сколько стоит связь в другой стране", "ru")
+    assert ranked is not None and ranked.docs[0].key == "roaming-prices" and "sem_max" in ranked.names
+    index.close()
+
+
 def test_the_encoder_sees_the_question_as_repaired(sqlite_engine: sa.Engine, tmp_path: Path) -> None:
     """Typed on the English layout, «сколько стоит роуминг» is garbage to the encoder unless repaired."""
     publish_source(sqlite_engine, ROAMING)
