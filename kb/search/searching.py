@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kb.search.answering import Ranking, answerer_for, check_locale, check_question
+from kb.search.answering import ALTERNATIVES, Ranking, answerer_for, check_locale, check_question
 from kb.search.documents import IndexDoc
 from kb.search.errors import InvalidQuery
 from kb.search.features import bm25f
@@ -48,6 +48,8 @@ MAX_DEPTH = 1000
 #: body, internal). People scan whole articles, so the body counts more than for answers.
 PUBLIC_BOOSTS = np.array([3.0, 2.0, 1.5, 1.2, 1.0, 0.0], dtype=np.float32)
 STAFF_BOOSTS = np.array([3.0, 2.0, 1.5, 1.2, 1.0, 1.0], dtype=np.float32)
+#: Articles the engine ranks that match no question word are hits only this high up its list.
+ENGINE_ONLY = ALTERNATIVES + 1
 
 
 def search(
@@ -115,16 +117,19 @@ def _ordered(
     """Every hit in search order with its score: the engine's candidates first, then BM25F's (ties by slot).
 
     The engine was asked with the searcher's role, so its candidates are theirs to see; a
-    candidate no longer in the locale index is skipped.
+    candidate no longer in the locale index is skipped, and one that shares no word with the
+    question (found by the semantic evidence) is a hit only among the engine's first
+    `ENGINE_ONLY`, what it would offer as the answer and its alternatives.
     """
     order = np.lexsort((slots, -bm25))
     slots, bm25 = slots[order], bm25[order]
     if ranking is None:
         return slots, bm25 / (1.0 + bm25)
+    matched = set(slots.tolist())
     ranked = [
         (slot, share)
-        for doc, share in zip(ranking.docs, ranking.shares.tolist(), strict=False)
-        if (slot := idx.by_uid.get(doc.uid)) is not None
+        for place, (doc, share) in enumerate(zip(ranking.docs, ranking.shares.tolist(), strict=False))
+        if (slot := idx.by_uid.get(doc.uid)) is not None and (slot in matched or place < ENGINE_ONLY)
     ]
     first = np.array([slot for slot, _ in ranked], dtype=np.int32)
     rest = ~np.isin(slots, first)

@@ -8,7 +8,7 @@ import kb
 from kb.search.answering import Answerer
 from kb.search.features import bm25f
 from kb.search.query import analyse_query
-from kb.search.searching import PUBLIC_BOOSTS
+from kb.search.searching import ENGINE_ONLY, PUBLIC_BOOSTS
 
 
 def test_hits_have_highlighted_escaped_snippets_and_facets(content_index: kb.SearchIndex) -> None:
@@ -62,6 +62,22 @@ def test_the_article_the_answer_engine_ranks_first_leads_even_where_bm25f_puts_i
     found = kb.search_articles(question, "ru", index=content_index)
     assert [h.key for h in found.hits[: len(ranked.docs)]] == [d.key for d in ranked.docs][: found.per_page]
     assert found.hits[0].key == "home-internet-not-working"
+
+
+def test_an_article_sharing_no_word_is_a_hit_only_where_the_engine_would_offer_it(
+    content_index: kb.SearchIndex, answerer: Answerer
+) -> None:
+    question = "someone nicked my sim"
+    idx = content_index.state.locales["en"]
+    query = analyse_query(question, "en", idx, content_index.state.synonyms.get("en"))
+    matched = {idx.docs[s].doc.key for s in bm25f(idx, query, PUBLIC_BOOSTS)[0].tolist()}
+    ranked = answerer.rank(question, "en")
+    assert ranked is not None
+    offered = [d.key for d in ranked.docs][:ENGINE_ONLY]
+    found = kb.search_articles(question, "en", per_page=50, index=content_index)
+    assert found.hits[0].key == ranked.docs[0].key
+    assert {h.key for h in found.hits} == matched | set(offered)
+    assert found.total == len(matched | set(offered))
 
 
 def test_pages_cover_the_union_once_in_order_with_falling_scores(content_index: kb.SearchIndex) -> None:
