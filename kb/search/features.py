@@ -57,6 +57,21 @@ class Candidates:
     scores: FloatArray
     features: FloatArray  # candidates × features
     names: tuple[str, ...]
+    lm: np.ndarray  # each one's log-likelihood under the head language model (`lm_head` before it is relative)
+
+    def joined(self, index: LocaleIndex, query: Query, extra: IntArray) -> tuple[IntArray, FloatArray]:
+        """These candidates and `extra` slots (found otherwise, BM25F 0), with every row's features.
+
+        Only the extra rows are computed; the relative columns are renormalised over all of them.
+        """
+        if len(extra) == 0:
+            return self.slots, self.features
+        rows, lm = _features(index, query, extra, np.zeros(len(extra), dtype=np.float32), first=len(self.slots))
+        slots = np.concatenate((self.slots, extra))
+        rows = np.concatenate((self.features, rows))
+        lm = np.concatenate((self.lm, lm))
+        rows[:, _LM] = _relative(lm)
+        return slots, rows
 
 
 def bm25f(index: LocaleIndex, query: Query, boosts: FloatArray) -> tuple[IntArray, FloatArray]:
@@ -88,15 +103,25 @@ def candidates(index: LocaleIndex, query: Query, *, staff: bool = False, limit: 
         slots, scores = slots[top], scores[top]
     order = np.argsort(-scores, kind="stable")
     slots, scores = slots[order], scores[order]
-    return Candidates(slots, scores, lexical_features(index, query, slots, scores), LEXICAL_FEATURES)
+    rows, lm = _features(index, query, slots, scores)
+    return Candidates(slots, scores, rows, LEXICAL_FEATURES, lm)
 
 
-def lexical_features(index: LocaleIndex, query: Query, slots: IntArray, scores: FloatArray) -> FloatArray:
-    """One row of `LEXICAL_FEATURES` per candidate slot."""
+_LM = LEXICAL_FEATURES.index("lm_head")
+
+
+def _relative(lm: np.ndarray) -> np.ndarray:
+    return np.maximum(lm - lm.max(), -20.0) if len(lm) else lm
+
+
+def _features(
+    index: LocaleIndex, query: Query, slots: IntArray, scores: FloatArray, *, first: int = 0
+) -> tuple[FloatArray, np.ndarray]:
+    """The feature rows of `slots` (`first`: the BM25F rank of the first) and their raw head log-likelihoods."""
     k = len(slots)
     out = np.zeros((k, len(LEXICAL_FEATURES)), dtype=np.float32)
     if k == 0:
-        return out
+        return out, np.zeros(0, dtype=np.float64)
     idf = index.idf
     weights = {qt.term: qt.weight * idf(qt.term) for qt in query.terms}
     content_total = sum(weights[qt.term] for qt in query.content) or 1.0
@@ -151,6 +176,6 @@ def lexical_features(index: LocaleIndex, query: Query, slots: IntArray, scores: 
             out[i, 15] = touched / len(info.phrase_sets)
         if q_bigrams:
             out[i, 10] = len(q_bigrams & info.bigrams) / len(q_bigrams)
-        out[i, 11] = 1.0 / (1.0 + i)
-    out[:, 12] = np.maximum(lm - lm.max(), -20.0)
-    return out
+        out[i, 11] = 1.0 / (1.0 + first + i)
+    out[:, _LM] = _relative(lm)
+    return out, lm

@@ -62,20 +62,27 @@ logger = logging.getLogger(__name__)
 class SearchState:
     """Everything derived for answering: per-locale scorers, synonyms and (optionally) vectors."""
 
-    def __init__(self, use_semantic: bool, store: VectorStore | None = None, *, defer: bool = True) -> None:
+    def __init__(
+        self,
+        use_semantic: bool,
+        store: VectorStore | None = None,
+        *,
+        defer: bool = True,
+        encoder: semantic.Encoder | semantic.Deferred | None = None,
+    ) -> None:
         self.locales: dict[str, LocaleIndex] = {}
         self.synonyms: dict[str, SynonymMap] = {}
         self.vectors: dict[str, SemanticIndex] = {}
-        self.use_semantic = use_semantic
+        self.use_semantic = use_semantic and encoder is not None
+        self.encoder = encoder
         self.store = store
         self.defer = defer  # encode phrases the store lacks in the background (see SemanticIndex.set_many)
 
     def _vectors(self, locale: str) -> SemanticIndex:
         found = self.vectors.get(locale)
         if found is None:
-            enc = semantic.encoder()
-            assert enc is not None  # use_semantic is only set once the encoder has loaded
-            found = self.vectors[locale] = SemanticIndex(enc, self.store)
+            assert self.encoder is not None  # use_semantic is only set with an encoder
+            found = self.vectors[locale] = SemanticIndex(self.encoder, self.store)
         return found
 
     def locale(self, locale: str) -> LocaleIndex:
@@ -121,6 +128,20 @@ def _phrases(doc: IndexDoc) -> list[str]:
     return [t for t in (doc.title, *doc.texts.get("questions", "").split("\n")) if t.strip()]
 
 
+def _encoder(wanted: bool, defer: bool) -> semantic.Encoder | semantic.Deferred | None:
+    """The encoder for an index: loading in the background when vectors are deferred, else loaded now.
+
+    A service then starts answering (lexically) without waiting seconds for the model; a
+    build that wants its vectors at once (evaluation, training, the benchmark) waits.
+    """
+    if not wanted:
+        return None
+    if defer and not semantic.status().failed:
+        semantic.load_in_background()
+        return semantic.Deferred()
+    return semantic.encoder()
+
+
 class SearchIndex:
     """One process's index over one database (see the module docstring)."""
 
@@ -144,13 +165,13 @@ class SearchIndex:
         keep_parsed_units(data_dir / "search" / "units.sqlite")  # shared by every database: keyed by content
         self.poll_interval = poll_interval
         wanted = semantic.wanted() if use_semantic is None else use_semantic
-        enc = semantic.encoder() if wanted else None
+        enc = _encoder(wanted, defer_vectors)
         self.use_semantic = enc is not None
         self.vector_store = (
-            VectorStore(data_dir / "search" / f"vectors-{semantic.ENCODER_ID}.sqlite", enc.dim) if enc else None
+            VectorStore(data_dir / "search" / f"vectors-{semantic.ENCODER_ID}.sqlite", semantic.DIM) if enc else None
         )
         self.text = TextIndex(self.path)
-        self.state = SearchState(self.use_semantic, self.vector_store, defer=defer_vectors)
+        self.state = SearchState(self.use_semantic, self.vector_store, defer=defer_vectors, encoder=enc)
         self.gaps = GapLog(engine)
         self.quarantine = Quarantine()
         self.seq = 0

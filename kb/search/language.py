@@ -67,6 +67,9 @@ def _share(text: str, locale: Locale, index: LocaleIndex) -> float:
 def detect(text: str, asked: Locale, indexes: Mapping[str, LocaleIndex]) -> Locale:
     """The locale to answer `text` from: `asked` unless another indexed locale clearly reads it better."""
     folded = fold(text)[:500]
+    mine_index = indexes.get(asked)
+    if mine_index is not None and mine_index.live > 0 and known_share(folded, asked, mine_index) > 1.0 - MARGIN:
+        return asked  # no locale can read clearly more than that: most questions stop here
     shares = {loc: _share(folded, loc, idx) for loc, idx in indexes.items() if idx.live > 0}
     if not shares:
         return asked

