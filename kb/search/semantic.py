@@ -15,8 +15,9 @@ morphology) carries the rest.
 `ISTOK_SEMANTIC=0` turns it off; a missing package or an encoder that fails to load
 leaves the lexical path serving, and `status()` says why (shown in `/healthz`). A
 service loads it in the background (`load_in_background`, `Deferred`), so it starts
-answering, lexically, seconds before the model is ready. Phrase vectors are kept on disk by the hash of their text (`kb.search.vectorstore`),
-so a restart or a publish encodes only texts never seen before.
+answering, lexically, seconds before the model is ready. Phrase vectors are kept on
+disk by the hash of their text (`kb.search.vectorstore`), so a restart or a publish
+encodes only texts never seen before.
 """
 
 from __future__ import annotations

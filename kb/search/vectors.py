@@ -34,6 +34,7 @@ changed by a tenth since the last fit, so a publish does not pay for them every 
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import itertools
 import logging
@@ -418,10 +419,8 @@ def release_freed_memory() -> None:
     arrays; glibc keeps such pages for reuse, so a worker would look (and be billed) as if it
     still held them.
     """
-    try:
+    with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None).malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
 
 
 def principal(rows: FloatArray) -> FloatArray:
