@@ -10,8 +10,12 @@ The ranker is a linear score over candidate features, fitted by softmax cross-en
 over each question's candidates (the expected article against the others); the
 confidence is a logistic regression of "the top answer is right" over the ranked
 list's evidence, on all questions, out-of-scope ones included (whose top answer is
-always wrong). Each set weighs by the square root of its size, so the big sets do not
-drown the small one. A two-fold split of every set is fitted and scored first, so the
+always wrong). Each set weighs the same in total, whatever its size: a knowledge base is
+a domain, and the engine must serve the small one with rich articles (the sample
+content) as well as the large ones with ten examples an intent. (Weighing by the square
+root of the size, as before, let CLINC150 and Banking77 decide; equal weights raised the
+held-out handoffs of off-topic questions from 0.83 to 0.87 on the sample content and
+from 0.86 to 0.88 on CLINC150, with the same top-1.) A two-fold split of every set is fitted and scored first, so the
 figures written beside the weights are measured on questions the fit did not see.
 """
 
@@ -55,7 +59,7 @@ def collect(sets: Sequence[tuple[Path, Path]], *, use_semantic: bool) -> list[Sa
     samples: list[Sample] = []
     for content, csv_path in sets:
         questions = read_questions(csv_path)
-        weight = 1.0 / np.sqrt(len(questions))
+        weight = 1.0 / len(questions)
         with throwaway_index(content, use_semantic=use_semantic) as index:
             answerer = Answerer(index, default_model(use_semantic), record_gaps=False)
             for q in questions:
