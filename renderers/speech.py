@@ -13,6 +13,7 @@ from html import escape
 
 from kb import Locale
 from renderers.facts import spoken_digits
+from renderers.numerals import spoken_numbers
 from renderers.phrases import PREPOSITIONS, SITE_WORDS, language, phrase
 
 SSML_NS = "http://www.w3.org/2001/10/synthesis"
@@ -22,9 +23,10 @@ WORDS_PER_SECOND = {"ru": 2.0, "uk": 2.0, "en": 2.5}
 
 #: Characters XML 1.0 cannot hold: the document must stay well-formed whatever a fact or text holds.
 _NOT_XML_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+#: An address, with the angle brackets of a Markdown autolink left unparsed (in code) around it.
 _URL_RE = re.compile(
-    r"(?:https?://|www\.)[^\s<>\"«»]+?(?=[.,;:!?)»\"]*(?:\s|$))"
-    r"|(?<![@\w.-])(?:[a-z0-9][a-z0-9-]*\.)+[a-z]{2,24}(?:/[^\s<>\"«»]*?)?(?=[.,;:!?)»\"]*(?:\s|$))"
+    r"<?(?:https?://|www\.)[^\s<>\"«»]+?>?(?=[.,;:!?)»\"]*(?:\s|$))"
+    r"|(?<![@\w.-])<?(?:[a-z0-9][a-z0-9-]*\.)+[a-z]{2,24}(?:/[^\s<>\"«»]*?)?>?(?=[.,;:!?)»\"]*(?:\s|$))"
 )
 _DIAL_RE = re.compile(r"(?<![\w*#])[*#][\d*#]*\d[\d*#]*(?![\w*#])")
 _WORD_RE = re.compile(r"\w+")
@@ -84,17 +86,17 @@ class Speech:
     # ---- words ---------------------------------------------------------------------
 
     def text(self, text: str) -> None:
-        """Words from the article: addresses become a pointer, dial codes digit by digit."""
+        """Words from the article: addresses become a pointer, dial codes digit by digit, numbers words."""
         text = re.sub(r"\s+,", ",", text.translate(_SPEECH_FOLDS))
         pos = 0
         for m in re.finditer(f"{_URL_RE.pattern}|{_DIAL_RE.pattern}", text):
-            self._words(text[pos : m.start()])
+            self._words(spoken_numbers(text[pos : m.start()], self.locale))
             if _DIAL_RE.fullmatch(m.group(0)):
                 self.words(spoken_digits(m.group(0), self.locale))
             else:
                 self.website()
             pos = m.end()
-        self._words(text[pos:])
+        self._words(spoken_numbers(text[pos:], self.locale))
 
     def words(self, words: str) -> None:
         """Words already fit for speaking (numbers written out, no addresses)."""
