@@ -128,10 +128,18 @@ def _row(header: tuple[tree.TableCell, ...], row: tuple[tree.TableCell, ...], sp
 
 
 def _inline(nodes: tuple[tree.Inline, ...], sp: Speech, ctx: Context) -> None:
+    running = ""  # text and counted facts read together, so «за {{ days }} суток» says «за трое суток»
     for node in nodes:
         if isinstance(node, tree.Text):
-            sp.text(node.text)
-        elif isinstance(node, tree.Fact):
+            running += node.text
+            continue
+        if isinstance(node, tree.Fact) and _counted(node.key, ctx):
+            running += ctx.facts.get(node.key).raw
+            continue
+        if running:
+            sp.text(running)
+            running = ""
+        if isinstance(node, tree.Fact):
             _fact(node.key, sp, ctx)
         elif isinstance(node, tree.Code) and is_dial_code(node.text):
             sp.words(spoken_digits(node.text, ctx.locale))
@@ -147,6 +155,14 @@ def _inline(nodes: tuple[tree.Inline, ...], sp: Speech, ctx: Context) -> None:
             _inline(node.children, sp, ctx)  # a link is its words; the address is never read
         elif isinstance(node, tree.Image):
             sp.text(node.alt)
+    if running:
+        sp.text(running)
+
+
+def _counted(key: str, ctx: Context) -> bool:
+    """A whole-number fact: spoken with the words around it, which it must agree with."""
+    fact = ctx.facts.get(key)
+    return not fact.missing and fact.type is FactType.NUMBER and fact.raw.lstrip("-").isdigit()
 
 
 def _fact(key: str, sp: Speech, ctx: Context) -> None:
@@ -155,8 +171,6 @@ def _fact(key: str, sp: Speech, ctx: Context) -> None:
         sp.words(fact.text)
     elif fact.type is FactType.PHONE:
         sp.say_as("telephone", fact.text, fact.spoken)
-    elif fact.type is FactType.NUMBER and fact.raw.lstrip("-").isdigit():
-        sp.say_as("cardinal", fact.raw, fact.spoken)
     elif fact.type is FactType.URL:
         sp.website()
     elif fact.type in (FactType.MONEY, FactType.DATE):

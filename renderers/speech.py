@@ -90,13 +90,17 @@ class Speech:
         text = re.sub(r"\s+,", ",", text.translate(_SPEECH_FOLDS))
         pos = 0
         for m in re.finditer(f"{_URL_RE.pattern}|{_DIAL_RE.pattern}", text):
-            self._words(spoken_numbers(text[pos : m.start()], self.locale))
+            self._numbers(text[pos : m.start()])
             if _DIAL_RE.fullmatch(m.group(0)):
                 self.words(spoken_digits(m.group(0), self.locale))
             else:
                 self.website()
             pos = m.end()
-        self._words(spoken_numbers(text[pos:], self.locale))
+        self._numbers(text[pos:])
+
+    def _numbers(self, text: str) -> None:
+        """Words with their numbers written out, in the case the words just said before govern."""
+        self._words(spoken_numbers(text, self.locale, before="".join(self._plain[-4:])[-40:]))
 
     def words(self, words: str) -> None:
         """Words already fit for speaking (numbers written out, no addresses)."""

@@ -43,11 +43,21 @@ _SENTENCE_START = re.compile(r"[.!?…]\s+$")
 _WORD_BEFORE = re.compile(r"([^\W\d_]+)\s+$")
 
 
-def spoken_numbers(text: str, locale: Locale) -> str:
-    """`text` with its numbers written out as a person says them in the locale's language."""
+def spoken_numbers(text: str, locale: Locale, *, before: str = "") -> str:
+    """`text` with its numbers written out as a person says them in the locale's language.
+
+    `before` is what was said just before `text` (the text may start after a fact or inside
+    emphasis): a number at its start takes the case of the preposition there.
+    """
     lang = _language(locale)
     if lang is None or not any(c.isdigit() for c in text):
         return text
+    word = _WORD_BEFORE.search(before + " ")
+    if word and not text[:1].isspace() and text[:1].isdigit():
+        context = word.group(1) + " "
+        spoken = spoken_numbers(context + text, locale)
+        if spoken.startswith(context):
+            return spoken[len(context) :]
     out: list[str] = []
     pos = 0
     marker = _ENUMERATION.match(text)

@@ -17,7 +17,7 @@ from lxml import etree
 
 from renderers import RenderOptions, render_ivr
 from renderers.numerals import spoken_numbers
-from tests.renderers.support import unit_of
+from tests.renderers.support import make_fact, unit_of
 
 CASES = [
     # ---- Russian: the case a preposition governs, the noun agreeing with the number
@@ -141,3 +141,19 @@ def test_espeak_speaks_the_numbers_of_a_sample(tmp_path: Path) -> None:
         [path, "-q", "-x", "-v", "ru", "с восьми до двадцати двух"], capture_output=True, check=True
     ).stdout.decode()
     assert said.split()[1] in phonemes.split()  # «восьми» is heard, not «восемь ноль ноль»
+
+
+@pytest.mark.parametrize(
+    ("source", "spoken"),
+    [
+        ("Вернуть нужно за {{ days }} суток.", "Вернуть нужно за трое суток."),
+        ("Вернуть нужно в течение **{{ days }} суток**.", "Вернуть нужно в течение трёх суток."),
+        ("Срок: {{ days }} дня.", "Срок: три дня."),
+    ],
+)
+def test_a_number_fact_agrees_with_the_words_around_it(source: str, spoken: str) -> None:
+    """A fact is a number; the noun and the preposition around it are the editor's words."""
+    facts = {"days": make_fact("days", "number", 3)}
+    unit = unit_of(source, locale="ru", title="t")
+    out = render_ivr(unit=unit, facts=facts, locale="ru", options=RenderOptions(format="plain"))
+    assert out.body == spoken
