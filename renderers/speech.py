@@ -88,6 +88,8 @@ class Speech:
     def text(self, text: str) -> None:
         """Words from the article: addresses become a pointer, dial codes digit by digit, numbers words."""
         text = re.sub(r"\s+,", ",", text.translate(_SPEECH_FOLDS))
+        if text.startswith(".") and "".join(self._plain[-1:]).endswith("."):
+            text = text[1:]  # "… ten p.m." from a fact, then the sentence's own full stop
         pos = 0
         for m in re.finditer(f"{_URL_RE.pattern}|{_DIAL_RE.pattern}", text):
             self._numbers(text[pos : m.start()])

@@ -157,3 +157,10 @@ def test_a_number_fact_agrees_with_the_words_around_it(source: str, spoken: str)
     unit = unit_of(source, locale="ru", title="t")
     out = render_ivr(unit=unit, facts=facts, locale="ru", options=RenderOptions(format="plain"))
     assert out.body == spoken
+
+
+def test_a_fact_ending_in_p_m_and_the_sentences_full_stop_make_one_stop() -> None:
+    facts = {"hours": make_fact("hours", "text", "every day from 8:00 to 22:00")}
+    unit = unit_of("We answer {{ hours }}. Then the bot.", locale="en", title="t")
+    out = render_ivr(unit=unit, facts=facts, locale="en", options=RenderOptions(format="plain"))
+    assert out.body == "We answer every day from eight a.m. to ten p.m. Then the bot."
