@@ -38,7 +38,9 @@ def answer(
     from api import answering, runtime
 
     kb.check_channel(channel)  # the one check: exit 1 before the index or database is opened
-    reply = anyio.run(lambda: answering.ask(question, locale, channel, format=format))
+    from api.pages.settings import base_url
+
+    reply = anyio.run(lambda: answering.ask(question, locale, channel, format=format, base_url=base_url()))
     result, rendered = reply.answer, reply.rendered
     runtime.index().gaps.flush()
     if json_out:

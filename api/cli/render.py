@@ -45,9 +45,16 @@ class _Loaded:
 
     def render(self, channel: str, format: str | None = None) -> renderers.Rendered:
         from api import rendering
+        from api.pages.settings import base_url
 
         return rendering.render(
-            channel, self.unit, snapshot=self.snapshot, format=format, related=self.related, revision=self.revision
+            channel,
+            self.unit,
+            snapshot=self.snapshot,
+            format=format,
+            related=self.related,
+            revision=self.revision,
+            base_url=base_url(),
         )
 
 

@@ -22,16 +22,12 @@ from api.deps import Forbidden, client_address, writing
 from api.http.ratelimit import check_rate
 from api.pages.caching import not_modified, validators
 from api.pages.phrases import category_name, phrases
-from api.pages.settings import page_settings
+from api.pages.settings import base_url, page_settings
 from api.pages.templating import page, snippet_html, trusted_html
 
 router = APIRouter(include_in_schema=False)
 VOTER_COOKIE = "istok_voter"
 PER_PAGE = 30
-
-
-def base_url(request: Request) -> str:
-    return page_settings().public_url or str(request.base_url).rstrip("/")
 
 
 def negotiate(request: Request) -> str:

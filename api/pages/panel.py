@@ -22,10 +22,9 @@ from api import live, rendering, runtime
 from api.contact_access import load_context
 from api.deps import Forbidden, Principal, Unauthorized, client_address
 from api.pages.auth import csrf_token, signed_in
-from api.pages.help import base_url
 from api.pages.login import gate
 from api.pages.phrases import category_name
-from api.pages.settings import page_settings
+from api.pages.settings import base_url, page_settings
 from api.pages.templating import page, snippet_html
 from api.schemas import ContextOut
 

@@ -21,7 +21,7 @@ import renderers
 from api import live, rendering
 from api.deps import Forbidden, Unauthorized
 from api.pages.auth import csrf_ok, signed_in
-from api.pages.help import base_url
+from api.pages.settings import base_url
 
 router = APIRouter(include_in_schema=False)
 MAX_SOURCE = 1024 * 1024

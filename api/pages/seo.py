@@ -14,8 +14,7 @@ from fastapi import APIRouter, Request, Response
 import kb
 from api import live
 from api.pages.caching import not_modified, validators
-from api.pages.help import base_url
-from api.pages.settings import page_settings
+from api.pages.settings import base_url, page_settings
 
 router = APIRouter(include_in_schema=False)
 

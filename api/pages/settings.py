@@ -14,6 +14,8 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from starlette.requests import Request
+
 import kb
 
 _COLOUR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -77,3 +79,17 @@ def page_settings() -> PageSettings:
         session_hours=int(env("ISTOK_SESSION_HOURS", "12")),
         login_attempts=int(env("ISTOK_LOGIN_ATTEMPTS", "5")),
     )
+
+
+def base_url(request: Request | None = None) -> str:
+    """The origin every link a channel or page gives out starts with: absolute, never a bare path.
+
+    ISTOK_PUBLIC_URL when set; else the address the request came to (its host already
+    checked against the allowed hosts); else, outside a request (the CLI), "" for paths.
+    A bot, a messenger or an email cannot follow `/help/…`: in Telegram it even reads as
+    a command.
+    """
+    public = page_settings().public_url
+    if public or request is None:
+        return public
+    return str(request.base_url).rstrip("/")

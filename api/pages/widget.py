@@ -20,9 +20,8 @@ import kb
 from api import answering, live
 from api.deps import Forbidden, client_address
 from api.http.ratelimit import check_rate
-from api.pages.help import base_url
 from api.pages.phrases import phrases
-from api.pages.settings import page_settings
+from api.pages.settings import base_url, page_settings
 from api.pages.templating import STATIC
 
 router = APIRouter(include_in_schema=False)

@@ -13,6 +13,7 @@ from api import answering, runtime
 from api.deps import AskerKey, EditorKey, Forbidden, Principal, actor_of, reading
 from api.http.errors_doc import responses
 from api.http.metrics import ANSWERS
+from api.pages.settings import base_url
 from api.schemas import AlternativeOut, AnswerOut, GapOut, Provenance, RenderedOut, SearchHitOut, SearchOut
 from api.schemas.fields import CHANNEL_NAMES, FORMAT_NAMES, one_of
 
@@ -116,6 +117,7 @@ async def answer(
         contact_id=contact,
         identity=identity,
         actor=actor_of(who, request),
+        base_url=base_url(request),
     )
     ANSWERS.labels(reply.answer.status.value, channel).inc()
     body = reply.presented.get("json")

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 import kb
 import renderers
 from api import live, rendering
 from api.deps import AnyKey, Forbidden, reading
 from api.http.errors_doc import responses
+from api.pages.settings import base_url
 from api.schemas.fields import CHANNEL_NAMES, FORMAT_NAMES, one_of
 
 router = APIRouter(prefix="/api/v1/articles", tags=["render"], responses=responses(401, 403, 404, 422))
@@ -42,6 +43,7 @@ def render(
     key: Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,127}$")],
     channel: Annotated[str, Path(pattern=r"^[a-z]{1,32}$", examples=["ivr"], json_schema_extra=one_of(CHANNEL_NAMES))],
     who: AnyKey,
+    request: Request,
     format: Annotated[
         str | None, Query(max_length=32, examples=["plain"], json_schema_extra=one_of(FORMAT_NAMES))
     ] = None,
@@ -62,7 +64,13 @@ def render(
         rev = kb.get_revision(session=session, article=article, number=number)
         seq = kb.last_seq(session)
     out = rendering.render_revision(
-        channel, locale=locale, key=key, revision=number, snapshot=live.at(seq), format=format
+        channel,
+        locale=locale,
+        key=key,
+        revision=number,
+        snapshot=live.at(seq),
+        format=format,
+        base_url=base_url(request),
     )
     meta = {**out.as_dict()["meta"], "warnings": list(out.warnings)}
     headers = {
