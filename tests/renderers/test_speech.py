@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import wave
 from pathlib import Path
@@ -19,18 +17,6 @@ UNITS = sample_units()
 FACTS = load_facts()
 SLUGS = slugs_by_locale(UNITS)
 VOICES = {"ru": "ru", "uk": "uk", "en": "en-us"}
-
-
-@pytest.fixture(scope="module")
-def espeak() -> str:
-    """The espeak-ng binary; missing, it skips a developer's run and fails CI's."""
-    path = shutil.which("espeak-ng")
-    if path is None:
-        message = "espeak-ng is not installed (apt-get install espeak-ng)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{message}; CI=true requires it")
-        pytest.skip(message)
-    return path
 
 
 def speak(espeak: str, ssml: str, voice: str, wav: Path) -> float:
