@@ -74,6 +74,21 @@ def start_server(db_url: str, data_dir: Path, **env: str) -> tuple[subprocess.Po
     raise RuntimeError("server did not start in 60 s")
 
 
+def sample_server(data_dir: Path, sqlite_template: Path, **env: str) -> Iterator[Live]:
+    """A server of its own over SQLite with the sample content published, started with `env`."""
+    shutil.copy(sqlite_template, data_dir / "istok.db")
+    db_url = f"sqlite:///{data_dir / 'istok.db'}"
+    engine = kb.make_engine(db_url)
+    kb.import_paths([ROOT / "content"], engine=engine, publish=True)
+    engine.dispose()
+    proc, base = start_server(db_url, data_dir, **env)
+    try:
+        yield Live(base=base, db_url=db_url, data_dir=data_dir, keys=make_keys(db_url))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
 def make_keys(db_url: str) -> dict[str, str]:
     engine = kb.make_engine(db_url)
     keys: dict[str, str] = {}

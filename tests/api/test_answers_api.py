@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,8 +15,7 @@ from typer.testing import CliRunner
 import kb
 from api import runtime
 from api.cli import app
-from tests.api.conftest import Live, make_keys, start_server
-from tests.conftest import ROOT
+from tests.api.conftest import Live, sample_server
 from tests.helpers import article
 
 
@@ -224,18 +222,8 @@ def test_metrics_count_answers_and_index_lag(live: Live) -> None:
 
 @pytest.fixture(scope="module")
 def strict_server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[tuple[str, str]]:
-    data_dir = tmp_path_factory.mktemp("strict")
-    shutil.copy(sqlite_template, data_dir / "istok.db")
-    db_url = f"sqlite:///{data_dir / 'istok.db'}"
-    engine = kb.make_engine(db_url)
-    kb.import_paths([ROOT / "content"], engine=engine, publish=True)
-    engine.dispose()
-    proc, base = start_server(db_url, data_dir, ISTOK_RATE_LIMIT="2")
-    try:
-        yield base, make_keys(db_url)["bot"]
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+    for live in sample_server(tmp_path_factory.mktemp("strict"), sqlite_template, ISTOK_RATE_LIMIT="2"):
+        yield live.base, live.keys["bot"]
 
 
 def test_rate_limit_answers_429_with_retry_after(strict_server: tuple[str, str]) -> None:

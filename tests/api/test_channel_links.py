@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-import kb
-from tests.api.conftest import Live, make_keys, start_server
-from tests.conftest import ROOT
+from tests.api.conftest import Live, sample_server
 
 PUBLIC = "https://help.sfera.example"
 
@@ -18,18 +15,9 @@ PUBLIC = "https://help.sfera.example"
 @pytest.fixture(scope="module")
 def public(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[Live]:
     """A server that knows its public address (ISTOK_PUBLIC_URL), with the sample content."""
-    data_dir = tmp_path_factory.mktemp("public")
-    shutil.copy(sqlite_template, data_dir / "istok.db")
-    db_url = f"sqlite:///{data_dir / 'istok.db'}"
-    engine = kb.make_engine(db_url)
-    kb.import_paths([ROOT / "content"], engine=engine, publish=True)
-    engine.dispose()
-    proc, base = start_server(db_url, data_dir, ISTOK_RATE_LIMIT="100000", ISTOK_PUBLIC_URL=PUBLIC + "/")
-    try:
-        yield Live(base=base, db_url=db_url, data_dir=data_dir, keys=make_keys(db_url))
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+    yield from sample_server(
+        tmp_path_factory.mktemp("public"), sqlite_template, ISTOK_RATE_LIMIT="100000", ISTOK_PUBLIC_URL=PUBLIC + "/"
+    )
 
 
 def _bot_answer(live: Live) -> dict[str, object]:
