@@ -383,6 +383,8 @@ class SearchIndex:
         return sum(v.pending for v in list(self.state.vectors.values()))
 
     def close(self) -> None:
+        for vectors in list(self.state.vectors.values()):
+            vectors.stop()  # outside the lock: the batch being encoded may need it to land
         with self.lock:
             self.gaps.flush()
             self.text.close()

