@@ -59,6 +59,9 @@ class RenderOptions:
     their slugs; a `kb:` link to a key not in it renders as text with a warning.
     `base_url` prefixes links to help pages (`{base_url}/help/{locale}/{slug}`).
     `revision` is shown on the operator's card, since a parsed unit does not know it.
+    `sms_max_segments` caps every SMS (an editor's `::: sms` block may use all of it);
+    `sms_short_segments` is what a text Istok derives (the general text, or summary, key
+    step and link) must fit: two parts, since a third costs a third message.
     """
 
     format: str | None = None
@@ -68,6 +71,7 @@ class RenderOptions:
     related: Sequence[RelatedArticle | tuple[str, ArticleKey]] = ()
     revision: int | None = None
     sms_max_segments: int = 3
+    sms_short_segments: int = 2
     ivr_max_seconds: float = 45.0
     bot_max_chars: int = 4096
 

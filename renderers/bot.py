@@ -1,20 +1,31 @@
-"""Chatbots and messengers: a short answer, a link to the full article, related quick replies.
+"""Chatbots, messengers and the widget: the compact answer, a link to the full article, quick replies.
 
-The answer is the bot block, else the summary, else the first paragraph; the first
-that fits the length cap wins (Telegram refuses a message over 4096 characters, so
-a cut message would never arrive at all). Quick replies are data in `meta`, since each
-messenger draws its own buttons.
+The answer is the compact form (`renderers/compact.py`): the bot block, else the summary
+and the unit's numbered steps, never its tables or its whole body. The first form that fits
+the length cap wins: the block, then summary and steps, then the summary, then the title
+(Telegram refuses a message over 4096 characters, so a cut message would never arrive at
+all). Quick replies are data in `meta`, since each messenger draws its own buttons.
+
+Formats: plain text; CommonMark; Telegram's HTML subset (b, i, code, pre, blockquote and
+`a href` only, newlines for paragraphs and "1." for steps: the Bot API refuses <p>, <br>
+and lists, https://core.telegram.org/bots/api#html-style); WhatsApp's markup (*bold*,
+_italic_, bare URLs, which WhatsApp links itself,
+https://faq.whatsapp.com/539178204879377); and a sanitised HTML fragment for a web chat
+such as the widget.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from html import escape
 from typing import Any
 
 from kb import FactValue, Locale, Unit, tree
 from renderers.base import Rendered, RenderOptions, pick_format
+from renderers.compact import compact_content
 from renderers.context import Context, Source
+from renderers.htmlmarkup import blocks_html, sanitize
 from renderers.phrases import phrase
 from renderers.textmarkup import (
     MARKDOWN,
@@ -23,10 +34,11 @@ from renderers.textmarkup import (
     WHATSAPP,
     TextStyle,
     blocks_text,
+    one_line,
     tg_escape,
 )
 
-FORMATS = ("plain", "markdown", "telegram", "whatsapp")
+FORMATS = ("plain", "markdown", "telegram", "whatsapp", "html")
 QUICK_REPLIES = 3
 
 _STYLES: dict[str, TextStyle] = {
@@ -40,6 +52,7 @@ _MEDIA_TYPES = {
     "markdown": "text/markdown; charset=utf-8",
     "telegram": "text/html; charset=utf-8",
     "whatsapp": "text/plain; charset=utf-8",
+    "html": "text/html; charset=utf-8",
 }
 
 
@@ -50,27 +63,29 @@ def render_bot(
     locale: Locale,
     options: RenderOptions,
 ) -> Rendered:
-    """The unit as a chatbot answer in plain text, Markdown, Telegram HTML or WhatsApp markup."""
+    """The unit as a compact chat answer in plain text, Markdown, Telegram HTML, WhatsApp or HTML."""
     fmt = pick_format("bot", options.format, FORMATS)
     ctx = Context(channel="bot", unit=unit, facts=facts, locale=locale, options=options)
-    style = _STYLES[fmt]
     more = _more_line(fmt, ctx)
     cap = options.bot_max_chars
     body, source = more, "title"
     for blocks, candidate in _candidates(ctx):
-        answer = blocks_text(blocks, style, ctx)
+        answer = _write(blocks, fmt, ctx)
         if not answer.strip():
             continue
-        text = f"{answer}\n\n{more}"
+        text = f"{answer}\n\n{more}" if fmt != "html" else f"{answer}\n{more}"
         if message_length(text) <= cap:
             body, source = text, candidate
             break
         ctx.warn(f"the bot answer from the {candidate} is {message_length(text)} characters, over the cap of {cap}")
     if message_length(body) > cap:
         ctx.warn(f"even the link to the article is over the bot length cap of {cap}")
+    if fmt == "html":
+        body = sanitize(body)
     meta: dict[str, Any] = {
         "url": ctx.own_url(),
         "source": source,
+        "summary": one_line(blocks_text(ctx.summary(), PLAIN, ctx)),
         "quick_replies": _quick_replies(ctx),
         "length": message_length(body),
         "max_length": cap,
@@ -84,24 +99,31 @@ def message_length(text: str) -> int:
 
 
 def _candidates(ctx: Context) -> list[tuple[tuple[tree.Block, ...], Source]]:
-    unit = ctx.unit
+    """The compact answer, then ever shorter forms of it, for the length cap to choose from."""
     out: list[tuple[tuple[tree.Block, ...], Source]] = []
-    block = unit.block_for("bot", ctx.options.segment)
-    if block is not None:
-        out.append((block.children, "block"))
-    if unit.summary:
-        out.append(((tree.Paragraph(unit.summary),), "summary"))
-    first = unit.first_paragraph()
-    if first is not None:
-        out.append(((first,), "paragraph"))
-    out.append(((tree.Paragraph((tree.Text(unit.title),)),), "title"))
+    own = compact_content(ctx, block="bot")
+    if own.source == "block":
+        out.append((own.blocks(), "block"))
+    derived = compact_content(ctx, block=None)
+    out.append((derived.blocks(), derived.source))
+    if derived.steps is not None:
+        out.append((derived.blocks(with_steps=False), derived.source))
+    out.append(((tree.Paragraph((tree.Text(ctx.unit.title),)),), "title"))
     return out
+
+
+def _write(blocks: tuple[tree.Block, ...], fmt: str, ctx: Context) -> str:
+    if fmt == "html":
+        return blocks_html(blocks, ctx)
+    return blocks_text(blocks, _STYLES[fmt], ctx)
 
 
 def _more_line(fmt: str, ctx: Context) -> str:
     label, url = phrase(ctx.locale, "more"), ctx.own_url()
     if fmt == "markdown":
         return f"[{label}]({url})"
+    if fmt == "html":
+        return f'<p class="more"><a class="more" href="{escape(url)}">{escape(label)}</a></p>'
     if fmt == "telegram":
         if re.match(r"^https?://", url):
             return f'<a href="{tg_escape(url).replace(chr(34), "&quot;")}">{tg_escape(label)}</a>'

@@ -57,6 +57,7 @@ def render_key(
             related,
             options.revision,
             options.sms_max_segments,
+            options.sms_short_segments,
             options.ivr_max_seconds,
             options.bot_max_chars,
         ),

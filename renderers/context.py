@@ -91,6 +91,10 @@ class Context:
         if scheme and scheme not in _SAFE_SCHEMES:
             self.warn(f"link {href!r} uses scheme {scheme!r} (allowed: http, https, mailto, tel); shown as text")
             return None
+        if href.startswith("/") and not href.startswith("//"):
+            # A path on our own site ("/help/ru/…"): a bot, a phone or a mail client has no
+            # site to resolve it against, so it gets the public origin like our own links.
+            return f"{self.options.base_url.rstrip('/')}{href}"
         return href
 
     # ---- the result ----------------------------------------------------------------

@@ -1,27 +1,37 @@
-"""SMS: plain text that fits a segment cap, or the summary and a link to the full article.
+"""SMS: plain text in two parts, or an editor's sms block in up to three, always with whole words.
 
-The sms block wins; a unit without one derives its text from the general body. Text
-over the cap (default 3 parts) falls back to the summary plus a link, then the title
-plus a link, so a client never gets a message cut mid-sentence. A long general text
-giving way to the summary is the design working; a channel block or a summary over
-the cap is something for the editor to fix, and comes back as a warning. Typographic quotes
-and dashes are folded to plain signs when that keeps an English text in GSM-7.
+Almost every Cyrillic answer is UCS-2, 67 characters a part once concatenated (3GPP TS
+23.038/23.040, counted by `renderers/gsm.py`), so the general text rarely fits. The sms
+block wins and may take the whole cap (`sms_max_segments`, 3): an editor chose those words.
+Without one, the general text is sent when it fits the short cap (`sms_short_segments`, 2);
+else Istok derives the short form — the summary, the key step (the first of the unit's
+numbered steps) and the link — and shortens it in a fixed order until it fits: drop the
+step, drop the summary's last sentences, cut its first sentence after a whole word with
+an ellipsis, then the title. The link is never cut: it is the way to the rest.
+A block over the cap, or a summary that had to be cut mid-sentence, is something for the
+editor to fix and comes back as a warning. Typographic quotes and dashes are folded to
+plain signs when that keeps an English text in GSM-7.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from kb import FactValue, Locale, Unit
 from renderers.base import Rendered, RenderOptions, pick_format
+from renderers.compact import key_step
 from renderers.context import Context
 from renderers.gsm import SmsSize, fold_to_gsm, measure
 from renderers.phrases import phrase
-from renderers.textmarkup import SMS, blocks_text
+from renderers.textmarkup import SMS, blocks_text, one_line
 
 FORMATS = ("plain",)
+ELLIPSIS = "…"
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=\S)")
+_TRAILING_PUNCTUATION = " ,;:—–-(«\"'→>"
 
 
 def render_sms(
@@ -31,26 +41,20 @@ def render_sms(
     locale: Locale,
     options: RenderOptions,
 ) -> Rendered:
-    """The unit as one SMS text within `options.sms_max_segments` parts."""
+    """The unit as one SMS text: its sms block within `sms_max_segments`, else a short form."""
     fmt = pick_format("sms", options.format, FORMATS)
     ctx = Context(channel="sms", unit=unit, facts=facts, locale=locale, options=options)
     cap = options.sms_max_segments
-    link = f"{phrase(locale, 'more')}: {ctx.own_url()}"
-    blocks, source = ctx.public_content()
-    candidates = [
-        (sms_text(blocks_text(blocks, SMS, ctx)), source),
-        (sms_text(f"{blocks_text(ctx.summary(), SMS, ctx)}\n{link}"), "summary"),
-        (sms_text(f"{unit.title}\n{link}"), "title"),
-        (sms_text(link), "link"),
-    ]
-    text, chosen, size = _first_within(candidates, cap, ctx)
+    short = min(options.sms_short_segments, cap)
+    text, source, size = _choose(ctx, cap=cap, short=short)
     meta: dict[str, Any] = {
         "encoding": size.encoding,
         "segments": size.segments,
         "length": size.units,
         "per_segment": size.per_segment,
         "max_segments": cap,
-        "source": chosen,
+        "short_segments": short,
+        "source": source,
         "url": ctx.own_url(),
     }
     return ctx.rendered(format=fmt, body=text, media_type="text/plain; charset=utf-8", meta=meta)
@@ -62,19 +66,55 @@ def sms_text(text: str) -> str:
     return fold_to_gsm("\n".join(line for line in lines if line))
 
 
-def _first_within(candidates: list[tuple[str, str]], cap: int, ctx: Context) -> tuple[str, str, SmsSize]:
-    for text, source in candidates:
-        if not text:
-            continue
+def _choose(ctx: Context, *, cap: int, short: int) -> tuple[str, str, SmsSize]:
+    """The first form that fits: the block (whole cap), the general text, then the short forms."""
+    block = ctx.unit.block_for("sms", ctx.options.segment)
+    if block is not None:
+        text = sms_text(blocks_text(block.children, SMS, ctx))
         size = measure(text)
-        if size.segments <= cap:
-            return text, source, size
-        if source != "general":  # a long general text is expected to give way to the summary
+        if text and size.segments <= cap:
+            return text, "block", size
+        if text:
             ctx.warn(
-                f"the sms text from the {source} takes {size.segments} segments ({size.encoding}), "
+                f"the sms text from the block takes {size.segments} segments ({size.encoding}), "
                 f"over the cap of {cap}; sending a shorter form"
             )
-    text, source = candidates[-1]
-    size = measure(text)
-    ctx.warn(f"even the link alone takes {size.segments} segments, over the cap of {cap}")
-    return text, source, size
+    else:
+        text = sms_text(blocks_text(ctx.unit.general(), SMS, ctx))
+        size = measure(text)
+        if text and size.segments <= short:
+            return text, "general", size  # a long general text giving way is the design working
+    link = sms_text(f"{phrase(ctx.locale, 'more')}: {ctx.own_url()}")
+    for text, source in _short_forms(ctx, link):
+        size = measure(text)
+        if size.segments <= short:
+            if source in ("shortened", "title"):
+                ctx.warn(
+                    f"the sms summary does not fit {short} segments with the link; "
+                    f"sending the {'summary cut after a whole word' if source == 'shortened' else 'title'} "
+                    "(an ::: sms block would choose the words)"
+                )
+            return text, source, size
+    size = measure(link)
+    ctx.warn(f"even the link alone takes {size.segments} segments, over the cap of {short}")
+    return link, "link", size
+
+
+def _short_forms(ctx: Context, link: str) -> Iterator[tuple[str, str]]:
+    """Summary, key step and link, then ever shorter: each a whole SMS text, the link kept whole."""
+    summary = one_line(blocks_text(ctx.summary(), SMS, ctx))
+    step = one_line(blocks_text(key_step(ctx.unit), SMS, ctx))
+    if summary and step:
+        yield sms_text(f"{summary}\n{step}\n{link}"), "summary"
+    if summary:
+        yield sms_text(f"{summary}\n{link}"), "summary"
+        sentences = _SENTENCE_END.split(summary)
+        for count in range(len(sentences) - 1, 0, -1):
+            yield sms_text(" ".join(sentences[:count]) + f"\n{link}"), "summary"
+        words = sentences[0].split(" ")
+        for count in range(len(words) - 1, 0, -1):
+            cut = " ".join(words[:count]).rstrip(_TRAILING_PUNCTUATION)
+            if cut:
+                yield sms_text(f"{cut}{ELLIPSIS}\n{link}"), "shortened"
+    yield sms_text(f"{one_line(ctx.unit.title)}\n{link}"), "title"
+    yield link, "link"

@@ -34,6 +34,19 @@ def _wrap(left: str, right: str) -> Callable[[str], str]:
     return wrap
 
 
+def _wrap_unless_inside(left: str, right: str) -> Callable[[str], str]:
+    """Markers for a markup with no escaping (WhatsApp): words holding a marker stay plain.
+
+    "*" around "*100#" would read as "**100#*"; plain words are better than broken markup.
+    """
+    wrap = _wrap(left, right)
+
+    def guarded(inner: str) -> str:
+        return inner if left in inner or right in inner else wrap(inner)
+
+    return guarded
+
+
 @dataclass(frozen=True)
 class TextStyle:
     """How one markup spells each construct; `link` gets the label and the target."""
@@ -172,11 +185,11 @@ TELEGRAM = TextStyle(
 WHATSAPP = TextStyle(
     name="whatsapp",
     escape=_identity,
-    strong=_wrap("*", "*"),
-    emphasis=_wrap("_", "_"),
-    code=_wrap("`", "`"),
+    strong=_wrap_unless_inside("*", "*"),
+    emphasis=_wrap_unless_inside("_", "_"),
+    code=_wrap_unless_inside("`", "`"),
     link=_plain_link,
-    heading=_wrap("*", "*"),
+    heading=_wrap_unless_inside("*", "*"),
     code_block=lambda s: f"```{s}```",
     quote=lambda s: "\n".join(f"> {line}" for line in s.split("\n")),
     bullet="- ",

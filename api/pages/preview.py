@@ -1,9 +1,12 @@
 """The editor's live preview: an unsaved source in every channel's form at once, and IVR audio.
 
 Nothing is stored: the source is parsed and rendered as it would be if published now,
-with today's facts and live links. Problems come back as messages, never as errors, so
-the preview keeps up while the editor is mid-word. Audio comes from espeak-ng on the
-server, when installed.
+with today's facts and live links. What the editor sees is exactly what each channel
+receives: the same render path, options and base URL (`base_url`: ISTOK_PUBLIC_URL when
+set, not the host the editor's browser happens to use) as `/api/v1/…/render/{channel}`,
+each of the bot's formats as the text a messenger gets, SMS with its parts and encoding,
+IVR as SSML. Problems come back as messages, never as errors, so the preview keeps up while
+the editor is mid-word. Audio comes from espeak-ng on the server, when installed.
 """
 
 from __future__ import annotations
@@ -25,8 +28,10 @@ from api.pages.settings import base_url
 
 router = APIRouter(include_in_schema=False)
 MAX_SOURCE = 1024 * 1024
-#: The format the editor sees where a channel has several (the others differ only in markup).
-PREVIEW_FORMATS = {"bot": "telegram", "ivr": "ssml", "operator": "html"}
+#: The format the editor sees first where a channel has several; the bot shows all of its own.
+PREVIEW_FORMATS = {"ivr": "ssml", "operator": "html"}
+#: Channels whose every format is previewed (each messenger gets different text).
+ALL_FORMATS = frozenset({"bot"})
 VOICES = {"ru": "ru", "uk": "uk", "en": "en-us"}
 
 
@@ -73,6 +78,11 @@ def render_all(source: str, base: str) -> dict[str, Any]:
             "duration": meta.get("duration_s"),
             "subject": meta.get("subject"),
         }
+        if channel in ALL_FORMATS:
+            out["channels"][channel]["formats"] = {
+                f: rendering.render(channel, unit, snapshot=snap, format=f, base_url=base).body
+                for f in renderers.FORMATS[channel]
+            }
     return out
 
 

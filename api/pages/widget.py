@@ -2,9 +2,10 @@
 
 The script carries its labels and settings inline, so embedding costs one request; the
 answer endpoint is public like the help pages, rate-limited per address, and answers
-cross-origin only to the sites in ISTOK_WIDGET_ORIGINS (CORS). Answers are the web
-channel's rendering (sanitised HTML, no internal blocks) with links made absolute so
-they work on the host site.
+cross-origin only to the sites in ISTOK_WIDGET_ORIGINS (CORS). A 380 px panel is a chat,
+not a page: answers are the compact form the bots get (the bot block, else the summary and
+the steps, never a table or the whole article), as the bot channel's sanitised HTML
+format, with a link to the full article; links are absolute so they work on the host site.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from api.pages.settings import base_url, page_settings
 from api.pages.templating import STATIC
 
 router = APIRouter(include_in_schema=False)
+#: The widget answers as a chat does: the bot channel's compact form, as HTML.
+CHANNEL, FORMAT = "bot", "html"
 WIDGET_KEYS = (
     "widget_title",
     "widget_intro",
@@ -77,7 +80,7 @@ async def widget_answer(
     q: Annotated[str, Query(min_length=1, max_length=500)],
     locale: Annotated[str, Query(pattern=r"^[a-z]{2,3}$")] = "ru",
 ) -> Response:
-    """The answer engine for the widget (web channel): `answered` with the article, or `handoff`."""
+    """The answer engine for the widget (a chat: the bot channel): `answered` with the compact answer, or `handoff`."""
     origin = request.headers.get("origin")
     if origin and not page_settings().widget_allows(origin.rstrip("/")):
         raise Forbidden("this site may not embed the widget")
@@ -87,7 +90,7 @@ async def widget_answer(
     base = base_url(request)
     contact = page_settings().contact_url or f"{base}/help/{locale}/"
     try:
-        reply = await answering.ask(q, locale, "web", base_url=base)
+        reply = await answering.ask(q, locale, CHANNEL, format=FORMAT, base_url=base)
     except kb.InvalidQuery:  # nothing searchable in it: a person helps
         return _cors(request, JSONResponse(_handoff(contact), headers=NO_STORE))
     data = reply.presented.get("widget")
@@ -120,7 +123,7 @@ def _widget_shape(reply: answering.Reply, base: str, contact: str) -> dict[str, 
     out.update(
         title=found.title,
         html=rendered.body,
-        summary=rendered.meta.get("description", ""),
+        summary=rendered.meta.get("summary", ""),
         url=f"{base}/help/{locale}/{entry.slug}" if entry else f"{base}/help/{locale}/",
         key=found.key,
         revision=found.revision,

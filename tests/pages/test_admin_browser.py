@@ -35,6 +35,13 @@ def test_edit_preview_publish_reaches_help_and_answers(page: Page, site: Site) -
     assert "segment" in page.locator(".pv[data-channel=sms] .pv-meta").inner_text()
     assert "s" in page.locator(".pv[data-channel=ivr] .pv-meta").inner_text()
     assert page.locator(".pv[data-channel=operator] .istok-internal").count() >= 0
+    # The bot pane is the text each messenger receives, picked by format, shown as source.
+    bot = page.locator(".pv[data-channel=bot]")
+    assert bot.locator(".pv-format option").all_inner_texts() == ["plain", "markdown", "telegram", "whatsapp", "html"]
+    assert bot.locator(".body").inner_text().strip().endswith(f"Read more: {site.base}/help/en/roaming-prices")
+    bot.locator(".pv-format").select_option("telegram")
+    assert f'<a href="{site.base}/help/en/roaming-prices">Read more</a>' in bot.locator(".body").inner_text()
+    assert bot.locator(".body a").count() == 0  # source text in a <pre>, not a link drawn by the browser
     page.screenshot(path=str(site.shots / "admin-editor.png"))
     page.locator("#message").fill("browser test")
     page.locator("#editor-form button[type=submit]").click()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import email
+import re
 from email import policy
 from email.message import EmailMessage
 
+import kb
 from renderers import RenderOptions, render_email
 from tests.renderers.support import make_fact, unit_of
 
@@ -85,3 +87,30 @@ def test_email_block_wins() -> None:
     out = render_email(unit=unit, facts=FACTS, locale="ru", options=OPTIONS)
     assert out.meta["text"].startswith("T\n\nДля письма.\n\n")
     assert out.meta["source"] == "block"
+
+
+def test_every_link_in_both_parts_is_absolute_even_a_path_on_our_site() -> None:
+    source = "См. [тарифы](/help/ru/tarify) и [пополнение](kb:top-up).\n"
+    out = render_email(unit=unit_of(source, title="Ссылки", slug="s"), facts=FACTS, locale="ru", options=OPTIONS)
+    text, html = (part.get_content() for part in parse(out.body).iter_parts())
+    assert "тарифы (https://help.example/help/ru/tarify)" in text
+    assert "Полный ответ: https://help.example/help/ru/s" in text
+    hrefs = re.findall(r'href="([^"]*)"', html)
+    assert hrefs == [
+        "https://help.example/help/ru/tarify",
+        "https://help.example/help/ru/kak-popolnit-schet",
+        "https://help.example/help/ru/s",
+    ]
+
+
+def test_every_sample_email_links_only_to_absolute_addresses(
+    samples: list[kb.Unit], facts: dict[str, kb.FactValue], slugs: dict[str, dict[str, str]]
+) -> None:
+    for unit in samples:
+        options = RenderOptions(base_url="https://help.example", articles=slugs[unit.locale])
+        out = render_email(unit=unit, facts=facts, locale=unit.locale, options=options)
+        text, html = (part.get_content() for part in parse(out.body).iter_parts())
+        url = f"https://help.example/help/{unit.locale}/{unit.slug}"
+        assert f'<a href="{url}">' in html and f": {url}" in text, unit.key
+        for href in re.findall(r'href="([^"]*)"', html):
+            assert re.match(r"^(https://|tel:|mailto:)", href), (unit.key, href)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import email
 from email import policy
 
@@ -44,13 +45,27 @@ def test_sample_renders_in_every_channel_without_warnings(unit: kb.Unit) -> None
 @pytest.mark.parametrize("unit", UNITS, ids=_id)
 def test_sample_fits_sms_and_ivr_caps(unit: kb.Unit) -> None:
     sms = render("sms", unit=unit, facts=FACTS, options=_options(unit))
-    assert sms.meta["segments"] <= 3
+    assert sms.meta["segments"] <= (3 if unit.block_for("sms") else 2)  # only an editor's block may take 3
     ivr = render("ivr", unit=unit, facts=FACTS, options=_options(unit))
     assert 0 < ivr.meta["duration_s"] <= 45
     spoken = "".join(etree.fromstring(ivr.body.encode()).itertext())  # the xmlns is itself http://…
     assert "http" not in spoken
     plain = render("ivr", unit=unit, facts=FACTS, options=_options(unit, "plain"))
     assert "http" not in plain.body
+
+
+@pytest.mark.parametrize("unit", UNITS, ids=_id)
+def test_sample_short_form_fits_two_sms_parts_with_the_whole_link(unit: kb.Unit) -> None:
+    """Without its sms block every sample's derived form (summary, key step, link) takes two parts."""
+    body = tuple(b for b in unit.body if not (isinstance(b, kb.tree.ChannelBlock) and b.channel == "sms"))
+    derived = dataclasses.replace(unit, body=body, content_hash=f"{unit.content_hash}-without-sms")
+    sms = render("sms", unit=derived, facts=FACTS, options=_options(unit))
+    assert sms.meta["segments"] <= 2, sms.body
+    assert sms.meta["source"] in ("general", "summary", "shortened"), sms.body
+    url = f"https://help.sfera.example/help/{unit.locale}/{unit.slug}"
+    assert sms.body.endswith(f": {url}")
+    summary = kb.tree.plain_text(unit.summary)  # facts left out: the summary's own words
+    assert sms.body.split()[0] == summary.split()[0], sms.body  # it starts with the summary, not the title
 
 
 def _staff_phrases(unit: kb.Unit) -> list[str]:

@@ -30,19 +30,28 @@
       var c = data.channels[channel], div = pane(channel);
       if (!div) return;
       var body = div.querySelector(".body");
+      var picker = div.querySelector(".pv-format");
+      if (picker && c.formats && !picker.options.length) {  // the formats, the API's default first
+        Object.keys(c.formats).forEach(function (f) { picker.appendChild(new Option(f, f)); });
+      }
       if (channel === "web" || channel === "operator") body.innerHTML = c.body; // sanitised by the renderer (nh3)
+      else if (picker && c.formats) body.textContent = c.formats[picker.value] || c.body; // the text the messenger gets
       else body.textContent = c.body;
       div.querySelector(".pv-meta").textContent = meta(channel, c);
       warnings(div, c.warnings);
     });
   }
+  var last = null;
+  box.querySelectorAll(".pv-format").forEach(function (picker) {
+    picker.addEventListener("change", function () { if (last) show(last); });
+  });
   function refresh() {
     var mine = ++seq;
     box.setAttribute("aria-busy", "true");
     fetch(source.dataset.preview, {method: "POST", headers: headers, credentials: "same-origin",
                                    body: JSON.stringify({source: source.value})})
       .then(function (r) { return r.json(); })
-      .then(function (data) { if (mine === seq) { show(data); box.setAttribute("aria-busy", "false"); } })
+      .then(function (data) { if (mine === seq) { last = data; show(data); box.setAttribute("aria-busy", "false"); } })
       .catch(function () { box.setAttribute("aria-busy", "false"); });
   }
   source.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(refresh, 350); });

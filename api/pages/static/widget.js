@@ -36,7 +36,6 @@
     ".card h3{margin:0 0 6px;font-size:15px}",
     ".answer{font-size:14px;max-height:260px;overflow:auto}",
     ".answer h2{font-size:14px;margin:10px 0 4px}.answer p{margin:6px 0}.answer ul,.answer ol{padding-left:20px;margin:6px 0}",
-    ".answer table{border-collapse:collapse;font-size:13px}.answer td,.answer th{border:1px solid #e3e5ec;padding:3px 6px}",
     "a{color:var(--c)}",
     ".more{display:inline-block;margin-top:8px;font-weight:600}",
     ".alts{margin:6px 0 0;padding-left:18px}",
@@ -99,10 +98,17 @@
     if (data.status === "answered") {
       card.appendChild(el("h3", {}, data.title));
       var answer = el("div", {"class": "answer"});
-      answer.innerHTML = data.html; // the web channel's HTML, sanitised on the server (no scripts, no handlers)
+      // The compact answer (summary, steps, a.more to the full article), sanitised on the server.
+      answer.innerHTML = data.html;
       answer.querySelectorAll("a").forEach(function (a) { a.target = "_blank"; a.rel = "noopener"; });
       card.appendChild(answer);
-      card.appendChild(link(data.url, t.read_more + " →", "more"));
+      var more = answer.querySelector("a.more");
+      if (more) {  // the full article's link goes under the answer's scroll box, always in sight
+        var holder = more.parentNode;
+        more.textContent = t.read_more + " →";
+        card.appendChild(more);
+        if (holder !== answer && !holder.textContent.trim()) holder.remove();
+      } else card.appendChild(link(data.url, t.read_more + " →", "more"));
     } else {
       card.appendChild(el("p", {}, t.handoff));
       card.appendChild(link(data.contact_url, t.contact_us, "contact"));
