@@ -11,7 +11,7 @@ from lxml import etree
 
 import kb
 from renderers import FORMATS, RENDERERS, RenderOptions, render
-from tests.renderers.support import load_facts, sample_units, slugs_by_locale
+from tests.renderers.support import CONTENT, load_facts, sample_units, slugs_by_locale
 
 UNITS = sample_units()
 FACTS = load_facts()
@@ -94,3 +94,18 @@ def test_internal_notes_reach_only_the_operator(unit: kb.Unit) -> None:
         card = render("operator", unit=unit, facts=FACTS, options=_options(unit, fmt))
         flat = " ".join(card.body.replace("&nbsp;", " ").split())
         assert all(p.split()[0] in flat for p in phrases)
+
+
+def _published() -> list[kb.Unit]:
+    """The sample units an import with --publish makes live: those whose front matter says published."""
+    files = sorted(CONTENT.glob("*/*/*.md"))
+    fronts = [kb.split_source(kb.normalise_source(f.read_text(encoding="utf-8")), file=str(f)).front for f in files]
+    live = {(f.locale, f.key) for f in fronts if f.status is kb.ArticleStatus.PUBLISHED}
+    return [u for u in UNITS if (u.locale, u.key) in live]
+
+
+@pytest.mark.parametrize("unit", _published(), ids=_id)
+def test_every_published_sample_sms_fits_two_parts(unit: kb.Unit) -> None:
+    """Whatever its source, the editor's block or a derived short form, no sample SMS takes a third part."""
+    sms = render("sms", unit=unit, facts=FACTS, options=_options(unit))
+    assert sms.meta["segments"] <= 2, (sms.meta["source"], sms.meta["length"], sms.body)
