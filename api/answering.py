@@ -48,6 +48,7 @@ class Reply:
     presented: dict[str, Any] = field(default_factory=dict, compare=False)
     contact_id: int | None = None
     case_id: int | None = None
+    replayed: bool = False  # the outside message was answered before: the caller sends nothing again
 
 
 _kept: OrderedDict[tuple[object, ...], Reply] = OrderedDict()
@@ -65,11 +66,16 @@ async def ask(
     contact_id: int | None = None,
     identity: str | None = None,
     actor: kb.Actor | None = None,
+    via: str | None = None,
+    message: str | None = None,
 ) -> Reply:
     """Answer `question` for `channel`; with `contact_id` or `identity`, also on the client's timeline.
 
     `actor` is who reads the contact (their access is audited). Blocking work runs off the
-    event loop: the engine one question at a time, the database in the thread pool.
+    event loop: the engine one question at a time, the database in the thread pool. `via`
+    names where the client is (telegram, whatsapp…: the timeline's channel; default `channel`)
+    and `message` the outside system's id of the message: asked again with the same pair,
+    the reply comes back `replayed` and nothing is recorded twice.
     """
     asker = None
     if contact_id is not None or identity is not None:
@@ -93,8 +99,11 @@ async def ask(
     if asker is None:
         return reply
     who = actor or kb.Actor(name="istok")
-    contact, case = await anyio.to_thread.run_sync(lambda: _on_timeline(reply.answer, asker, who))
-    return replace(reply, contact_id=contact, case_id=case)
+    where = via or channel
+    contact, case, replayed = await anyio.to_thread.run_sync(
+        lambda: _on_timeline(reply.answer, asker, who, where, message)
+    )
+    return replace(reply, contact_id=contact, case_id=case, replayed=replayed)
 
 
 def _answered(
@@ -160,8 +169,10 @@ class _Guess:
     category: str | None
 
 
-def _on_timeline(answer: kb.Answer, asker: Asker, actor: kb.Actor) -> tuple[int, int | None]:
-    """The answer on the asker's timeline: (contact, case).
+def _on_timeline(
+    answer: kb.Answer, asker: Asker, actor: kb.Actor, via: str, message: str | None
+) -> tuple[int, int | None, bool]:
+    """The answer on the asker's timeline: (contact, case, whether `message` was recorded before).
 
     An answered question records the unit served; a handoff opens a case whose topic comes
     from the routing rules, or else from the engine's best guess.
@@ -172,18 +183,23 @@ def _on_timeline(answer: kb.Answer, asker: Asker, actor: kb.Actor) -> tuple[int,
         guesses = [_Guess(answer.key, answer.locale, answer.title or answer.key, answer.category)] if answer.key else []
         suggestion = contacts.suggest_route(answer.question, rules=contacts.routing_rules(), hits=guesses)
         topic, queue = suggestion.topic, suggestion.queue
+    served = contacts.ArticleRef(answer.key or "", answer.locale, answer.revision or 0) if answered else None
     with recording() as session:
         contact, _created = contact_of(session, contact_id=asker.contact_id, identity=None)
-        interaction = contacts.record_interaction(
-            session=session,
-            contact=contact,
-            channel=answer.channel,
-            outcome="answered" if answered else "handoff",
-            question=answer.question,
-            article=contacts.ArticleRef(answer.key or "", answer.locale, answer.revision or 0) if answered else None,
-            topic=topic,
-            queue=queue,
-        )
+        try:
+            interaction = contacts.record_interaction(
+                session=session,
+                contact=contact,
+                channel=via,
+                outcome="answered" if answered else "handoff",
+                question=answer.question,
+                article=served,
+                topic=topic,
+                queue=queue,
+                message_id=message,
+            )
+        except contacts.AlreadyRecorded as seen:
+            return seen.interaction.contact_id or contact.id or 0, seen.interaction.case_id, True
         contacts.audit_access(
             session,
             actor=actor.name,
@@ -192,4 +208,4 @@ def _on_timeline(answer: kb.Answer, asker: Asker, actor: kb.Actor) -> tuple[int,
             action="answer",
             client=actor.client,
         )
-        return contact.id or 0, interaction.case_id
+        return contact.id or 0, interaction.case_id, False

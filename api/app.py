@@ -18,6 +18,7 @@ from api.http.limits import BodyLimit
 from api.http.methods import HeadAsGet
 from api.http.metrics import install_metrics
 from api.http.problems import install_problem_handlers
+from api.pages import admin_webhooks
 from api.pages import install as install_pages
 from api.routes import (
     answers,
@@ -34,6 +35,7 @@ from api.routes import (
     render,
     routing,
     synonyms,
+    webhooks,
 )
 
 DESCRIPTION = """
@@ -98,6 +100,8 @@ def create_app() -> FastAPI:
         app.include_router(module.router)
     for module in (contacts, policy, interactions, cases, ivr, routing):  # contact context (issue #8)
         app.include_router(module.router)
+    app.include_router(webhooks.router)  # outbound webhooks (issue #13): the API and the admin's page
+    app.include_router(admin_webhooks.router)
     install_pages(app)
     return app
 

@@ -14,6 +14,7 @@ from contacts.context import (
     open_topics,
 )
 from contacts.directory import (
+    VERIFICATIONS,
     add_identity,
     create_contact,
     ensure_contact,
@@ -24,6 +25,7 @@ from contacts.directory import (
     update_contact,
 )
 from contacts.errors import (
+    AlreadyRecorded,
     CaseNotFound,
     ContactGone,
     ContactNotFound,
@@ -53,7 +55,9 @@ from contacts.timeline import (
 )
 
 __all__ = [
+    "VERIFICATIONS",
     "Address",
+    "AlreadyRecorded",
     "ArticleRef",
     "Case",
     "CaseNotFound",

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from contacts.errors import ContactGone, ContactNotFound, IdentityTaken
 from contacts.identities import Address
 from contacts.models import Contact, Identity
-from kb import utcnow
+from kb import InvalidChange, utcnow
 
 MAX_MERGE_HOPS = 50
 
@@ -89,9 +89,19 @@ def ensure_contact(*, session: Session, address: Address, locale: str | None = N
     return contact, True
 
 
-def add_identity(*, session: Session, contact: Contact, address: Address) -> Identity:
-    """Attach `address` to `contact` (idempotent); IdentityTaken (409) if another contact has it."""
+#: How a channel can vouch that an address is the client's own, as `Identity.verified_by` records it.
+VERIFICATIONS = ("telegram-contact", "pin", "otp")
+
+
+def add_identity(*, session: Session, contact: Contact, address: Address, verified_by: str | None = None) -> Identity:
+    """Attach `address` to `contact` (idempotent); IdentityTaken (409) if another contact has it.
+
+    `verified_by` says how the channel vouched for it (one of VERIFICATIONS); an identity once
+    verified stays so when it is added again without proof.
+    """
     _check_live(contact)
+    if verified_by is not None and verified_by not in VERIFICATIONS:
+        raise InvalidChange(f"unknown verification {verified_by!r} (known: {', '.join(VERIFICATIONS)})")
     row = session.exec(
         select(Identity).where(Identity.channel == address.channel.value, Identity.address == address.address)
     ).first()
@@ -99,8 +109,18 @@ def add_identity(*, session: Session, contact: Contact, address: Address) -> Ide
         owner = get_contact(session=session, contact_id=row.contact_id)
         if owner.id != contact.id:
             raise IdentityTaken(address.channel.value, owner.id or 0)
+        if verified_by is not None:
+            row.verified_by, row.verified_at = verified_by, utcnow()
+            session.add(row)
+            session.flush()
         return row
-    identity = Identity(contact_id=contact.id or 0, channel=address.channel.value, address=address.address)
+    identity = Identity(
+        contact_id=contact.id or 0,
+        channel=address.channel.value,
+        address=address.address,
+        verified_by=verified_by,
+        verified_at=utcnow() if verified_by else None,
+    )
     session.add(identity)
     try:
         with session.begin_nested():

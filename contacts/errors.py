@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import kb
+from contacts.models import Interaction
 
 
 class InvalidIdentity(kb.IstokError):
@@ -64,3 +65,13 @@ class ContactGone(kb.Conflict):
     """The contact was merged into another or erased; changes go to the surviving contact."""
 
     slug = "contact-gone"
+
+
+class AlreadyRecorded(kb.Conflict):
+    """The outside system's message is on a timeline already: a redelivery, to be answered no second time."""
+
+    slug = "already-recorded"
+
+    def __init__(self, interaction: Interaction) -> None:
+        super().__init__(f"message {interaction.message_id!r} on {interaction.channel} is recorded already")
+        self.interaction = interaction

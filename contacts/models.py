@@ -64,6 +64,10 @@ class Identity(SQLModel, table=True):
     channel: str = Field(max_length=16)
     address: str = Field(max_length=254)
     created_at: dt.datetime = _time()
+    # How a channel vouched that this address is the client's (`telegram-contact`, `pin`, `otp`);
+    # None: only claimed (a caller id, a messenger id), so nothing only the client may hear is given by it.
+    verified_by: str | None = Field(default=None, max_length=32)
+    verified_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Case(SQLModel, table=True):
@@ -87,7 +91,17 @@ class Interaction(SQLModel, table=True):
     """One exchange on one channel, with exactly which unit was served when Istok answered."""
 
     __tablename__ = "contact_interactions"
-    __table_args__ = (sa.Index("ix_contact_interactions_contact_at", "contact_id", "at"),)
+    __table_args__ = (
+        sa.Index("ix_contact_interactions_contact_at", "contact_id", "at"),
+        sa.Index(
+            "uq_contact_interactions_message",
+            "channel",
+            "message_id",
+            unique=True,
+            sqlite_where=sa.text("message_id IS NOT NULL"),
+            postgresql_where=sa.text("message_id IS NOT NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     contact_id: int | None = Field(default=None, foreign_key="contacts.id")
@@ -104,6 +118,9 @@ class Interaction(SQLModel, table=True):
     csat: int | None = None
     case_id: int | None = Field(default=None, foreign_key="contact_cases.id", index=True)
     anonymised: bool = False
+    # The outside system's id of the message this answers (a Telegram update, a WhatsApp message id):
+    # unique per channel, so a webhook delivered twice is put on the timeline, and answered, once.
+    message_id: str | None = Field(default=None, max_length=128)
 
 
 class Merge(SQLModel, table=True):

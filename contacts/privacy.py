@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from contacts.merging import merges_of
 from contacts.models import Case, Contact, Identity, Interaction, Merge
-from kb import audit_record, checkpoint_after_commit, forget_gaps, utcnow
+from kb import audit_record, checkpoint_after_commit, forget_gaps, forget_webhook_contacts, utcnow
 
 
 def audit_access(
@@ -67,6 +67,7 @@ def erase_contact(*, session: Session, contact: Contact) -> dict[str, int]:
         "cases": _run(session, sa.update(Case).where(col(Case.contact_id).in_(ids)).values(contact_id=None)),
         "merges": _run(session, sa.delete(Merge).where(col(Merge.kept_id).in_(ids) | col(Merge.merged_id).in_(ids))),
         "gaps": forget_gaps(session=session, contact_ids=ids),
+        "webhook_deliveries": forget_webhook_contacts(session=session, contact_ids=ids),
     }
     now = utcnow()
     _run(

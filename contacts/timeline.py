@@ -12,12 +12,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from contacts.directory import get_contact
-from contacts.errors import CaseNotFound
+from contacts.errors import AlreadyRecorded, CaseNotFound
 from contacts.models import Case, CaseStatus, Contact, Interaction, Outcome
-from kb import Article, InvalidChange, Revision, RevisionNotFound, mask_personal, utcnow
+from kb import Actor, Article, InvalidChange, Revision, RevisionNotFound, mask_personal, record_action, utcnow
 
 OPENS_CASE = frozenset({Outcome.HANDOFF, Outcome.ESCALATED})
 DEFAULT_TOPIC = "general"
@@ -45,12 +46,56 @@ def record_interaction(
     direction: str = "in",
     csat: int | None = None,
     at: dt.datetime | None = None,
+    message_id: str | None = None,
 ) -> Interaction:
     """Append an interaction; open, join or resolve the contact's case for its topic.
 
     The topic is the served article's category unless given (the routing suggestion's,
     for a handoff with no article). Outcome `resolved` resolves the case it joins.
+    `message_id`, the outside system's id of the message, is recorded once per channel:
+    AlreadyRecorded (carrying the first interaction) when it is there already, also when a
+    concurrent redelivery got there first; nothing of the second is kept then, not even a case.
     """
+
+    def append() -> Interaction:
+        return _append(
+            session, contact, channel, outcome, question, article, topic, queue, direction, csat, at, message_id
+        )
+
+    if message_id is None:
+        return append()
+    seen = _recorded(session, channel, message_id)
+    if seen is not None:
+        raise AlreadyRecorded(seen)
+    try:
+        with session.begin_nested():
+            return append()
+    except sa.exc.IntegrityError:
+        seen = _recorded(session, channel, message_id)
+        if seen is None:
+            raise
+        raise AlreadyRecorded(seen) from None
+
+
+def _recorded(session: Session, channel: str, message_id: str) -> Interaction | None:
+    stmt = select(Interaction).where(Interaction.channel == channel, Interaction.message_id == message_id)
+    return session.exec(stmt).first()
+
+
+def _append(
+    session: Session,
+    contact: Contact,
+    channel: str,
+    outcome: str,
+    question: str | None,
+    article: ArticleRef | None,
+    topic: str | None,
+    queue: str | None,
+    direction: str,
+    csat: int | None,
+    at: dt.datetime | None,
+    message_id: str | None,
+) -> Interaction:
     try:
         result = Outcome(outcome)
     except ValueError:
@@ -76,6 +121,7 @@ def record_interaction(
         topic=topic,
         outcome=result.value,
         csat=csat,
+        message_id=message_id,
     )
     case_topic = topic or (DEFAULT_TOPIC if result in OPENS_CASE else None)
     interaction.topic = case_topic
@@ -84,10 +130,11 @@ def record_interaction(
         case = Case(contact_id=contact.id, topic=case_topic, queue=queue, channel=channel)
         session.add(case)
         session.flush()
+        _announce(session, case, "case.open", f"{channel} interaction")
     if case is not None:
         interaction.case_id = case.id
         if result is Outcome.RESOLVED:
-            _close(case, actor=f"{channel} interaction")
+            _close(session, case, actor=f"{channel} interaction")
         elif queue and result in OPENS_CASE:
             case.queue = queue
         session.add(case)
@@ -127,7 +174,7 @@ def resolve_case(*, session: Session, case_id: int, actor: str) -> Case:
     case = get_case(session=session, case_id=case_id)
     get_contact(session=session, contact_id=case.contact_id or 0)  # 404 once the contact was erased
     if case.status != CaseStatus.RESOLVED.value:
-        _close(case, actor=actor)
+        _close(session, case, actor=actor)
         session.add(case)
         session.flush()
     return case
@@ -138,10 +185,26 @@ def last_interaction(*, session: Session, case_id: int) -> Interaction | None:
     return session.exec(stmt.order_by(col(Interaction.at).desc(), col(Interaction.id).desc())).first()
 
 
-def _close(case: Case, *, actor: str) -> None:
+def _close(session: Session, case: Case, *, actor: str) -> None:
     case.status = CaseStatus.RESOLVED.value
     case.closed_at = utcnow()
     case.closed_by = actor
+    _announce(session, case, "case.resolve", actor)
+
+
+def _announce(session: Session, case: Case, action: str, actor: str) -> None:
+    """The audit row and outbox event of a case opened or resolved (webhooks' case.opened/resolved)."""
+    record_action(
+        session,
+        Actor(name=actor, role="system"),
+        action=action,
+        target=f"case {case.id}",
+        case_id=case.id,
+        contact_id=case.contact_id,
+        topic=case.topic,
+        channel=case.channel,
+        queue=case.queue,
+    )
 
 
 def _served(session: Session, ref: ArticleRef) -> tuple[str, str | None]:

@@ -376,3 +376,51 @@ __all__ += [
 from kb.listing import ArticlePage, ArticleRow, article_categories, article_page, translations_of  # noqa: E402
 
 __all__ += ["ArticlePage", "ArticleRow", "article_categories", "article_page", "translations_of"]
+
+# ---- outbound webhooks (issue #13) ----
+from kb.audit import record_action  # noqa: E402
+from kb.models import WebhookDelivery, WebhookSubscription  # noqa: E402
+from kb.webhooks import ALL_EVENTS as WEBHOOK_ALL_EVENTS  # noqa: E402
+from kb.webhooks import EVENT_TYPES as WEBHOOK_EVENT_TYPES  # noqa: E402
+from kb.webhooks import (  # noqa: E402
+    DeliveryNotFound,
+    DeliveryState,
+    SubscriptionState,
+    UnsafeDestination,
+    WebhookNotFound,
+    create_subscription,
+    delete_subscription,
+    get_delivery,
+    get_subscription,
+    list_deliveries,
+    list_subscriptions,
+    pause_subscription,
+    replay_delivery,
+    resume_subscription,
+    update_subscription,
+)
+from kb.webhooks import forget_contacts as forget_webhook_contacts  # noqa: E402
+
+__all__ += [
+    "WEBHOOK_ALL_EVENTS",
+    "WEBHOOK_EVENT_TYPES",
+    "DeliveryNotFound",
+    "DeliveryState",
+    "SubscriptionState",
+    "UnsafeDestination",
+    "WebhookDelivery",
+    "WebhookNotFound",
+    "WebhookSubscription",
+    "create_subscription",
+    "delete_subscription",
+    "forget_webhook_contacts",
+    "get_delivery",
+    "get_subscription",
+    "list_deliveries",
+    "list_subscriptions",
+    "pause_subscription",
+    "record_action",
+    "replay_delivery",
+    "resume_subscription",
+    "update_subscription",
+]

@@ -324,3 +324,74 @@ class OutboxEvent(SQLModel, table=True):
     base_revision: int | None = None
     new_revision: int | None = None
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class WebhookSubscription(SQLModel, table=True):
+    """A receiver of outbound events (kb/webhooks.py): where, which event types, and how it fares.
+
+    The secret signs every delivery (Standard Webhooks, `whsec_…`), so it is kept as given and
+    shown once, at creation. `public` receivers get the public parts of an event only.
+    `since_event_id` is the last outbox event before the subscription existed: it gets the
+    events after it. `failing_since` is when its deliveries last began to fail, cleared by a
+    success; three days of it pause the subscription.
+    """
+
+    __tablename__ = "webhook_subscriptions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(max_length=2000)
+    description: str = Field(default="", max_length=200)
+    events: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    public: bool = True
+    secret: str = Field(max_length=100)
+    state: str = Field(default="active", max_length=16)  # active, paused, disabled
+    state_reason: str | None = Field(default=None, sa_type=sa.Text)
+    since_event_id: int = 0
+    failing_since: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_by: str = Field(default="", max_length=200)
+    created_at: dt.datetime = _time()
+    updated_at: dt.datetime = _time()
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One event for one subscription: the signed body's content, its attempts and outcome.
+
+    `msg_id` is the Standard Webhooks `webhook-id`, the same for every attempt and replay, so
+    a receiver can drop what it already has. `schedule` numbers the attempt jobs: a job whose
+    number is not the row's is stale (superseded by a replay or a resume) and does nothing.
+    `contact_id` names the contact an event is about, so erasing the contact finds its rows.
+    """
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        sa.UniqueConstraint("subscription_id", "event_id", name="uq_webhook_deliveries_event"),
+        sa.Index("ix_webhook_deliveries_subscription_state", "subscription_id", "state"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscription_id: int = Field(foreign_key="webhook_subscriptions.id")
+    event_id: int  # an outbox event's id; no key, since old events are pruned
+    event_type: str = Field(max_length=64)
+    msg_id: str = Field(max_length=64, unique=True)
+    body: str = Field(sa_type=sa.Text)
+    contact_id: int | None = Field(default=None, index=True)
+    state: str = Field(default="pending", max_length=16)  # pending, delivered, failed
+    attempts: int = 0
+    schedule: int = 0
+    replays: int = 0
+    first_attempt_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_attempt_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    next_attempt_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_status: int | None = None
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
+    delivered_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: dt.datetime = _time()
+
+
+class WebhookCursor(SQLModel, table=True):
+    """The one row saying up to which outbox event webhooks have fanned out."""
+
+    __tablename__ = "webhook_cursor"
+
+    id: int = Field(default=1, primary_key=True)
+    last_event_id: int = 0

@@ -14,7 +14,16 @@ from api.deps import AskerKey, EditorKey, Forbidden, Principal, actor_of, readin
 from api.http.errors_doc import responses
 from api.http.metrics import ANSWERS
 from api.pages.settings import base_url
-from api.schemas import AlternativeOut, AnswerOut, GapOut, Provenance, RenderedOut, SearchHitOut, SearchOut
+from api.schemas import (
+    CHANNEL_PATTERN,
+    AlternativeOut,
+    AnswerOut,
+    GapOut,
+    Provenance,
+    RenderedOut,
+    SearchHitOut,
+    SearchOut,
+)
 from api.schemas.fields import CHANNEL_NAMES, FORMAT_NAMES, one_of
 
 router = APIRouter(prefix="/api/v1", tags=["answers"], responses=responses(401, 403, 422))
@@ -98,6 +107,23 @@ async def answer(
     identity: Annotated[
         str | None, Query(max_length=300, description="Or by identity, channel:address (created on first sight)")
     ] = None,
+    via: Annotated[
+        str | None,
+        Query(
+            pattern=CHANNEL_PATTERN,
+            description="Where the client is (telegram, whatsapp, ivr…): the timeline's channel; default `channel`",
+        ),
+    ] = None,
+    message: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=128,
+            description="The outside system's id of the message answered: asked "
+            "again with the same `via` and `message`, the reply says `X-Istok-Replayed: true` and nothing is "
+            "recorded twice",
+        ),
+    ] = None,
 ) -> Response:
     """`answered` with the unit rendered for the channel, or `handoff` when nothing is good enough.
 
@@ -118,6 +144,8 @@ async def answer(
         identity=identity,
         actor=actor_of(who, request),
         base_url=base_url(request),
+        via=via,
+        message=message,
     )
     ANSWERS.labels(reply.answer.status.value, channel).inc()
     body = reply.presented.get("json")
@@ -126,6 +154,8 @@ async def answer(
     headers = {}
     if reply.contact_id is not None:
         headers = {"X-Istok-Contact": str(reply.contact_id), "X-Istok-Case": str(reply.case_id or "")}
+        if reply.replayed:
+            headers["X-Istok-Replayed"] = "true"
     return Response(body, media_type="application/json", headers=headers)
 
 

@@ -29,7 +29,7 @@ from api.schemas import (
     ContactOut,
     ContactUpdate,
     ContextOut,
-    IdentityIn,
+    IdentityAdd,
     IdentityOut,
     MergeIn,
     MergeOut,
@@ -153,18 +153,28 @@ def context(contact_id: ContactId, request: Request, who: ConversationKey) -> Co
     responses=responses(409, 413) | {200: {"model": IdentityOut, "description": "It was this contact's already"}},
 )
 def add_identity(
-    contact_id: ContactId, body: IdentityIn, request: Request, response: Response, who: ConversationKey
+    contact_id: ContactId, body: IdentityAdd, request: Request, response: Response, who: ConversationKey
 ) -> IdentityOut:
-    """409 naming the owner when another contact has the address: the two should be merged."""
+    """409 naming the owner when another contact has the address: the two should be merged.
+
+    A verified address is proof enough that both are one client: the other contact is merged
+    into this one (recorded, and undoable like any merge) and the address kept as verified.
+    """
     address = contacts.normalise(body.channel, body.address)
     with recording() as session:
         contact = contacts.get_contact(session=session, contact_id=contact_id)
         before = contacts.find_by_identity(session=session, address=address)
-        identity = contacts.add_identity(session=session, contact=contact, address=address)
+        if before is not None and before.id != contact.id and body.verified_by is not None:
+            proof = f"{who.name} ({body.verified_by})"
+            contacts.merge_contacts(session=session, kept_id=contact.id or 0, other_id=before.id or 0, actor=proof)
+            audit_access(session, who, request, contact.id or 0, "merge")
+        identity = contacts.add_identity(
+            session=session, contact=contact, address=address, verified_by=body.verified_by
+        )
         if before is not None:
-            response.status_code = 200  # it was already this contact's
+            response.status_code = 200  # it was already this contact's (or is now, merged)
         audit_access(session, who, request, contact.id or 0, "identity.add")
-        return IdentityOut(channel=identity.channel, address=identity.address)
+        return IdentityOut(channel=identity.channel, address=identity.address, verified_by=identity.verified_by)
 
 
 @router.post(

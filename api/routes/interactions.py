@@ -7,7 +7,7 @@ takes its case topic and queue from the routing suggestion for the question.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from sqlmodel import Session
 
 import contacts
@@ -20,8 +20,14 @@ from api.schemas import InteractionCreated, InteractionIn
 router = APIRouter(prefix="/api/v1/interactions", tags=["contacts"], responses=responses(401, 403, 404, 409, 413, 422))
 
 
-@router.post("", response_model=InteractionCreated, status_code=201, summary="Append an interaction to a timeline")
-def record(body: InteractionIn, request: Request, who: ConversationKey) -> InteractionCreated:
+@router.post(
+    "",
+    response_model=InteractionCreated,
+    status_code=201,
+    summary="Append an interaction to a timeline",
+    responses={200: {"model": InteractionCreated, "description": "This `message` was recorded before"}},
+)
+def record(body: InteractionIn, request: Request, response: Response, who: ConversationKey) -> InteractionCreated:
     """201 with the contact and the case; `handoff` and `escalated` open a case unless one is open."""
     address = contacts.normalise(body.identity.channel, body.identity.address) if body.identity else None
     if (body.contact is None) == (address is None):
@@ -32,25 +38,32 @@ def record(body: InteractionIn, request: Request, who: ConversationKey) -> Inter
         topic, queue = topic or suggestion.topic, suggestion.queue
     with recording() as session:
         contact, created = _contact(session, body.contact, address)
-        interaction = contacts.record_interaction(
-            session=session,
-            contact=contact,
-            channel=body.channel,
-            outcome=body.outcome,
-            question=body.question,
-            article=contacts.ArticleRef(**body.article.model_dump()) if body.article else None,
-            topic=topic,
-            queue=queue,
-            direction=body.direction,
-            csat=body.csat,
-        )
+        replayed = False
+        try:
+            interaction = contacts.record_interaction(
+                session=session,
+                contact=contact,
+                channel=body.channel,
+                outcome=body.outcome,
+                question=body.question,
+                article=contacts.ArticleRef(**body.article.model_dump()) if body.article else None,
+                topic=topic,
+                queue=queue,
+                direction=body.direction,
+                csat=body.csat,
+                message_id=body.message,
+            )
+        except contacts.AlreadyRecorded as seen:
+            interaction, replayed = seen.interaction, True
+            response.status_code = 200
         audit_access(session, who, request, contact.id or 0, "interaction")
         return InteractionCreated(
             interaction=interaction.id or 0,
-            contact=contact.id or 0,
+            contact=interaction.contact_id or contact.id or 0,
             case=interaction.case_id,
-            created_contact=created,
+            created_contact=created and not replayed,
             at=interaction.at,
+            replayed=replayed,
         )
 
 

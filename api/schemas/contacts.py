@@ -33,9 +33,25 @@ class IdentityIn(BaseModel):
     address: Text = Field(min_length=1, max_length=254, description="Normalised: phones to E.164, emails lower-cased")
 
 
+class IdentityAdd(IdentityIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {"channel": "phone", "address": "+37129123456", "verified_by": "telegram-contact"}
+        }
+    )
+
+    verified_by: str | None = Field(
+        default=None,
+        description="How the channel vouched that the address is the client's own (e.g. the sender's own contact "
+        "shared in Telegram); a verified address held by another contact merges that contact into this one",
+        json_schema_extra=one_of(contacts.VERIFICATIONS),
+    )
+
+
 class IdentityOut(BaseModel):
     channel: str
     address: str
+    verified_by: str | None = Field(default=None, description="How the channel vouched for it; null: only claimed")
 
 
 class ContactIn(BaseModel):
@@ -181,12 +197,20 @@ class InteractionIn(BaseModel):
     )
     csat: int | None = Field(default=None, ge=1, le=5)
     locale: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$", description="For routing the question")
+    message: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=128,
+        description="The outside system's id of the message: recorded once per channel; sent again, the first "
+        "interaction comes back (200, `replayed`) and nothing is added",
+    )
 
 
 class InteractionCreated(BaseModel):
     interaction: int
     contact: int
     case: int | None = Field(description="The case this interaction opened or joined")
+    replayed: bool = Field(default=False, description="This `message` was recorded before: nothing was added")
     created_contact: bool = Field(description="True when the identity was seen for the first time")
     at: dt.datetime
 
@@ -258,7 +282,9 @@ def contact_out(contact: contacts.Contact, identities: list[contacts.Identity], 
         locale=contact.locale,
         segments=list(contact.segments),
         consent=dict(contact.consent) if full else {},
-        identities=[IdentityOut(channel=i.channel, address=i.address) for i in identities] if full else [],
+        identities=[IdentityOut(channel=i.channel, address=i.address, verified_by=i.verified_by) for i in identities]
+        if full
+        else [],
         created_at=contact.created_at,
     )
 

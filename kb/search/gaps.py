@@ -25,12 +25,16 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
+from kb import outbox
+from kb.db import write_session
 from kb.models import ContentGap, utcnow
 from kb.pii import mask_personal
 from kb.search.text import clean_question
 from kb.types import ArticleKey, ChannelName, Locale
 
 logger = logging.getLogger(__name__)
+#: What a `gap.logged` event holds (the question is masked already; kb/webhooks/payloads.py keeps it staff-only).
+_GAP_EVENT_FIELDS = ("question", "locale", "channel", "best_key", "best_confidence", "contact_id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,14 +121,22 @@ class GapLog:
             for g, n in masked
         ]
         rows.sort(key=lambda r: (r["normalised"], r["locale"], r["channel"], r["contact_id"] or 0))  # one lock order
-        bind = self._engine
-        if bind.dialect.name == "sqlite":
-            bind = bind.execution_options(sqlite_begin="BEGIN IMMEDIATE")
-        with bind.begin() as conn:
+        table = ContentGap.__table__  # type: ignore[attr-defined]
+        with write_session(self._engine) as session:
             for anonymous in (True, False):
                 part = [r for r in rows if (r["contact_id"] is None) == anonymous]
                 if part:  # one executemany each: the answering threads share the GIL with this one
-                    conn.execute(self._upsert(anonymous=anonymous), part)
+                    upsert = self._upsert(anonymous=anonymous).returning(*table.c)
+                    for new in session.execute(upsert, part):
+                        if new.first_seen == new.last_seen:  # a question not seen before: webhooks hear of it
+                            outbox.append(
+                                session,
+                                action="gap.logged",
+                                target=f"{new.locale}/{new.channel}",
+                                actor="answer engine",
+                                role="system",
+                                detail={k: getattr(new, k) for k in _GAP_EVENT_FIELDS},
+                            )
         return sum(n for _, n in batch)
 
     def _upsert(self, *, anonymous: bool) -> sa.Insert:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -95,3 +97,60 @@ def test_first_sight_creates_once(engine: sa.Engine) -> None:
         first, created = contacts.ensure_contact(session=s, address=address)
         again, created_again = contacts.ensure_contact(session=s, address=address)
     assert created and not created_again and first.id == again.id
+
+
+def test_an_outside_message_is_recorded_once_per_channel_and_its_redelivery_opens_no_case(engine: sa.Engine) -> None:
+    with kb.write_session(engine) as s:
+        c = contacts.create_contact(session=s, identities=[contacts.normalise("telegram", "501")])
+        first = contacts.record_interaction(
+            session=s, contact=c, channel="telegram", outcome="handoff", topic="billing", message_id="update:1"
+        )
+        other_channel = contacts.record_interaction(
+            session=s, contact=c, channel="whatsapp", outcome="answered", message_id="update:1"
+        )
+    with kb.write_session(engine) as s, pytest.raises(contacts.AlreadyRecorded) as seen:
+        contacts.record_interaction(
+            session=s, contact=c, channel="telegram", outcome="handoff", topic="roaming", message_id="update:1"
+        )
+    assert seen.value.interaction.id == first.id and seen.value.status == 409
+    assert other_channel.id != first.id  # ids are unique per channel, not across channels
+    with kb.read_session(engine) as s:
+        assert [x.topic for x in contacts.open_cases(session=s, contact_id=c.id or 0)] == ["billing"]
+
+
+def test_two_deliveries_at_once_record_one_and_the_second_keeps_no_case(engine: sa.Engine) -> None:
+    """The second passes the check before the first commits: the unique index (PostgreSQL) or the
+    write lock (SQLite) stops it, and it leaves nothing behind, not even the case it opened."""
+    with kb.write_session(engine) as s:
+        c = contacts.create_contact(session=s, identities=[contacts.normalise("telegram", "502")])
+    recorded, release, outcome = threading.Event(), threading.Event(), {}
+
+    def first() -> None:
+        with kb.write_session(engine) as s:
+            contacts.record_interaction(
+                session=s, contact=c, channel="telegram", outcome="handoff", topic="billing", message_id="update:9"
+            )
+            recorded.set()
+            release.wait(10)
+
+    def second() -> None:
+        try:
+            with kb.write_session(engine) as s:
+                contacts.record_interaction(
+                    session=s, contact=c, channel="telegram", outcome="handoff", topic="roaming", message_id="update:9"
+                )
+        except contacts.AlreadyRecorded as seen:
+            outcome["seen"] = seen
+
+    one = threading.Thread(target=first)
+    one.start()
+    assert recorded.wait(10)
+    two = threading.Thread(target=second)
+    two.start()
+    time.sleep(0.5)  # let the second reach the index or the lock before the first commits
+    release.set()
+    one.join(10)
+    two.join(30)
+    assert "seen" in outcome
+    with kb.read_session(engine) as s:
+        assert [x.topic for x in contacts.open_cases(session=s, contact_id=c.id or 0)] == ["billing"]
