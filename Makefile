@@ -8,10 +8,11 @@ STAMP := $(VENV)/.installed
 
 install: $(STAMP) node_modules/axe-core/axe.min.js
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml client/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e ./client
 	touch $(STAMP)
 
 # axe-core for the browser accessibility tests, from the npm registry into node_modules (not committed).
@@ -28,7 +29,7 @@ run: install
 	$(BIN)/istok serve
 
 test: install
-	$(BIN)/ruff check kb renderers api tests bench contacts
+	$(BIN)/ruff check kb renderers api tests bench contacts client
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q

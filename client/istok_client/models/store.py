@@ -1,0 +1,177 @@
+"""The rest of what the store keeps: health, facts, synonym sets, the change log, the audit trail."""
+
+# No `from __future__ import annotations`: on Python 3.11 `NotRequired` in a string annotation is not
+# seen by `TypedDict`, and `__required_keys__` would be wrong.
+
+from typing import Any, NotRequired, TypedDict
+
+# --- health -------------------------------------------------------------------------------------
+
+
+class LocaleCounts(TypedDict):
+    articles: int
+    published: int
+
+
+class QuarantinedUnit(TypedDict):
+    key: str
+    locale: str
+    revision: int
+    reason: str
+    since: str
+
+
+class JobsState(TypedDict):
+    queued: int
+    running: int
+    failed: int
+    due: int
+    lag_seconds: float
+
+
+class SemanticState(TypedDict):
+    wanted: bool
+    loaded: bool
+    encoder: str
+    detail: str
+    runtime: NotRequired[str]
+    failed: NotRequired[bool]
+
+
+class Health(TypedDict):
+    status: str
+    database: str
+    articles: dict[str, LocaleCounts]
+    published_total: int
+    last_seq: int
+    quarantined: list[QuarantinedUnit]
+    jobs: JobsState
+    semantic: SemanticState
+
+
+# --- facts, synonyms, changes, audit ------------------------------------------------------------
+
+FactValue = str | int | float
+
+
+class Fact(TypedDict):
+    key: str
+    type: str
+    value: Any
+    locales: dict[str, Any]
+    version: int
+    updated_by: str
+    updated_at: str
+    etag: NotRequired[str]  # on one fact read or written, not in the list of all facts
+
+
+class FactVersion(TypedDict):
+    version: int
+    type: str
+    value: Any
+    locales: dict[str, Any]
+    author: str
+    at: str
+
+
+class SynonymSet(TypedDict):
+    id: int
+    locale: str
+    terms: list[str]
+    version: int
+    updated_by: str
+    updated_at: str
+    etag: NotRequired[str]  # on one set read or written, not in the list of sets
+
+
+class Change(TypedDict):
+    seq: int
+    kind: str
+    key: str | None
+    locale: str | None
+    revision: int | None
+    content_hash: str | None
+    fact_key: str | None
+    at: str
+
+
+class ChangesPage(TypedDict):
+    items: list[Change]
+    last_seq: int
+    next: int  # the `since` of the next call
+
+
+class AuditEntry(TypedDict):
+    id: int
+    at: str
+    actor: str
+    role: str
+    action: str
+    target: str
+    base_revision: int | None
+    new_revision: int | None
+    detail: dict[str, Any]
+    client: str | None
+
+
+class AuditPage(TypedDict):
+    items: list[AuditEntry]
+    next: int | None  # the `before` of the next page
+
+
+# --- webhooks -----------------------------------------------------------------------------------
+
+
+class Webhook(TypedDict):
+    """A subscription: which events are sent to which URL, signed the Standard Webhooks way."""
+
+    id: int
+    url: str
+    description: str
+    events: list[str]
+    public: bool  # a public receiver never gets internal notes, client words or people's names
+    state: str  # active, paused or disabled
+    state_reason: str | None
+    failing_since: str | None
+    secret_prefix: str
+    created_by: str
+    created_at: str
+    updated_at: str
+
+
+class WebhookCreated(Webhook):
+    secret: str  # the signing secret (`whsec_…`), shown this once
+
+
+class WebhookChanges(TypedDict, total=False):
+    """A subscription change: only the keys given change; `state` pauses (`paused`) or resumes (`active`)."""
+
+    url: str
+    events: list[str]
+    public: bool
+    description: str
+    state: str
+
+
+class Delivery(TypedDict):
+    id: int
+    webhook_id: int
+    event_id: int
+    type: str
+    message_id: str  # the `webhook-id` header, the same for every attempt and replay
+    state: str  # pending, delivered or failed
+    attempts: int
+    replays: int
+    first_attempt_at: str | None
+    last_attempt_at: str | None
+    next_attempt_at: str | None
+    last_status: int | None
+    last_error: str | None
+    delivered_at: str | None
+    created_at: str
+    payload: dict[str, Any]
+
+
+class DeliveryPage(TypedDict):
+    items: list[Delivery]
+    next: int | None  # the `before` of the next (older) page

@@ -1,0 +1,81 @@
+"""Facts and synonym sets: the values and words articles share, changed with `If-Match`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from istok_client import models
+from istok_client.calls import Parts, endpoint
+from istok_client.operations.common import Base, if_match, present
+from istok_client.parsing import TAGGED, Json, JsonList, NoContent
+
+
+class FactOperations:
+    """Facts and synonym sets (editors)."""
+
+    @endpoint("GET", "/api/v1/facts", parse=JsonList(models.Fact))
+    def list_facts(self) -> Parts:
+        """Every fact (`{{ support_phone }}` …) with its typed value and per-locale values."""
+        return Parts()
+
+    @endpoint("GET", "/api/v1/facts/{key}", parse=Json(models.Fact, extra=TAGGED))
+    def get_fact(self, key: str) -> Parts:
+        """One fact and the `etag` a change sends back."""
+        return Parts(path={"key": key})
+
+    @endpoint("PUT", "/api/v1/facts/{key}", parse=Json(models.Fact, extra=TAGGED), headers=("If-None-Match",))
+    def create_fact(
+        self, key: str, *, type: str, value: models.FactValue, locales: dict[str, models.FactValue] | None = None
+    ) -> Parts:
+        """A new fact of `type` (text, phone, money, url, date, number); 412 if it exists already."""
+        return Parts(
+            path={"key": key}, headers={"If-None-Match": "*"}, json=present(type=type, value=value, locales=locales)
+        )
+
+    @endpoint("PUT", "/api/v1/facts/{key}", parse=Json(models.Fact, extra=TAGGED), headers=("If-Match",))
+    def update_fact(
+        self,
+        key: str,
+        *,
+        type: str,
+        value: models.FactValue,
+        base: Base,
+        locales: dict[str, models.FactValue] | None = None,
+    ) -> Parts:
+        """Change a fact based on `base`; every published article using it is published again."""
+        return Parts(path={"key": key}, headers=if_match(base), json=present(type=type, value=value, locales=locales))
+
+    @endpoint("DELETE", "/api/v1/facts/{key}", parse=NoContent(), headers=("If-Match",))
+    def delete_fact(self, key: str, *, base: Base) -> Parts:
+        """Delete a fact no article uses (409 if one does)."""
+        return Parts(path={"key": key}, headers=if_match(base))
+
+    @endpoint("GET", "/api/v1/facts/{key}/versions", parse=JsonList(models.FactVersion))
+    def list_fact_versions(self, key: str) -> Parts:
+        """Every value the fact has had, with author and time."""
+        return Parts(path={"key": key})
+
+    @endpoint("GET", "/api/v1/synonyms", parse=JsonList(models.SynonymSet), query=("locale",))
+    def list_synonyms(self, *, locale: str | None = None) -> Parts:
+        """The editors' synonym sets that search expands queries with."""
+        return Parts(query={"locale": locale})
+
+    @endpoint("POST", "/api/v1/synonyms", parse=Json(models.SynonymSet, extra=TAGGED))
+    def create_synonyms(self, locale: str, terms: Sequence[str]) -> Parts:
+        """A new synonym set: words search should treat as one."""
+        return Parts(json={"locale": locale, "terms": list(terms)})
+
+    @endpoint("GET", "/api/v1/synonyms/{set_id}", parse=Json(models.SynonymSet, extra=TAGGED))
+    def get_synonyms(self, set_id: int) -> Parts:
+        """One synonym set and the `etag` a change sends back."""
+        return Parts(path={"set_id": set_id})
+
+    @endpoint("PUT", "/api/v1/synonyms/{set_id}", parse=Json(models.SynonymSet, extra=TAGGED), headers=("If-Match",))
+    def update_synonyms(self, set_id: int, terms: Sequence[str], *, base: Base) -> Parts:
+        """Replace a set's terms, based on `base`."""
+        return Parts(path={"set_id": set_id}, headers=if_match(base), json={"terms": list(terms)})
+
+    @endpoint("DELETE", "/api/v1/synonyms/{set_id}", parse=NoContent(), headers=("If-Match",))
+    def delete_synonyms(self, set_id: int, *, base: Base) -> Parts:
+        """Delete a synonym set, based on `base`."""
+        return Parts(path={"set_id": set_id}, headers=if_match(base))
