@@ -11,7 +11,7 @@ install: $(STAMP) node_modules/axe-core/axe.min.js
 $(STAMP): pyproject.toml client/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,adapters]'
 	$(BIN)/python -m pip install --quiet -e ./client
 	touch $(STAMP)
 
@@ -29,7 +29,7 @@ run: install
 	$(BIN)/istok serve
 
 test: install
-	$(BIN)/ruff check kb renderers api tests bench contacts client
+	$(BIN)/ruff check kb renderers api tests bench contacts client adapters
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q

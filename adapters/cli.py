@@ -1,0 +1,51 @@
+"""`istok-adapter NAME`: start one adapter in this process, configured by its environment.
+
+Each adapter is its own command because `api` may not import `adapters` (DESIGN.md §2), and
+because each scales on its own: any number of them, on any host, talking to Istok over HTTP.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import typer
+
+from adapters.settings import SettingsError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Connect Istok to a system you already run.")
+
+
+@app.callback()
+def _adapters() -> None:
+    """Every adapter is a subcommand, even while there is one (Typer would make it the command itself)."""
+
+
+def _logging() -> None:
+    level = os.environ.get("ISTOK_ADAPTER_LOG", "INFO").upper()
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request drowns what the adapter does
+
+
+def _fail(err: SettingsError) -> None:
+    typer.echo(f"istok-adapter: {err}", err=True)
+    raise typer.Exit(2)
+
+
+@app.command()
+def telegram() -> None:
+    """A Telegram bot: TELEGRAM_BOT_TOKEN, TELEGRAM_MODE (polling|webhook), ISTOK_URL, ISTOK_API_KEY."""
+    from adapters import telegram as adapter
+
+    _logging()
+    try:
+        config = adapter.TelegramSettings.from_env()
+    except SettingsError as err:
+        _fail(err)
+        return
+    adapter.run(config)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,258 @@
+"""Telegram: a bot that answers from Istok, by long polling or by webhook (python-telegram-bot).
+
+A text message is Istok's question; the answer comes rendered for Telegram (its HTML subset)
+with the other likely articles as inline buttons. A handoff says so, gives the contact route
+from Istok's facts and offers a `request_contact` button: a phone number shared that way, whose
+`user_id` is the sender's own, is the one identity Telegram itself vouches for, so it joins the
+sender's contact as verified. The message's own text decides its language (Istok detects it);
+the app's `language_code` is only the hint it starts from.
+
+Every exchange lands on the contact of `telegram:<user id>`, and each update is answered once:
+Istok keeps the update id with the exchange, so a webhook Telegram delivers again is
+recognised and not answered twice. The Bot API's 429 `retry_after` is honoured by the library's
+rate limiter, which also keeps within Telegram's per-chat and global rates.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final, Literal
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from adapters import settings
+from adapters.phrases import phrase
+from istok_client import AsyncClient, Identity, IstokError
+from istok_client.models import Alternative
+
+logger = logging.getLogger("istok.adapter.telegram")
+
+CHANNEL: Final[Literal["telegram"]] = "telegram"  # the identity channel and the timeline's channel
+CALLBACK_LIMIT = 64  # bytes of callback_data the Bot API accepts
+ALTERNATIVES = 3
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    token: str
+    api_url: str  # the Bot API base before the token
+    mode: str  # "polling" or "webhook"
+    webhook_url: str | None  # the public address Telegram posts updates to
+    listen: str
+    port: int
+    secret: str | None  # X-Telegram-Bot-Api-Secret-Token, required in webhook mode
+    istok: settings.IstokSettings
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> TelegramSettings:
+        env = os.environ if env is None else env
+        mode = env.get("TELEGRAM_MODE", "").strip().lower() or "polling"
+        if mode not in ("polling", "webhook"):
+            raise settings.SettingsError(f"TELEGRAM_MODE must be polling or webhook, not {mode!r}")
+        webhook_url = secret = None
+        if mode == "webhook":
+            webhook_url = settings.required(env, "TELEGRAM_WEBHOOK_URL", "the https address Telegram posts updates to")
+            secret = settings.required(env, "TELEGRAM_WEBHOOK_SECRET", "1-256 characters A-Z a-z 0-9 _ -")
+            if not all(c.isalnum() or c in "_-" for c in secret) or len(secret) > 256:
+                raise settings.SettingsError("TELEGRAM_WEBHOOK_SECRET may hold only A-Z a-z 0-9 _ - (1-256 characters)")
+        return cls(
+            token=settings.required(env, "TELEGRAM_BOT_TOKEN", "the token @BotFather gave the bot"),
+            api_url=env.get("TELEGRAM_API_URL", "").strip() or "https://api.telegram.org/bot",
+            mode=mode,
+            webhook_url=webhook_url,
+            listen=env.get("TELEGRAM_WEBHOOK_LISTEN", "").strip() or "127.0.0.1",
+            port=settings.number(env, "TELEGRAM_WEBHOOK_PORT", 8443),
+            secret=secret,
+            istok=settings.istok(env),
+        )
+
+
+def callback_data(locale: str, key: str) -> str | None:
+    """What an alternative's button carries; None when it would not fit Telegram's 64 bytes."""
+    data = f"a:{locale}:{key}"
+    return data if len(data.encode("utf-8")) <= CALLBACK_LIMIT else None
+
+
+def message_id(bot_id: int, update_id: int) -> str:
+    """What Istok keeps to answer an update once: update ids count per bot, so the bot's id goes first."""
+    return f"{bot_id}:{update_id}"
+
+
+def alternatives_keyboard(locale: str, alternatives: list[Alternative]) -> InlineKeyboardMarkup | None:
+    rows = []
+    for alt in alternatives[:ALTERNATIVES]:
+        data = callback_data(locale, alt["key"])
+        if data is None:
+            logger.warning("alternative %s left out: its key makes callback_data over 64 bytes", alt["key"])
+            continue
+        rows.append([InlineKeyboardButton(alt["title"][:64], callback_data=data)])
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def share_phone_keyboard(locale: str) -> ReplyKeyboardMarkup:
+    button = KeyboardButton(phrase(locale, "share_phone"), request_contact=True)
+    return ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True)
+
+
+class TelegramBot:
+    """The conversation: Istok answers, the bot frames them for Telegram."""
+
+    def __init__(self, istok: AsyncClient, default_locale: str) -> None:
+        self.istok = istok
+        self.default_locale = default_locale
+        self._route: dict[str, str] = {}  # locale → the contact route sentence, from Istok's facts
+
+    def hint(self, update: Update) -> str:
+        code = (update.effective_user.language_code if update.effective_user else None) or ""
+        code = code.split("-")[0].lower()
+        return code if code in ("ru", "uk", "en") else self.default_locale
+
+    async def on_start(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.effective_message is not None:
+            await update.effective_message.reply_text(phrase(self.hint(update), "welcome"))
+
+    async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None or not message.text:
+            return
+        reply = await self.istok.answer(
+            message.text[:500],
+            locale=self.hint(update),
+            channel="bot",
+            format="telegram",
+            identity=f"{CHANNEL}:{user.id}",
+            via=CHANNEL,
+            message=message_id(context.bot.id, update.update_id),
+        )
+        if reply.get("replayed"):
+            logger.info("update %s was answered before: not answering again", update.update_id)
+            return
+        served = reply["locale"]
+        keyboard = alternatives_keyboard(served, reply["alternatives"])
+        rendered = reply["rendered"]
+        if reply["status"] == "answered" and rendered is not None:
+            key = reply["provenance"]["key"] if reply["provenance"] else None
+            logger.info("update %s: answered with %s (%.2f)", update.update_id, key, reply["confidence"])
+            await message.reply_text(rendered["body"], parse_mode=ParseMode.HTML, reply_markup=keyboard)
+            return
+        logger.info("update %s: handed off (%.2f)", update.update_id, reply["confidence"])
+        text = phrase(served, "handoff") + " " + await self.contact_route(served)
+        if keyboard is not None:
+            text += "\n\n" + phrase(served, "maybe")
+        await message.reply_text(text, reply_markup=keyboard)
+        await message.reply_text(phrase(served, "share_why"), reply_markup=share_phone_keyboard(served))
+
+    async def on_alternative(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query, user = update.callback_query, update.effective_user
+        if query is None or user is None:
+            return
+        await query.answer()
+        _, locale, key = (query.data or "").split(":", 2) if (query.data or "").count(":") >= 2 else ("", "", "")
+        if not key or query.message is None:
+            return
+        shown = await self.istok.render(locale, key, "bot", format="telegram")
+        recorded = await self.istok.record_interaction(
+            channel=CHANNEL,
+            outcome="answered",
+            identity=Identity(channel=CHANNEL, address=str(user.id)),
+            article={"key": key, "locale": locale, "revision": shown["revision"]},
+            message=message_id(context.bot.id, update.update_id),
+        )
+        if recorded.get("replayed") or not isinstance(query.message, Message):
+            return
+        await query.message.reply_text(shown["body"], parse_mode=ParseMode.HTML)
+
+    async def on_contact(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None or message.contact is None:
+            return
+        locale = self.hint(update)
+        if message.contact.user_id != user.id:  # a contact card of somebody else: no claim on that number
+            await message.reply_text(phrase(locale, "phone_not_own"), reply_markup=share_phone_keyboard(locale))
+            return
+        contact = await self.istok.find_contact(CHANNEL, str(user.id))
+        await self.istok.add_identity(
+            contact["id"], "phone", message.contact.phone_number, verified_by="telegram-contact"
+        )
+        await message.reply_text(phrase(locale, "phone_linked"), reply_markup=ReplyKeyboardRemove())
+
+    async def on_other(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.effective_message is not None:
+            await update.effective_message.reply_text(phrase(self.hint(update), "text_only"))
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        logger.error("update failed: %s", context.error, exc_info=context.error)
+        failed = isinstance(context.error, IstokError | OSError)
+        if failed and isinstance(update, Update) and update.effective_message is not None:
+            await update.effective_message.reply_text(phrase(self.hint(update), "unavailable"))
+
+    async def contact_route(self, locale: str) -> str:
+        """ "You can also call …" from the facts `support_phone` and `support_hours`, once per locale."""
+        if locale not in self._route:
+            facts = {f["key"]: f["locales"].get(locale, f["value"]) for f in await self.istok.list_facts()}
+            phone, hours = facts.get("support_phone"), facts.get("support_hours")
+            self._route[locale] = phrase(locale, "call", phone=str(phone), hours=str(hours)) if phone and hours else ""
+        return self._route[locale]
+
+
+def build(config: TelegramSettings) -> Application:  # type: ignore[type-arg]
+    """The bot's application: handlers, the Bot API address and a rate limiter honouring `retry_after`."""
+    istok = AsyncClient(config.istok.url, api_key=config.istok.key)
+    bot = TelegramBot(istok, config.istok.locale)
+    app = (
+        ApplicationBuilder()
+        .token(config.token)
+        .base_url(config.api_url)
+        .rate_limiter(AIORateLimiter(max_retries=5))
+        .post_shutdown(lambda _app: istok.aclose())
+        .build()
+    )
+    app.add_handler(CommandHandler("start", bot.on_start))
+    app.add_handler(MessageHandler(filters.CONTACT, bot.on_contact))
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, bot.on_text))
+    app.add_handler(CallbackQueryHandler(bot.on_alternative))
+    app.add_handler(MessageHandler(~filters.TEXT & ~filters.CONTACT, bot.on_other))
+    app.add_error_handler(bot.on_error)
+    return app
+
+
+def run(config: TelegramSettings) -> None:
+    """Serve until SIGINT or SIGTERM, then stop cleanly (the library finishes the updates in hand)."""
+    app = build(config)
+    updates = ["message", "callback_query"]
+    if config.mode == "webhook":
+        logger.info("telegram: webhook on %s:%s for %s", config.listen, config.port, config.webhook_url)
+        app.run_webhook(
+            listen=config.listen,
+            port=config.port,
+            url_path="telegram",
+            webhook_url=config.webhook_url,
+            secret_token=config.secret,
+            allowed_updates=updates,
+        )
+    else:
+        logger.info("telegram: long polling %s", config.api_url)
+        app.run_polling(allowed_updates=updates, poll_interval=0.0, timeout=10)
+    logger.info("telegram: stopped")

@@ -1,0 +1,221 @@
+"""The Telegram adapter, as its own process, between a real Istok and a local Bot API server.
+
+The Bot API side is `tests/fakes/telegram_api.py`, which checks what Telegram checks (the HTML
+subset, 64-byte callback data, the webhook secret header) and plays 429s and redeliveries.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.api.conftest import Live, free_port, sample_server
+from tests.conftest import ROOT
+from tests.fakes.telegram_api import FakeTelegram, running
+
+PUBLIC = "https://help.sfera.example"
+ADAPTER = str(Path(sys.executable).parent / "istok-adapter")
+
+
+@pytest.fixture(scope="module")
+def istok(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[Live]:
+    yield from sample_server(
+        tmp_path_factory.mktemp("telegram-istok"), sqlite_template, ISTOK_PUBLIC_URL=PUBLIC, ISTOK_RATE_LIMIT="100000"
+    )
+
+
+def start_adapter(istok: Live, fake: FakeTelegram, log: Path, **env: str) -> subprocess.Popen[str]:
+    environ = {
+        **os.environ,
+        "ISTOK_URL": istok.base,
+        "ISTOK_API_KEY": istok.keys["bot"],
+        "TELEGRAM_BOT_TOKEN": fake.token,
+        "TELEGRAM_API_URL": fake.api_url,
+        **env,
+    }
+    return subprocess.Popen(
+        [ADAPTER, "telegram"], env=environ, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT, text=True
+    )
+
+
+def stop(proc: subprocess.Popen[str], log: Path) -> str:
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=30)
+    text = log.read_text(encoding="utf-8")
+    assert proc.returncode == 0, text[-3000:]
+    return text
+
+
+def wait_for(
+    predicate: Callable[[], object], what: str, timeout: float = 30.0, proc: subprocess.Popen[str] | None = None
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"the adapter exited ({proc.returncode}) before {what}")
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def polling(istok: Live, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeTelegram]:
+    log = tmp_path_factory.mktemp("telegram-polling") / "adapter.log"
+    with running() as fake:
+        proc = start_adapter(istok, fake, log)
+        wait_for(lambda: any(m == "getUpdates" for m, _ in fake.calls), "the adapter to poll", 60, proc)
+        yield fake
+        text = stop(proc, log)
+        assert "telegram: stopped" in text
+
+
+def timeline(istok: Live, identity: str) -> list[dict[str, object]]:
+    with istok.client("operator") as http:
+        channel, address = identity.split(":", 1)
+        contact = http.get("/api/v1/contacts/lookup", params={"channel": channel, "address": address})
+        contact.raise_for_status()
+        context = http.get(f"/api/v1/contacts/{contact.json()['id']}/context")
+        context.raise_for_status()
+        return list(context.json()["last_interactions"])
+
+
+def test_a_question_is_answered_in_telegram_html_with_an_absolute_link(polling: FakeTelegram, istok: Live) -> None:
+    before = len(polling.sent)
+    polling.user_says(7001, "как проверить баланс", language_code="ru")
+    sent = polling.wait_sent(before + 1)[before]
+    assert sent.chat_id == 7001
+    assert sent.parse_mode == "HTML"  # and the fake parsed it as Telegram would
+    assert "баланс" in sent.shown.lower()
+    assert sent.links and all(link.startswith(PUBLIC + "/help/ru/") for link in sent.links)
+    assert "/help/" not in sent.shown.replace(PUBLIC + "/help/", "")  # no bare path a client could read as a command
+    recent = timeline(istok, "telegram:7001")
+    assert recent[0]["channel"] == "telegram" and recent[0]["outcome"] == "answered"
+
+
+def test_the_text_decides_the_language_not_the_app_setting(polling: FakeTelegram) -> None:
+    before = len(polling.sent)
+    polling.user_says(7002, "як поповнити рахунок", language_code="ru")
+    sent = polling.wait_sent(before + 1)[before]
+    assert all("/help/uk/" in link for link in sent.links), sent.text
+
+
+def test_an_off_topic_question_is_handed_off_with_the_contact_route(polling: FakeTelegram, istok: Live) -> None:
+    before = len(polling.sent)
+    polling.user_says(7003, "как приготовить плов", language_code="ru")
+    handoff, offer = polling.wait_sent(before + 2)[before : before + 2]
+    assert "оператор" in handoff.shown
+    assert "+37167000100" in handoff.shown.replace(" ", "")  # the support_phone fact
+    buttons = [b for row in offer.reply_markup["keyboard"] for b in row]  # type: ignore[index]
+    assert buttons and buttons[0]["request_contact"] is True
+    recent = timeline(istok, "telegram:7003")
+    assert recent[0]["outcome"] == "handoff"
+
+
+def test_alternatives_are_buttons_that_open_their_article(polling: FakeTelegram, istok: Live) -> None:
+    before = len(polling.sent)
+    polling.user_says(7004, "роуминг", language_code="ru")
+    first = polling.wait_sent(before + 1)[before]
+    rows = first.reply_markup["inline_keyboard"]  # type: ignore[index]
+    assert rows, "no alternatives offered"
+    data = rows[0][0]["callback_data"]
+    assert len(data.encode()) <= 64
+    polling.user_presses(7004, data, first)
+    opened = polling.wait_sent(before + 2)[before + 1]
+    key = data.split(":", 2)[2]
+    assert any(key in link or "/help/ru/" in link for link in opened.links)
+    wait_for(lambda: polling.callback_answers, "the button press to be answered")
+    recent = timeline(istok, "telegram:7004")
+    assert recent[0]["outcome"] == "answered"
+
+
+def test_a_429_is_waited_out_and_the_answer_sent_once(polling: FakeTelegram) -> None:
+    before = len(polling.sent)
+    calls = sum(1 for m, _ in polling.calls if m == "sendMessage")
+    polling.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+    polling.user_says(7005, "как проверить баланс")
+    polling.wait_sent(before + 1)
+    time.sleep(0.5)
+    assert len(polling.sent) == before + 1
+    assert sum(1 for m, _ in polling.calls if m == "sendMessage") == calls + 2  # refused once, then sent
+
+
+def test_only_the_senders_own_shared_contact_becomes_a_verified_phone(polling: FakeTelegram, istok: Live) -> None:
+    before = len(polling.sent)
+    polling.user_says(7006, "как проверить баланс")
+    polling.wait_sent(before + 1)
+    polling.user_shares_contact(7006, "+37129111222", contact_user_id=9999)  # somebody else's card
+    refused = polling.wait_sent(before + 2)[before + 1]
+    assert "своим" in refused.shown
+    with istok.client("operator") as http:
+        assert (
+            http.get("/api/v1/contacts/lookup", params={"channel": "phone", "address": "+37129111222"}).status_code
+            == 404
+        )
+    polling.user_shares_contact(7006, "+37129111222", contact_user_id=7006)
+    polling.wait_sent(before + 3)
+    with istok.client("operator") as http:
+        by_phone = http.get("/api/v1/contacts/lookup", params={"channel": "phone", "address": "+37129111222"}).json()
+        by_telegram = http.get("/api/v1/contacts/lookup", params={"channel": "telegram", "address": "7006"}).json()
+    assert by_phone["id"] == by_telegram["id"]
+    phone = next(i for i in by_phone["identities"] if i["channel"] == "phone")
+    assert phone["verified_by"] == "telegram-contact"
+
+
+def test_webhook_mode_checks_the_secret_and_answers_a_redelivery_once(
+    istok: Live, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    log = tmp_path_factory.mktemp("telegram-webhook") / "adapter.log"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/telegram"
+    with running(FakeTelegram(token="654321:WEBHOOK-bot")) as fake:  # another bot: update ids count per bot
+        proc = start_adapter(
+            istok,
+            fake,
+            log,
+            TELEGRAM_MODE="webhook",
+            TELEGRAM_WEBHOOK_URL=url,
+            TELEGRAM_WEBHOOK_LISTEN="127.0.0.1",
+            TELEGRAM_WEBHOOK_PORT=str(port),
+            TELEGRAM_WEBHOOK_SECRET="s3cret-Token",
+        )
+        try:
+            wait_for(lambda: fake.webhook is not None, "setWebhook", 60, proc)
+            assert fake.webhook == {"url": url, "secret_token": "s3cret-Token"}
+            forged = httpx.post(
+                url, json={"update_id": 1, "message": {}}, headers={"X-Telegram-Bot-Api-Secret-Token": "x"}
+            )
+            assert forged.status_code == 403
+            uid = fake.user_says(7101, "как проверить баланс")
+            fake.wait_sent(1)
+            again = fake.user_says(7101, "как проверить баланс")  # a new message: answered
+            fake.wait_sent(2)
+            fake.redeliver(uid)  # Telegram delivering the first update again
+            wait_for(lambda: fake.pending() == 0, "the redelivery to be taken")
+            time.sleep(0.5)
+            assert len(fake.sent) == 2, [s.shown for s in fake.sent]
+            assert again != uid
+        finally:
+            stop(proc, log)
+
+
+def test_a_missing_token_stops_the_start_naming_it(istok: Live) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
+    done = subprocess.run(
+        [ADAPTER, "telegram"],
+        env={**env, "ISTOK_API_KEY": "k"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "TELEGRAM_BOT_TOKEN" in done.stderr
