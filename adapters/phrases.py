@@ -9,6 +9,9 @@ LANGUAGES = ("ru", "uk", "en")
 
 _PHRASES: dict[str, dict[str, str]] = {
     "ru": {
+        "helped": "👍 Помогло",
+        "not_helped": "👎 Не помогло",
+        "thanks": "Спасибо за оценку!",
         "handoff": "Я не нашёл надёжного ответа на этот вопрос и передал его оператору: вам ответят здесь.",
         "call": "Можно и позвонить: {phone}, {hours}.",
         "share_phone": "Поделиться номером телефона",
@@ -21,6 +24,9 @@ _PHRASES: dict[str, dict[str, str]] = {
         "unavailable": "Сервис ответов сейчас недоступен, попробуйте через минуту.",
     },
     "uk": {
+        "helped": "👍 Допомогло",
+        "not_helped": "👎 Не допомогло",
+        "thanks": "Дякуємо за оцінку!",
         "handoff": "Я не знайшов надійної відповіді на це питання й передав його операторові: вам відповідять тут.",
         "call": "Можна й зателефонувати: {phone}, {hours}.",
         "share_phone": "Поділитися номером телефону",
@@ -33,6 +39,9 @@ _PHRASES: dict[str, dict[str, str]] = {
         "unavailable": "Сервіс відповідей зараз недоступний, спробуйте за хвилину.",
     },
     "en": {
+        "helped": "👍 Helped",
+        "not_helped": "👎 Didn't help",
+        "thanks": "Thank you for the rating!",
         "handoff": "I found no answer I can vouch for, so I passed your question to a colleague: they will reply here.",
         "call": "You can also call {phone}, {hours}.",
         "share_phone": "Share my phone number",

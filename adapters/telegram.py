@@ -52,6 +52,7 @@ logger = logging.getLogger("istok.adapter.telegram")
 CHANNEL: Final[Literal["telegram"]] = "telegram"  # the identity channel and the timeline's channel
 CALLBACK_LIMIT = 64  # bytes of callback_data the Bot API accepts
 ALTERNATIVES = 3
+GOOD, BAD = 5, 1  # the CSAT a client gives by "helped" and "did not help"
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,16 @@ def message_id(bot_id: int, update_id: int) -> str:
     return f"{bot_id}:{update_id}"
 
 
-def alternatives_keyboard(locale: str, alternatives: list[Alternative]) -> InlineKeyboardMarkup | None:
+def rating_data(score: int, locale: str, key: str, revision: int) -> str | None:
+    """What a rating button carries: the score and the unit rated; None past Telegram's 64 bytes."""
+    data = f"r:{score}:{locale}:{revision}:{key}"
+    return data if len(data.encode("utf-8")) <= CALLBACK_LIMIT else None
+
+
+def keyboard(
+    locale: str, alternatives: list[Alternative], rated: tuple[str, int] | None = None
+) -> InlineKeyboardMarkup | None:
+    """The other likely articles, a button each; under an answer, "helped" and "did not help" too."""
     rows = []
     for alt in alternatives[:ALTERNATIVES]:
         data = callback_data(locale, alt["key"])
@@ -108,6 +118,15 @@ def alternatives_keyboard(locale: str, alternatives: list[Alternative]) -> Inlin
             logger.warning("alternative %s left out: its key makes callback_data over 64 bytes", alt["key"])
             continue
         rows.append([InlineKeyboardButton(alt["title"][:64], callback_data=data)])
+    if rated is not None:
+        good, bad = (rating_data(score, locale, rated[0], rated[1]) for score in (GOOD, BAD))
+        if good and bad:
+            rows.append(
+                [
+                    InlineKeyboardButton(phrase(locale, "helped"), callback_data=good),
+                    InlineKeyboardButton(phrase(locale, "not_helped"), callback_data=bad),
+                ]
+            )
     return InlineKeyboardMarkup(rows) if rows else None
 
 
@@ -150,19 +169,53 @@ class TelegramBot:
             logger.info("update %s was answered before: not answering again", update.update_id)
             return
         served = reply["locale"]
-        keyboard = alternatives_keyboard(served, reply["alternatives"])
-        rendered = reply["rendered"]
-        if reply["status"] == "answered" and rendered is not None:
-            key = reply["provenance"]["key"] if reply["provenance"] else None
-            logger.info("update %s: answered with %s (%.2f)", update.update_id, key, reply["confidence"])
-            await message.reply_text(rendered["body"], parse_mode=ParseMode.HTML, reply_markup=keyboard)
+        rendered, provenance = reply["rendered"], reply["provenance"]
+        if reply["status"] == "answered" and rendered is not None and provenance is not None:
+            logger.info("update %s: answered with %s (%.2f)", update.update_id, provenance["key"], reply["confidence"])
+            buttons = keyboard(served, reply["alternatives"], (provenance["key"], provenance["revision"]))
+            await message.reply_text(rendered["body"], parse_mode=ParseMode.HTML, reply_markup=buttons)
             return
         logger.info("update %s: handed off (%.2f)", update.update_id, reply["confidence"])
-        text = phrase(served, "handoff") + " " + await self.contact_route(served)
-        if keyboard is not None:
-            text += "\n\n" + phrase(served, "maybe")
-        await message.reply_text(text, reply_markup=keyboard)
-        await message.reply_text(phrase(served, "share_why"), reply_markup=share_phone_keyboard(served))
+        await self.hand_off(message, served, keyboard(served, reply["alternatives"]))
+
+    async def hand_off(self, message: Message, locale: str, buttons: InlineKeyboardMarkup | None = None) -> None:
+        """Say a person takes over, how to reach one now, and offer to share the phone number."""
+        text = phrase(locale, "handoff") + " " + await self.contact_route(locale)
+        if buttons is not None:
+            text += "\n\n" + phrase(locale, "maybe")
+        await message.reply_text(text, reply_markup=buttons)
+        await message.reply_text(phrase(locale, "share_why"), reply_markup=share_phone_keyboard(locale))
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """An inline button: an alternative article (`a:`) or a rating of an answer (`r:`)."""
+        query = update.callback_query
+        if query is not None and (query.data or "").startswith("r:"):
+            await self.on_rating(update, context)
+        else:
+            await self.on_alternative(update, context)
+
+    async def on_rating(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """ "Helped" resolves the matter; "did not help" hands it to a person. Either way its CSAT is kept."""
+        query, user = update.callback_query, update.effective_user
+        if query is None or user is None:
+            return
+        parts = (query.data or "").split(":", 4)
+        if len(parts) != 5 or not parts[1].isdigit() or not parts[3].isdigit():
+            await query.answer()
+            return
+        score, locale, revision, key = int(parts[1]), parts[2], int(parts[3]), parts[4]
+        recorded = await self.istok.record_interaction(
+            channel=CHANNEL,
+            outcome="resolved" if score >= GOOD else "escalated",
+            identity=Identity(channel=CHANNEL, address=str(user.id)),
+            article={"key": key, "locale": locale, "revision": revision},
+            csat=score,
+            message=message_id(context.bot.id, update.update_id),
+        )
+        await query.answer(phrase(locale, "thanks"))
+        logger.info("update %s: %s rated %s", update.update_id, key, score)
+        if score < GOOD and not recorded.get("replayed") and isinstance(query.message, Message):
+            await self.hand_off(query.message, locale)
 
     async def on_alternative(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query, user = update.callback_query, update.effective_user
@@ -182,7 +235,8 @@ class TelegramBot:
         )
         if recorded.get("replayed") or not isinstance(query.message, Message):
             return
-        await query.message.reply_text(shown["body"], parse_mode=ParseMode.HTML)
+        rated = keyboard(locale, [], (key, shown["revision"]))
+        await query.message.reply_text(shown["body"], parse_mode=ParseMode.HTML, reply_markup=rated)
 
     async def on_contact(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         message, user = update.effective_message, update.effective_user
@@ -232,7 +286,7 @@ def build(config: TelegramSettings) -> Application:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("start", bot.on_start))
     app.add_handler(MessageHandler(filters.CONTACT, bot.on_contact))
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, bot.on_text))
-    app.add_handler(CallbackQueryHandler(bot.on_alternative))
+    app.add_handler(CallbackQueryHandler(bot.on_button))
     app.add_handler(MessageHandler(~filters.TEXT & ~filters.CONTACT, bot.on_other))
     app.add_error_handler(bot.on_error)
     return app

@@ -219,3 +219,20 @@ def test_a_missing_token_stops_the_start_naming_it(istok: Live) -> None:
     )
     assert done.returncode == 2
     assert "TELEGRAM_BOT_TOKEN" in done.stderr
+
+
+def test_a_rating_under_an_answer_is_kept_and_a_bad_one_brings_a_person(polling: FakeTelegram, istok: Live) -> None:
+    before = len(polling.sent)
+    polling.user_says(7007, "как проверить баланс")
+    answer = polling.wait_sent(before + 1)[before]
+    helped, not_helped = answer.reply_markup["inline_keyboard"][-1]  # type: ignore[index]
+    assert helped["callback_data"].startswith("r:5:ru:") and not_helped["callback_data"].startswith("r:1:ru:")
+    polling.user_presses(7007, helped["callback_data"], answer)
+    wait_for(lambda: any(a.get("text") == "Спасибо за оценку!" for a in polling.callback_answers), "the thanks")
+    recent = timeline(istok, "telegram:7007")
+    assert (recent[0]["outcome"], recent[0]["csat"]) == ("resolved", 5)
+    polling.user_presses(7007, not_helped["callback_data"], answer)
+    handoff = polling.wait_sent(before + 3)[before + 1]  # a person is offered at once, with the route
+    assert "оператор" in handoff.shown
+    recent = timeline(istok, "telegram:7007")
+    assert (recent[0]["outcome"], recent[0]["csat"]) == ("escalated", 1)
