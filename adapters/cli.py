@@ -47,5 +47,20 @@ def telegram() -> None:
     adapter.run(config)
 
 
+@app.command()
+def smpp() -> None:
+    """SMS through an SMSC (SMPP 3.4): SMPP_HOST, SMPP_SYSTEM_ID, SMPP_PASSWORD, SMPP_SOURCE_ADDR, ISTOK_API_KEY."""
+    from adapters import smpp as adapter
+
+    _logging()
+    try:
+        config = adapter.SmppSettings.from_env()
+    except SettingsError as err:
+        _fail(err)
+        return
+    adapter.run(config)
+
+
+
 def main() -> None:
     app()

@@ -9,6 +9,7 @@ LANGUAGES = ("ru", "uk", "en")
 
 _PHRASES: dict[str, dict[str, str]] = {
     "ru": {
+        "sms_handoff": "Я не нашёл надёжного ответа и передал вопрос оператору: вам перезвонят.",
         "helped": "👍 Помогло",
         "not_helped": "👎 Не помогло",
         "thanks": "Спасибо за оценку!",
@@ -24,6 +25,7 @@ _PHRASES: dict[str, dict[str, str]] = {
         "unavailable": "Сервис ответов сейчас недоступен, попробуйте через минуту.",
     },
     "uk": {
+        "sms_handoff": "Я не знайшов надійної відповіді й передав питання операторові: вам зателефонують.",
         "helped": "👍 Допомогло",
         "not_helped": "👎 Не допомогло",
         "thanks": "Дякуємо за оцінку!",
@@ -39,6 +41,7 @@ _PHRASES: dict[str, dict[str, str]] = {
         "unavailable": "Сервіс відповідей зараз недоступний, спробуйте за хвилину.",
     },
     "en": {
+        "sms_handoff": "I found no answer I can vouch for and passed your question on: a colleague will call you.",
         "helped": "👍 Helped",
         "not_helped": "👎 Didn't help",
         "thanks": "Thank you for the rating!",
