@@ -61,6 +61,48 @@ def smpp() -> None:
     adapter.run(config)
 
 
+@app.command()
+def whatsapp() -> None:
+    """WhatsApp Cloud API webhooks: WHATSAPP_ACCESS_TOKEN, _APP_SECRET, _VERIFY_TOKEN, _TEMPLATE, ISTOK_API_KEY."""
+    from adapters import whatsapp as adapter
+
+    _logging()
+    try:
+        config = adapter.WhatsAppSettings.from_env()
+    except SettingsError as err:
+        _fail(err)
+        return
+    adapter.run(config)
+
+
+@app.command()
+def chatwoot() -> None:
+    """A Chatwoot agent bot: CHATWOOT_URL, CHATWOOT_BOT_TOKEN, CHATWOOT_WEBHOOK_SECRET, ISTOK_URL, ISTOK_API_KEY."""
+    from adapters import chatwoot as adapter
+
+    _logging()
+    try:
+        config = adapter.ChatwootSettings.from_env()
+    except SettingsError as err:
+        _fail(err)
+        return
+    adapter.run(config)
+
+
+@app.command()
+def viber() -> None:
+    """A Viber bot: VIBER_AUTH_TOKEN, VIBER_WEBHOOK_URL, VIBER_LISTEN, VIBER_PORT, ISTOK_URL, ISTOK_API_KEY."""
+    from adapters import viber as adapter
+
+    _logging()
+    try:
+        config = adapter.ViberSettings.from_env()
+    except SettingsError as err:
+        _fail(err)
+        return
+    adapter.run(config)
+
+
 
 def main() -> None:
     app()

@@ -18,7 +18,7 @@ from api.http.limits import BodyLimit
 from api.http.methods import HeadAsGet
 from api.http.metrics import install_metrics
 from api.http.problems import install_problem_handlers
-from api.pages import admin_webhooks
+from api.pages import admin_webhooks, chatwoot_app
 from api.pages import install as install_pages
 from api.routes import (
     answers,
@@ -102,6 +102,7 @@ def create_app() -> FastAPI:
         app.include_router(module.router)
     app.include_router(webhooks.router)  # outbound webhooks (issue #13): the API and the admin's page
     app.include_router(admin_webhooks.router)
+    app.include_router(chatwoot_app.router)  # the Chatwoot Dashboard App: /panel/chatwoot, framed by Chatwoot
     install_pages(app)
     return app
 

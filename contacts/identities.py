@@ -44,6 +44,7 @@ _EMAIL_LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}$")
 _DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _TELEGRAM_NAME = re.compile(r"^[a-z][a-z0-9_]{4,31}$")
 _OPAQUE = re.compile(r"^[A-Za-z0-9._:@+=-]{1,128}$")
+_VIBER = re.compile(r"^[A-Za-z0-9+/=]{1,128}$")  # Viber's user ids are base64, "/" included
 
 
 def normalise(channel: str, address: str, *, region: str | None = None) -> Address:
@@ -62,6 +63,10 @@ def normalise(channel: str, address: str, *, region: str | None = None) -> Addre
         return Address(kind, normalise_email(text))
     if kind is IdentityChannel.TELEGRAM:
         return Address(kind, _telegram(text))
+    if kind is IdentityChannel.VIBER:
+        if not _VIBER.match(text):
+            raise InvalidIdentity(kind.value, address, "a Viber user id: 1-128 base64 characters")
+        return Address(kind, text)
     if not _OPAQUE.match(text):
         raise InvalidIdentity(kind.value, address, "use 1-128 letters, digits or . _ : @ + = -")
     return Address(kind, text)

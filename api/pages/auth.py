@@ -50,6 +50,12 @@ def _set_cookie(response: Response, request: Request, name: str, value: str, max
         secure=_secure(request) or s.session_samesite == "none",
         path="/",
     )
+    if s.session_samesite == "none":
+        # A third-party frame (the Chatwoot app) keeps the cookie in the embedding site's own jar
+        # (CHIPS), which browsers blocking third-party cookies still allow. Starlette's
+        # `partitioned=` needs Python 3.14's http.cookies, so the attribute is added here.
+        header, cookie = response.raw_headers[-1]
+        response.raw_headers[-1] = (header, cookie + b"; Partitioned")
 
 
 def session_lifetime() -> dt.timedelta:

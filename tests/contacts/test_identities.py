@@ -49,3 +49,9 @@ def test_other_channels_and_the_query_form() -> None:
         contacts.parse_identity("+37129123456")
     with pytest.raises(contacts.InvalidIdentity, match="unknown channel"):
         contacts.parse_identity("pager:123")
+
+
+def test_viber_ids_are_base64_slashes_included() -> None:
+    assert contacts.normalise("viber", "EGjd3+5MzQ1Ox/aWzJ6+qA==").address == "EGjd3+5MzQ1Ox/aWzJ6+qA=="
+    with pytest.raises(contacts.InvalidIdentity):
+        contacts.normalise("viber", "not a viber id")

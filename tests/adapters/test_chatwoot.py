@@ -1,0 +1,241 @@
+"""The Chatwoot agent bot, as its own process, between a real Istok and a local Chatwoot.
+
+The Chatwoot side is `tests/fakes/chatwoot_api.py`: the Application API the bot calls (token,
+conversation and body checked as Chatwoot checks them) and the `message_created` events
+Chatwoot posts to the bot. The adapter answers each webhook after doing its work, so when a
+delivery returns, what the bot did (or did not do) is all in the fake.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.api.conftest import Live, free_port, sample_server
+from tests.conftest import ROOT
+from tests.fakes.chatwoot_api import FakeChatwoot, running
+
+PUBLIC = "https://help.sfera.example"
+ADAPTER = str(Path(sys.executable).parent / "istok-adapter")
+SECRET = "hook-secret-0123456789abcdef"
+ANSWERED = "как проверить баланс"
+OFF_TOPIC = "как приготовить плов"
+NEAR_MISS = "сим-карта заблокирована"  # the sample content has lost-stolen-sim close, not close enough
+
+
+@dataclass
+class Bot:
+    fake: FakeChatwoot
+    url: str  # the webhook URL Chatwoot is configured with
+    proc: subprocess.Popen[str]
+
+
+@pytest.fixture(scope="module")
+def istok(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[Live]:
+    yield from sample_server(
+        tmp_path_factory.mktemp("chatwoot-istok"), sqlite_template, ISTOK_PUBLIC_URL=PUBLIC, ISTOK_RATE_LIMIT="100000"
+    )
+
+
+@pytest.fixture(scope="module")
+def bot(istok: Live, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
+    log = tmp_path_factory.mktemp("chatwoot-bot") / "adapter.log"
+    port = free_port()
+    with running() as fake:
+        environ = {
+            **os.environ,
+            "ISTOK_URL": istok.base,
+            "ISTOK_API_KEY": istok.keys["bot"],
+            "ISTOK_OPERATOR_KEY": istok.keys["operator"],
+            "CHATWOOT_URL": fake.base,
+            "CHATWOOT_BOT_TOKEN": fake.token,
+            "CHATWOOT_WEBHOOK_SECRET": SECRET,
+            "CHATWOOT_LISTEN": "127.0.0.1",
+            "CHATWOOT_PORT": str(port),
+        }
+        proc = subprocess.Popen(
+            [ADAPTER, "chatwoot"], env=environ, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT, text=True
+        )
+        fake.webhook_url = f"http://127.0.0.1:{port}/chatwoot/{SECRET}"
+        _wait_listening(f"http://127.0.0.1:{port}/", proc)
+        yield Bot(fake, fake.webhook_url, proc)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+        text = log.read_text(encoding="utf-8")
+        assert proc.returncode == 0, text[-3000:]
+        assert "chatwoot: stopped" in text
+        assert "Traceback" not in text, text[-3000:]
+
+
+def _wait_listening(url: str, proc: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"the adapter exited ({proc.returncode}) before listening")
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise AssertionError("the adapter did not start listening")
+
+
+def timeline(istok: Live, identity: str) -> list[dict[str, object]]:
+    with istok.client("operator") as http:
+        channel, address = identity.split(":", 1)
+        contact = http.get("/api/v1/contacts/lookup", params={"channel": channel, "address": address})
+        contact.raise_for_status()
+        context = http.get(f"/api/v1/contacts/{contact.json()['id']}/context")
+        context.raise_for_status()
+        return list(context.json()["last_interactions"])
+
+
+def test_a_question_in_a_pending_conversation_is_answered_in_markdown(bot: Bot, istok: Live) -> None:
+    fake = bot.fake
+    fake.conversation(101, 41)
+    done = fake.deliver(fake.contact_says(101, ANSWERED))
+    assert done.status_code == 200, done.text
+    [reply] = fake.to_client(101)
+    assert "баланс" in reply.content.lower()
+    assert f"]({PUBLIC}/help/ru/" in reply.content  # a markdown link, absolute
+    assert reply.message_type == "outgoing" and not reply.private
+    assert fake.statuses == [] or all(cid != 101 for cid, _ in fake.statuses)
+    recent = timeline(istok, f"crm:chatwoot-{fake.account}-41")
+    assert recent[0]["channel"] == "chatwoot" and recent[0]["outcome"] == "answered"
+
+
+def test_its_own_message_an_agents_and_an_open_conversation_get_no_answer(bot: Bot) -> None:
+    fake = bot.fake
+    fake.conversation(102, 42)
+    assert fake.deliver(fake.contact_says(102, ANSWERED)).status_code == 200
+    [own] = fake.to_client(102)
+    before = len(fake.posted)
+    assert fake.deliver(fake.echo(own)).status_code == 200  # Chatwoot tells the bot of its own reply
+    assert fake.deliver(fake.agent_says(102, "Добрый день, чем помочь?")).status_code == 200
+    assert fake.deliver(fake.agent_says(102, "внутренняя заметка", private=True)).status_code == 200
+    fake.conversation(103, 43, status="open")  # a person already holds this one
+    assert fake.deliver(fake.contact_says(103, ANSWERED)).status_code == 200
+    assert len(fake.posted) == before, fake.posted[before:]
+
+
+def test_a_handoff_tells_the_client_opens_the_conversation_and_leaves_the_operator_card(bot: Bot, istok: Live) -> None:
+    fake = bot.fake
+    fake.conversation(104, 44, email="anna@example.com")
+    start = len(fake.calls)
+    assert fake.deliver(fake.contact_says(104, OFF_TOPIC)).status_code == 200
+    [told] = fake.to_client(104)
+    assert "оператор" in told.content
+    assert (104, "open") in fake.statuses
+    [card] = fake.notes(104)
+    assert card.private and "Istok" in card.content and OFF_TOPIC in card.content
+    order = [path.rsplit("/", 1)[1] for path, status in fake.calls[start:] if status == 200]
+    assert order == ["messages", "toggle_status", "messages"]  # told, opened, then the note
+    assert timeline(istok, f"crm:chatwoot-{fake.account}-44")[0]["outcome"] == "handoff"
+    # Now a person holds it: the client's next message is theirs to answer.
+    assert fake.deliver(fake.contact_says(104, ANSWERED)).status_code == 200
+    assert len(fake.to_client(104)) == 1
+
+
+def test_the_note_carries_the_operator_card_of_the_closest_article(bot: Bot) -> None:
+    fake = bot.fake
+    fake.conversation(108, 48)
+    assert fake.deliver(fake.contact_says(108, NEAR_MISS)).status_code == 200
+    [told] = fake.to_client(108)
+    assert "оператор" in told.content  # below the threshold: handed off, though an article is close
+    [card] = fake.notes(108)
+    assert "Ближайшая статья" in card.content and "ru/lost-stolen-sim" in card.content
+    assert "Заметки для операторов" in card.content and "упрощённой проверки" in card.content  # staff only
+    assert "Предлагаемый ответ" in card.content and "\n> " in card.content  # the chat reply, quoted
+    assert "упрощённой проверки" not in told.content
+
+
+def test_a_redelivered_message_is_answered_once(bot: Bot) -> None:
+    fake = bot.fake
+    fake.conversation(105, 45)
+    event = fake.contact_says(105, ANSWERED)
+    assert fake.deliver(event).status_code == 200
+    assert fake.deliver(event).status_code == 200  # Chatwoot's webhook job retrying
+    assert len(fake.to_client(105)) == 1
+
+
+def test_only_the_secret_path_is_served(bot: Bot) -> None:
+    fake = bot.fake
+    fake.conversation(106, 46)
+    base = bot.url.rsplit("/", 1)[0]
+    assert fake.deliver(fake.contact_says(106, ANSWERED), url=base + "/wrong-secret-0123456789").status_code == 404
+    assert fake.deliver(fake.contact_says(106, ANSWERED), url=base + "/" + SECRET[:-1]).status_code == 404
+    assert httpx.post(base.rsplit("/", 1)[0] + "/", json={}).status_code == 404
+    assert fake.to_client(106) == []
+
+
+def test_the_first_agent_reply_after_the_handoff_is_recorded_once(bot: Bot, istok: Live) -> None:
+    fake = bot.fake
+    fake.conversation(107, 47)
+    assert fake.deliver(fake.contact_says(107, OFF_TOPIC)).status_code == 200
+    assert fake.conversations[107].status == "open"
+    identity = f"crm:chatwoot-{fake.account}-47"
+    assert not [i for i in timeline(istok, identity) if i["direction"] == "out"]
+    assert fake.deliver(fake.agent_says(107, "Здравствуйте! Сейчас разберёмся.")).status_code == 200
+    assert fake.deliver(fake.agent_says(107, "Готово.")).status_code == 200
+    out = [i for i in timeline(istok, identity) if i["direction"] == "out"]
+    assert len(out) == 1 and out[0]["channel"] == "chatwoot"
+
+
+def test_a_429_is_waited_out_and_the_answer_posted_once(bot: Bot) -> None:
+    fake = bot.fake
+    fake.conversation(109, 49)
+    fake.fail_next("messages", 429, retry_after=1)
+    fake.fail_next("messages", 503)
+    assert fake.deliver(fake.contact_says(109, ANSWERED)).status_code == 200
+    assert len(fake.to_client(109)) == 1
+    tried = [status for path, status in fake.calls if path.endswith("/109/messages")]
+    assert tried == [429, 503, 200]
+
+
+def test_a_wrong_token_is_logged_and_answered_as_a_failure(istok: Live, tmp_path: Path) -> None:
+    port = free_port()
+    with running(FakeChatwoot(account=4)) as fake:
+        env = {
+            **os.environ,
+            "ISTOK_URL": istok.base,
+            "ISTOK_API_KEY": istok.keys["bot"],
+            "CHATWOOT_URL": fake.base,
+            "CHATWOOT_BOT_TOKEN": "not-the-token",
+            "CHATWOOT_WEBHOOK_SECRET": SECRET,
+            "CHATWOOT_PORT": str(port),
+        }
+        log = tmp_path / "adapter.log"
+        proc = subprocess.Popen(
+            [ADAPTER, "chatwoot"], env=env, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT, text=True
+        )
+        try:
+            _wait_listening(f"http://127.0.0.1:{port}/", proc)
+            fake.conversation(201, 61)
+            url = f"http://127.0.0.1:{port}/chatwoot/{SECRET}"
+            assert fake.deliver(fake.contact_says(201, ANSWERED), url=url).status_code == 502
+            assert [status for _, status in fake.calls] == [401]  # refused for good: not retried
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+        assert "Invalid Access Token" in log.read_text(encoding="utf-8")
+
+
+def test_a_missing_setting_stops_the_start_naming_it() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATWOOT_")}
+    env.update({"ISTOK_API_KEY": "k", "CHATWOOT_URL": "http://127.0.0.1:9", "CHATWOOT_WEBHOOK_SECRET": SECRET})
+    done = subprocess.run([ADAPTER, "chatwoot"], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2
+    assert "CHATWOOT_BOT_TOKEN" in done.stderr
+    env.update({"CHATWOOT_BOT_TOKEN": "t", "CHATWOOT_WEBHOOK_SECRET": "short"})
+    done = subprocess.run([ADAPTER, "chatwoot"], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2
+    assert "CHATWOOT_WEBHOOK_SECRET" in done.stderr

@@ -1,0 +1,256 @@
+"""The Viber adapter, as its own process, between a real Istok and a local Viber REST API.
+
+The Viber side is `tests/fakes/viber_api.py`, which checks what Viber checks (the auth token,
+a subscribed receiver, 7000 characters, the keyboard's structure), calls the webhook with its
+`webhook` event on `set_webhook`, signs every callback, and plays redeliveries and rate limits.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.api.conftest import Live, free_port, sample_server
+from tests.conftest import ROOT
+from tests.fakes.viber_api import FakeViber, running
+
+PUBLIC = "https://help.sfera.example"
+HOOK = "https://bot.sfera.example/viber/callback"  # what Viber calls; a TLS proxy forwards it here
+ADAPTER = str(Path(sys.executable).parent / "istok-adapter")
+EVENTS = ["delivered", "seen", "failed", "subscribed", "unsubscribed", "conversation_started"]
+
+
+@dataclass
+class Running:
+    fake: FakeViber
+    proc: subprocess.Popen[str]
+    log: Path
+
+    def logged(self, text: str) -> bool:
+        return text in self.log.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def istok(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[Live]:
+    yield from sample_server(
+        tmp_path_factory.mktemp("viber-istok"), sqlite_template, ISTOK_PUBLIC_URL=PUBLIC, ISTOK_RATE_LIMIT="100000"
+    )
+
+
+def adapter_env(istok: Live, fake: FakeViber, **env: str) -> dict[str, str]:
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("VIBER_")},
+        "ISTOK_URL": istok.base,
+        "ISTOK_API_KEY": istok.keys["bot"],
+        "ISTOK_ADAPTER_LOG": "INFO",
+        "VIBER_AUTH_TOKEN": fake.token,
+        "VIBER_API_URL": fake.base,
+        "VIBER_WEBHOOK_URL": HOOK,
+        **env,
+    }
+
+
+def wait_for(
+    predicate: Callable[[], object], what: str, timeout: float = 30.0, proc: subprocess.Popen[str] | None = None
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"the adapter exited ({proc.returncode}) before {what}")
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def viber(istok: Live, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    log = tmp_path_factory.mktemp("viber-adapter") / "adapter.log"
+    port = free_port()
+    with running() as fake:
+        fake.route("https://bot.sfera.example", f"http://127.0.0.1:{port}")
+        env = adapter_env(istok, fake, VIBER_LISTEN="127.0.0.1", VIBER_PORT=str(port))
+        proc = subprocess.Popen(
+            [ADAPTER, "viber"], env=env, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT, text=True
+        )
+        try:
+            wait_for(lambda: fake.webhook is not None, "set_webhook", 60, proc)
+            yield Running(fake, proc, log)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+        text = log.read_text(encoding="utf-8")
+        assert proc.returncode == 0, text[-3000:]
+        assert "viber: stopped" in text, text[-3000:]
+
+
+def timeline(istok: Live, identity: str) -> list[dict[str, object]]:
+    with istok.client("operator") as http:
+        channel, address = identity.split(":", 1)
+        contact = http.get("/api/v1/contacts/lookup", params={"channel": channel, "address": address})
+        contact.raise_for_status()
+        context = http.get(f"/api/v1/contacts/{contact.json()['id']}/context")
+        context.raise_for_status()
+        return list(context.json()["last_interactions"])
+
+
+def test_the_start_sets_the_webhook_after_listening_and_answers_its_check(viber: Running) -> None:
+    assert viber.fake.webhook == {"url": HOOK, "event_types": EVENTS, "send_name": True, "send_photo": False}
+    assert viber.fake.webhook_checks == [200]  # Viber's `webhook` callback reached the adapter and got 200
+    methods = [m for m, _ in viber.fake.calls]
+    assert methods[:2] == ["get_account_info", "set_webhook"]
+
+
+def test_a_forged_or_missing_signature_is_refused_and_nothing_done(viber: Running, istok: Live) -> None:
+    fake, user = viber.fake, FakeViber.user_id(1)
+    event = {
+        "event": "message",
+        "timestamp": 1,
+        "message_token": 77,
+        "sender": {"id": user, "name": "Mallory", "language": "ru"},
+        "message": {"type": "text", "text": "как проверить баланс"},
+    }
+    body = json.dumps(event).encode()
+    assert fake.post_raw(body, signature="0" * 64).status_code == 403
+    assert fake.post_raw(body, signature=fake.sign(body + b" ")).status_code == 403
+    assert httpx.post(fake.local(HOOK), content=body, headers={"Content-Type": "application/json"}).status_code == 403
+    wait_for(lambda: viber.logged("bad X-Viber-Content-Signature"), "the refusal to be logged")
+    with istok.client("operator") as http:  # no contact was made: Istok never heard of it
+        found = http.get("/api/v1/contacts/lookup", params={"channel": "viber", "address": user})
+        assert found.status_code == 404
+    assert not [s for s in fake.sent if s.receiver == user]
+
+
+def test_a_ukrainian_question_is_answered_in_uk_with_alternatives_as_buttons(viber: Running, istok: Live) -> None:
+    fake, user = viber.fake, FakeViber.user_id(2)
+    before = len(fake.sent)
+    fake.user_says(user, "як поповнити рахунок", language="ru")  # the app says ru, the text is Ukrainian
+    sent = fake.wait_sent(before + 1)[before]
+    assert sent.receiver == user and sent.sender == {"name": fake.name}
+    assert "/help/uk/" in sent.text and "/help/ru/" not in sent.text
+    assert sent.keyboard is not None and sent.keyboard["Type"] == "keyboard"
+    buttons = sent.keyboard["Buttons"]
+    assert buttons and all(b["ActionType"] == "reply" and b["Columns"] == 6 and b["Rows"] == 1 for b in buttons)
+    assert all(b["ActionBody"].startswith("istok:article:uk:") and b["Text"] for b in buttons)
+    recent = timeline(istok, f"viber:{user}")
+    assert recent[0]["channel"] == "viber" and recent[0]["outcome"] == "answered"
+
+
+def test_a_pressed_button_opens_its_article_and_is_recorded(viber: Running, istok: Live) -> None:
+    fake, user = viber.fake, FakeViber.user_id(3)
+    before = len(fake.sent)
+    fake.user_says(user, "роуминг")
+    first = fake.wait_sent(before + 1)[before]
+    assert first.keyboard is not None, first.text
+    button = first.keyboard["Buttons"][0]
+    key = button["ActionBody"].split(":", 3)[3]
+    fake.user_presses(user, button)
+    opened = fake.wait_sent(before + 2)[before + 1]
+    assert opened.receiver == user and opened.text != first.text
+    with istok.client("bot") as http:
+        article = http.get(f"/api/v1/articles/ru/{key}/render/bot", params={"format": "plain"})
+    assert article.status_code == 200 and opened.text == article.text
+    recent = timeline(istok, f"viber:{user}")
+    assert recent[0]["channel"] == "viber" and recent[0]["outcome"] == "answered"
+    assert len(recent) == 2  # the question and the press
+
+
+def test_an_off_topic_question_is_handed_off_with_the_contact_route(viber: Running, istok: Live) -> None:
+    fake, user = viber.fake, FakeViber.user_id(4)
+    before = len(fake.sent)
+    fake.user_says(user, "как приготовить плов", language="ru")
+    handoff = fake.wait_sent(before + 1)[before]
+    assert "оператор" in handoff.text
+    assert "+37167000100" in handoff.text.replace(" ", "")  # the support_phone fact
+    assert timeline(istok, f"viber:{user}")[0]["outcome"] == "handoff"
+
+
+def test_a_redelivered_message_is_answered_once(viber: Running, istok: Live) -> None:
+    fake, user = viber.fake, FakeViber.user_id(5)
+    before = len(fake.sent)
+    token = fake.user_says(user, "как проверить баланс")
+    fake.wait_sent(before + 1)
+    assert fake.redeliver(token) == 200  # taken, as Viber needs, and recognised
+    wait_for(lambda: viber.logged(f"message {token} was answered before"), "the redelivery to be recognised")
+    assert len([s for s in fake.sent if s.receiver == user]) == 1
+    assert len(timeline(istok, f"viber:{user}")) == 1
+
+
+def test_a_rate_limited_send_is_retried_and_delivered_once(viber: Running) -> None:
+    fake, user = viber.fake, FakeViber.user_id(6)
+    before, calls = len(fake.sent), fake.count("send_message")
+    fake.fail_next("send_message", 12, "tooManyRequests")
+    fake.user_says(user, "как проверить баланс")
+    fake.wait_sent(before + 1)
+    wait_for(lambda: viber.logged("send_message: status 12 (tooManyRequests), trying again"), "the retry logged")
+    assert fake.count("send_message") == calls + 2  # refused once, then sent
+    assert len([s for s in fake.sent if s.receiver == user]) == 1
+
+
+def test_a_refused_send_is_logged_with_vibers_status_and_not_repeated(viber: Running) -> None:
+    fake, user = viber.fake, FakeViber.user_id(9)
+    calls = fake.count("send_message")
+    fake.fail_next("send_message", 6, "receiverNotSubscribed")  # the client left before the answer came
+    fake.user_says(user, "как проверить баланс")
+    wait_for(lambda: viber.logged("status 6 (receiverNotSubscribed)"), "the refusal to be logged")
+    assert fake.count("send_message") == calls + 1
+    assert not [s for s in fake.sent if s.receiver == user]
+
+
+def test_an_opened_conversation_gets_the_welcome_in_the_reply(viber: Running) -> None:
+    status, welcome = viber.fake.user_opens(FakeViber.user_id(7), language="uk")
+    assert status == 200
+    assert welcome == {
+        "sender": {"name": viber.fake.name},
+        "type": "text",
+        "text": "Вітаємо! Напишіть своє питання, і я знайду відповідь.",
+    }
+
+
+def test_a_picture_is_answered_with_a_request_for_text(viber: Running) -> None:
+    fake, user = viber.fake, FakeViber.user_id(8)
+    before = len(fake.sent)
+    fake.user_sends(user, {"type": "picture", "media": "https://example.com/p.jpg", "text": ""}, language="en")
+    sent = fake.wait_sent(before + 1)[before]
+    assert sent.receiver == user and "text only" in sent.text
+
+
+def test_a_refused_token_stops_the_start_with_vibers_status(istok: Live, tmp_path: Path) -> None:
+    with running() as fake:
+        env = adapter_env(istok, fake, VIBER_AUTH_TOKEN="not-the-token", VIBER_PORT=str(free_port()))
+        done = subprocess.run([ADAPTER, "viber"], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 1
+    assert "invalidAuthToken" in done.stderr
+
+
+def test_a_webhook_viber_cannot_reach_stops_the_start(istok: Live) -> None:
+    with running() as fake:  # no proxy routes the public address to the adapter
+        env = adapter_env(istok, fake, VIBER_PORT=str(free_port()))
+        done = subprocess.run([ADAPTER, "viber"], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 1
+    assert "set_webhook: status 1 (invalidUrl)" in done.stderr
+    assert fake.webhook is None
+
+
+def test_a_missing_setting_stops_the_start_naming_it(istok: Live) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VIBER_")}
+    done = subprocess.run(
+        [ADAPTER, "viber"],
+        env={**env, "ISTOK_API_KEY": "k", "VIBER_WEBHOOK_URL": HOOK},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "VIBER_AUTH_TOKEN" in done.stderr
