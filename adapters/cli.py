@@ -103,6 +103,19 @@ def viber() -> None:
     adapter.run(config)
 
 
+@app.command()
+def agi() -> None:
+    """An Asterisk FastAGI server: AGI_OPERATOR, AGI_PORT (4573), ISTOK_URL, ISTOK_API_KEY, ISTOK_MEDIA_URL."""
+    from adapters import agi as adapter
+
+    _logging()
+    try:
+        config = adapter.AgiSettings.from_env()
+    except SettingsError as err:
+        _fail(err)
+        return
+    adapter.run(config)
+
 
 def main() -> None:
     app()

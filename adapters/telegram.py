@@ -247,9 +247,10 @@ class TelegramBot:
             await message.reply_text(phrase(locale, "phone_not_own"), reply_markup=share_phone_keyboard(locale))
             return
         contact = await self.istok.find_contact(CHANNEL, str(user.id))
-        await self.istok.add_identity(
-            contact["id"], "phone", message.contact.phone_number, verified_by="telegram-contact"
-        )
+        # The number is theirs, and so is this Telegram account: Telegram vouches for both at once.
+        vouched = "telegram-contact"
+        await self.istok.add_identity(contact["id"], "phone", message.contact.phone_number, verified_by=vouched)
+        await self.istok.add_identity(contact["id"], CHANNEL, str(user.id), verified_by=vouched)
         await message.reply_text(phrase(locale, "phone_linked"), reply_markup=ReplyKeyboardRemove())
 
     async def on_other(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:

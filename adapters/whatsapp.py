@@ -49,7 +49,7 @@ from adapters import phrases
 from adapters.whatsapp_graph import REENGAGEMENT, Graph, GraphError, button_title, buttons, template, text
 from adapters.whatsapp_settings import WhatsAppSettings
 from adapters.whatsapp_webhook import SIGNATURE_HEADER, Inbound, Value, inbound, signed, values
-from istok_client import AsyncClient, Identity, IstokError
+from istok_client import AsyncClient, Identity, InvalidRequest, IstokError
 from istok_client.models import Alternative
 
 __all__ = ["WhatsAppBot", "WhatsAppSettings", "build", "run"]
@@ -114,6 +114,7 @@ class WhatsAppBot:
     def __init__(self, istok: AsyncClient, graph: Graph, config: WhatsAppSettings) -> None:
         self.istok, self.graph, self.config = istok, graph, config
         self._route: dict[str, str] = {}  # locale → the contact route sentence, from Istok's facts
+        self._vouched: set[str] = set()  # wa_ids already kept as verified phones by this process
 
     async def handle(self, msg: Inbound) -> None:
         """Answer one client message; failures are logged and, where Istok failed, told to the client."""
@@ -157,6 +158,7 @@ class WhatsAppBot:
         if reply.get("replayed"):
             logger.info("message %s was answered before: not answering again", msg.wamid)
             return
+        await self.vouch(msg.wa_id)
         served, rendered = reply["locale"], reply["rendered"]
         options = replies(served, reply["alternatives"])
         if reply["status"] == "answered" and rendered is not None:
@@ -172,6 +174,19 @@ class WhatsAppBot:
             if options:
                 outgoing.append(buttons(msg.wa_id, phrase(served, "maybe"), options))
         await self.send(msg, served, outgoing)
+
+    async def vouch(self, wa_id: str) -> None:
+        """The sender's number is theirs: WhatsApp registered it by a code sent to it. So it joins their
+        contact as a verified phone, once per process (a client who called before becomes one contact)."""
+        if wa_id in self._vouched:
+            return
+        contact = await self.istok.find_contact(CHANNEL, wa_id)
+        try:
+            await self.istok.add_identity(contact["id"], "phone", "+" + wa_id, verified_by="whatsapp")
+            await self.istok.add_identity(contact["id"], CHANNEL, wa_id, verified_by="whatsapp")
+        except InvalidRequest as err:  # a wa_id that is no dialable number (a test number, say): keep going
+            logger.warning("wa_id %s not kept as a phone: %s", wa_id, err)
+        self._vouched.add(wa_id)
 
     async def on_button(self, msg: Inbound) -> None:
         data = msg.message.get("interactive", {}).get("button_reply", {}).get("id", "")

@@ -34,6 +34,7 @@ from api.routes import (
     policy,
     render,
     routing,
+    speech,
     synonyms,
     webhooks,
 )
@@ -100,6 +101,7 @@ def create_app() -> FastAPI:
         app.include_router(module.router)
     for module in (contacts, policy, interactions, cases, ivr, routing):  # contact context (issue #8)
         app.include_router(module.router)
+    app.include_router(speech.router)  # the IVR's words as 8 kHz WAV for a phone switch
     app.include_router(webhooks.router)  # outbound webhooks (issue #13): the API and the admin's page
     app.include_router(admin_webhooks.router)
     app.include_router(chatwoot_app.router)  # the Chatwoot Dashboard App: /panel/chatwoot, framed by Chatwoot

@@ -8,17 +8,20 @@ nothing of contact context touches the publication log.
 
 from __future__ import annotations
 
+import datetime as dt
 from contextlib import AbstractContextManager
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlmodel import Session
 
 import contacts
 import kb
 from api import runtime
 from api.deps import Principal, client_address, require
-from api.schemas import ContextOut, context_out
+from api.pages.settings import page_settings
+from api.schemas import ContextOut, IdentifiedOut, context_out
 
 #: Operators and bots (and admins): the people and machines in a conversation.
 ConversationKey = Annotated[Principal, Depends(require(kb.Role.OPERATOR, kb.Role.BOT))]
@@ -87,9 +90,13 @@ def load_context(
     identity: str | None = None,
     phone: str | None = None,
     email: str | None = None,
+    verification: str | None = None,
 ) -> ContextOut:
     """The context by id or by one identity, audited: what both routes and the operator panel serve.
 
+    A bot hears the contents of the client's cases and what they asked before only when the
+    client proved who they are on this channel (`verification`, or a messenger identity the
+    client verified); `identified_by` says how the contact was found and whether it was proven.
     Blocking (database): call it from a thread, e.g. `await run_in_threadpool(load_context, …)`.
     """
     found = None if contact_id is not None else address_from(identity=identity, phone=phone, email=email)
@@ -101,4 +108,43 @@ def load_context(
         contacts.audit_access(
             session, actor=who.name, role=who.role.value, contact_id=contact.id or 0, action="context", client=client
         )
-        return context_out(contacts.build_context(session=session, contact=contact), full=sees_profiles(who))
+        ctx = contacts.build_context(session=session, contact=contact)
+        proof = verified_by(verification, contact.id or 0) or _vouched(ctx.identities, found)
+        identified = IdentifiedOut(channel=found.channel.value if found else "id", verified_by=proof)
+        full = sees_profiles(who)
+        return context_out(ctx, full=full, contents=full or proof is not None, identified=identified)
+
+
+#: How long a verification holds: one call or chat, not the next one.
+VERIFIED_FOR = dt.timedelta(minutes=15)
+_VERIFICATION_SALT = "istok.contact-verification"
+
+
+def verification_token(contact_id: int, method: str) -> str:
+    """A signed proof that this contact was verified (`method`: pin…), to pass as `verification=`."""
+    return URLSafeTimedSerializer(page_settings().secret_key, salt=_VERIFICATION_SALT).dumps([contact_id, method])
+
+
+def verified_by(token: str | None, contact_id: int) -> str | None:
+    """The method a still valid `token` proves for `contact_id`; None for no, another or a stale proof."""
+    if not token:
+        return None
+    serializer = URLSafeTimedSerializer(page_settings().secret_key, salt=_VERIFICATION_SALT)
+    try:
+        proven, method = serializer.loads(token, max_age=int(VERIFIED_FOR.total_seconds()))
+    except (BadSignature, ValueError, TypeError):
+        return None
+    with kb.read_session(runtime.engine()) as session:
+        try:  # a proof given before a merge still names the surviving contact
+            survivor = contacts.get_contact(session=session, contact_id=int(proven)).id
+        except contacts.ContactNotFound:
+            return None
+    return str(method) if survivor == contact_id else None
+
+
+def _vouched(identities: list[contacts.Identity], found: contacts.Address | None) -> str | None:
+    """A request by a messenger identity its platform authenticates, verified once by the client's own proof."""
+    if found is None or found.channel.value not in contacts.SENDER_AUTHENTICATED:
+        return None
+    row = next((i for i in identities if i.channel == found.channel.value and i.address == found.address), None)
+    return row.verified_by if row is not None else None

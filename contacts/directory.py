@@ -89,8 +89,9 @@ def ensure_contact(*, session: Session, address: Address, locale: str | None = N
     return contact, True
 
 
-#: How a channel can vouch that an address is the client's own, as `Identity.verified_by` records it.
-VERIFICATIONS = ("telegram-contact", "pin", "otp")
+#: How a channel can vouch that an address is the client's own, as `Identity.verified_by` records it:
+#: Telegram's own shared contact; WhatsApp, whose sender id is the number it registered by SMS; a PIN; a code.
+VERIFICATIONS = ("telegram-contact", "whatsapp", "pin", "otp")
 
 
 def add_identity(*, session: Session, contact: Contact, address: Address, verified_by: str | None = None) -> Identity:

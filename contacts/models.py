@@ -51,6 +51,9 @@ class Contact(SQLModel, table=True):
     created_at: dt.datetime = _time()
     updated_at: dt.datetime = _time()
     erased_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    pin_hash: str | None = Field(default=None, max_length=200)  # argon2; see contacts/verification.py
+    pin_failures: int = 0
+    pin_locked_until: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Identity(SQLModel, table=True):

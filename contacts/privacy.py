@@ -74,7 +74,7 @@ def erase_contact(*, session: Session, contact: Contact) -> dict[str, int]:
         session,
         sa.update(Contact)
         .where(col(Contact.id).in_(ids))
-        .values(name=None, locale=None, segments=[], consent={}, erased_at=now, updated_at=now),
+        .values(name=None, locale=None, segments=[], consent={}, pin_hash=None, erased_at=now, updated_at=now),
     )
     counts["contacts"] = len(ids)
     session.expire_all()
@@ -110,5 +110,9 @@ def _run(session: Session, stmt: Any) -> int:
 
 
 def _row(obj: Any) -> dict[str, Any]:
-    data: dict[str, Any] = obj.model_dump(mode="json")
+    data: dict[str, Any] = obj.model_dump(mode="json", exclude=_SECRETS)
     return data
+
+
+#: Never exported: a PIN's hash proves nothing to the client and would help whoever gets the file guess it.
+_SECRETS = {"pin_hash"}

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 import contacts
 from api.contact_access import (
+    VERIFIED_FOR,
     ConversationKey,
     EmailQ,
     IdentityQ,
@@ -21,6 +22,7 @@ from api.contact_access import (
     load_context,
     recording,
     sees_profiles,
+    verification_token,
 )
 from api.deps import AdminKey, client_address
 from api.http.errors_doc import responses
@@ -33,6 +35,9 @@ from api.schemas import (
     IdentityOut,
     MergeIn,
     MergeOut,
+    PinIn,
+    VerifiedOut,
+    VerifyIn,
     contact_out,
     merge_out,
 )
@@ -76,12 +81,51 @@ def lookup(
         )
 
 
+VerificationQ = Annotated[
+    str | None,
+    Query(max_length=500, description="The token of `POST /api/v1/contacts/verify`: the client proved who they are"),
+]
+
+
 @router.get("/context", response_model=ContextOut, summary="The context of the contact with an identity")
 def context_by_identity(
-    request: Request, who: ConversationKey, identity: IdentityQ = None, phone: PhoneQ = None, email: EmailQ = None
+    request: Request,
+    who: ConversationKey,
+    identity: IdentityQ = None,
+    phone: PhoneQ = None,
+    email: EmailQ = None,
+    verification: VerificationQ = None,
 ) -> ContextOut:
     """Like `/{contact_id}/context`, found by `identity=channel:address`, `phone=` or `email=`."""
-    return load_context(who, client_address(request), identity=identity, phone=phone, email=email)
+    return load_context(
+        who, client_address(request), identity=identity, phone=phone, email=email, verification=verification
+    )
+
+
+@router.post(
+    "/verify",
+    response_model=VerifiedOut,
+    summary="Check the PIN a client gives on a channel",
+    responses=responses(403, 429),
+)
+def verify(body: VerifyIn, request: Request, who: ConversationKey) -> VerifiedOut:
+    """200 with a token that proves, for 15 minutes, that the client is who the identity says; pass it as
+    `verification=` to the context. 403 for a wrong PIN (five in a row lock it for 15 minutes: 429)."""
+    address = contacts.normalise(body.identity.channel, body.identity.address)
+    with recording() as session:
+        contact = contacts.lookup(session=session, address=address)
+        audit_access(session, who, request, contact.id or 0, "verify")
+        try:
+            contacts.check_pin(session=session, contact=contact, pin=body.pin)
+        except (contacts.WrongPin, contacts.PinLocked):
+            session.commit()  # the failed try counts, even though the request fails
+            raise
+        return VerifiedOut(
+            contact=contact.id or 0,
+            verified_by="pin",
+            token=verification_token(contact.id or 0, "pin"),
+            expires_in=int(VERIFIED_FOR.total_seconds()),
+        )
 
 
 @router.post("/merges/{merge_id:int}/undo", response_model=MergeOut, summary="Undo a merge", responses=responses(409))
@@ -139,10 +183,23 @@ def export_contact(contact_id: ContactId, request: Request, who: AdminKey) -> di
 
 
 @router.get("/{contact_id:int}/context", response_model=ContextOut, summary="Who this is, what is open, what was said")
-def context(contact_id: ContactId, request: Request, who: ConversationKey) -> ContextOut:
+def context(
+    contact_id: ContactId, request: Request, who: ConversationKey, verification: VerificationQ = None
+) -> ContextOut:
     """Open cases with their last interaction, the last interactions on every channel, the articles
-    already served, frequent topics over 90 days and suggested articles. Bots get no personal fields."""
-    return load_context(who, client_address(request), contact_id=contact_id)
+    already served, frequent topics over 90 days and suggested articles. Bots get no personal fields,
+    and no case contents or earlier questions unless the client proved who they are (`verification`)."""
+    return load_context(who, client_address(request), contact_id=contact_id, verification=verification)
+
+
+@router.put("/{contact_id:int}/pin", status_code=204, summary="Set the client's PIN", responses=responses(409))
+def set_pin(contact_id: ContactId, body: PinIn, request: Request, who: OperatorKey) -> Response:
+    """The PIN the client chose (4-8 digits; kept only as an argon2 hash), for proving it is them on the phone."""
+    with recording() as session:
+        contact = contacts.get_contact(session=session, contact_id=contact_id)
+        contacts.set_pin(session=session, contact=contact, pin=body.pin)
+        audit_access(session, who, request, contact.id or 0, "pin.set")
+    return Response(status_code=204)
 
 
 @router.post(

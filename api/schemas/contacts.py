@@ -138,7 +138,38 @@ class SuggestionOut(BaseModel):
     category: str | None
 
 
+class PinIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"example": {"pin": "4821"}})
+
+    pin: str = Field(pattern=r"^[0-9]{4,8}$", description="4 to 8 digits the client chose")
+
+
+class VerifyIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"example": {"identity": {"channel": "phone", "address": "+37129123456"}, "pin": "4821"}}
+    )
+
+    identity: IdentityIn = Field(description="Who the client says they are on this channel (the caller id…)")
+    pin: str = Field(pattern=r"^[0-9]{4,8}$", description="What they keyed or said")
+
+
+class VerifiedOut(BaseModel):
+    contact: int
+    verified_by: str
+    token: str = Field(description="Pass as `verification=` to the contact's context")
+    expires_in: int = Field(description="Seconds the token holds")
+
+
+class IdentifiedOut(BaseModel):
+    channel: str = Field(description="What the contact was found by: an identity channel (phone, telegram…) or `id`")
+    verified_by: str | None = Field(
+        description="How the client proved it is them on this channel (pin, telegram-contact…); null: only claimed, "
+        "so a bot gets no case contents and no earlier questions"
+    )
+
+
 class ContextOut(BaseModel):
+    identified_by: IdentifiedOut | None = None
     contact: ContactOut
     open_cases: list[CaseOut]
     last_interactions: list[InteractionOut]
@@ -326,11 +357,20 @@ def case_out(case: contacts.Case, last: contacts.Interaction | None = None, *, f
     )
 
 
-def context_out(ctx: contacts.ContactContext, *, full: bool) -> ContextOut:
+def context_out(
+    ctx: contacts.ContactContext,
+    *,
+    full: bool,
+    contents: bool | None = None,
+    identified: IdentifiedOut | None = None,
+) -> ContextOut:
+    """`full`: the whole profile (staff); `contents`: what the client asked, in cases and before (default `full`)."""
+    said = full if contents is None else contents
     return ContextOut(
+        identified_by=identified,
         contact=contact_out(ctx.contact, ctx.identities, full=full),
-        open_cases=[case_out(o.case, o.last, full=full) for o in ctx.open_cases],
-        last_interactions=[interaction_out(i, full=full) for i in ctx.last_interactions],
+        open_cases=[case_out(o.case, o.last, full=said) for o in ctx.open_cases],
+        last_interactions=[interaction_out(i, full=said) for i in ctx.last_interactions],
         served_articles=[ServedOut(**vars(s)) for s in ctx.served],
         frequent_topics=[TopicCount(topic=t, count=n) for t, n in ctx.frequent_topics],
         suggested_articles=[SuggestionOut(**vars(s)) for s in ctx.suggested],

@@ -101,3 +101,13 @@ class RenderedBody:
             "content_hash": response.headers.get("x-istok-content-hash", ""),
             "meta": json.loads(meta) if meta else {},
         }
+
+
+class Bytes:
+    """A binary body as served (a WAV): its bytes, untouched."""
+
+    model = None
+    many = False
+
+    def __call__(self, response: httpx.Response) -> bytes:
+        return response.content

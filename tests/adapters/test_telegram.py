@@ -168,6 +168,11 @@ def test_only_the_senders_own_shared_contact_becomes_a_verified_phone(polling: F
     assert by_phone["id"] == by_telegram["id"]
     phone = next(i for i in by_phone["identities"] if i["channel"] == "phone")
     assert phone["verified_by"] == "telegram-contact"
+    with istok.client("bot") as http:  # what the bot may now tell this Telegram account of its own cases
+        context = http.get("/api/v1/contacts/context", params={"identity": "telegram:7006"}).json()
+        by_call = http.get("/api/v1/contacts/context", params={"identity": "phone:+37129111222"}).json()
+    assert context["identified_by"] == {"channel": "telegram", "verified_by": "telegram-contact"}
+    assert by_call["identified_by"]["verified_by"] is None  # a caller id stays a claim: the IVR asks for a PIN
 
 
 def test_webhook_mode_checks_the_secret_and_answers_a_redelivery_once(

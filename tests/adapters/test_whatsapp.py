@@ -279,3 +279,23 @@ def test_a_missing_setting_stops_the_start_naming_it(name: str) -> None:
     done = subprocess.run([ADAPTER, "whatsapp"], env=env, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 2
     assert name in done.stderr
+
+
+def test_the_senders_number_joins_their_contact_as_a_verified_phone(whatsapp: FakeWhatsApp, istok: Live) -> None:
+    """WhatsApp registered the number by a code sent to it: a caller from it later is the same client."""
+    whatsapp.user_says("37129000401", "как проверить баланс")
+    whatsapp.wait_sent("37129000401", 1)
+    with istok.client("operator") as http:
+        wait_for(
+            lambda: (
+                http.get("/api/v1/contacts/lookup", params={"channel": "phone", "address": "+37129000401"}).is_success
+            ),
+            "the phone to be kept",
+        )
+        by_phone = http.get("/api/v1/contacts/lookup", params={"channel": "phone", "address": "+37129000401"}).json()
+        by_chat = http.get("/api/v1/contacts/lookup", params={"channel": "whatsapp", "address": "37129000401"}).json()
+    assert by_phone["id"] == by_chat["id"]
+    assert {i["channel"]: i["verified_by"] for i in by_phone["identities"]} == {
+        "phone": "whatsapp",
+        "whatsapp": "whatsapp",
+    }

@@ -47,7 +47,7 @@ def test_an_answer_asked_again_with_the_same_message_id_is_replayed_and_recorded
 
 def test_an_interaction_sent_twice_with_its_message_id_is_kept_once(server: Live) -> None:
     body = {
-        "identity": {"channel": "viber", "address": "u-77"},
+        "identity": {"channel": "viber", "address": "dTc3QWJD+/=="},
         "channel": "viber",
         "outcome": "answered",
         "question": "баланс",
@@ -90,3 +90,65 @@ def test_a_verified_phone_joins_the_contact_that_called_before(server: Live) -> 
         }
         channels = {r["channel"] for r in http.get(f"/api/v1/contacts/{caller}/context").json()["last_interactions"]}
     assert channels == {"ivr", "telegram"}  # one contact, one timeline
+
+
+def test_a_caller_hears_their_own_cases_only_after_their_pin(server: Live) -> None:
+    """Caller ID is a claim: without the PIN a bot learns the topics of open cases, not what was said."""
+    phone = {"channel": "phone", "address": "+37129555200"}
+    with server.client("bot") as bot:
+        opened = bot.post(
+            "/api/v1/interactions",
+            json={
+                "identity": phone,
+                "channel": "ivr",
+                "outcome": "handoff",
+                "question": "мне дважды списали абонентскую плату",
+            },
+        )
+        contact = opened.json()["contact"]
+        claimed = bot.get("/api/v1/contacts/context", params={"identity": "phone:+37129555200"}).json()
+        assert claimed["identified_by"] == {"channel": "phone", "verified_by": None}
+        assert claimed["open_cases"] and claimed["open_cases"][0]["last_interaction"]["question"] is None
+        no_pin = bot.post("/api/v1/contacts/verify", json={"identity": phone, "pin": "1234"})
+        assert no_pin.status_code == 422  # nobody set one yet
+    with server.client("operator") as operator:
+        assert operator.put(f"/api/v1/contacts/{contact}/pin", json={"pin": "48213"}).status_code == 204
+        assert operator.put(f"/api/v1/contacts/{contact}/pin", json={"pin": "12"}).status_code == 422
+        exported = operator.get(f"/api/v1/contacts/{contact}/export")
+    with server.client("admin") as admin:
+        exported = admin.get(f"/api/v1/contacts/{contact}/export").json()
+        assert "pin_hash" not in exported["contact"]
+    with server.client("bot") as bot:
+        wrong = bot.post("/api/v1/contacts/verify", json={"identity": phone, "pin": "11111"})
+        assert wrong.status_code == 403 and wrong.json()["type"].endswith("wrong-pin")
+        right = bot.post("/api/v1/contacts/verify", json={"identity": phone, "pin": "48213"}).json()
+        assert right["verified_by"] == "pin" and right["contact"] == contact
+        proven = bot.get(
+            "/api/v1/contacts/context", params={"identity": "phone:+37129555200", "verification": right["token"]}
+        ).json()
+        assert proven["identified_by"] == {"channel": "phone", "verified_by": "pin"}
+        assert proven["open_cases"][0]["last_interaction"]["question"] == "мне дважды списали абонентскую плату"
+        forged = bot.get(f"/api/v1/contacts/{contact}/context", params={"verification": right["token"] + "x"}).json()
+        assert forged["identified_by"]["verified_by"] is None
+        other = bot.post(
+            "/api/v1/interactions",
+            json={"identity": {"channel": "phone", "address": "+37129555201"}, "channel": "ivr", "outcome": "answered"},
+        ).json()["contact"]
+        borrowed = bot.get(f"/api/v1/contacts/{other}/context", params={"verification": right["token"]}).json()
+        assert borrowed["identified_by"]["verified_by"] is None  # a proof holds for its own contact only
+
+
+def test_five_wrong_pins_lock_the_pin(server: Live) -> None:
+    phone = {"channel": "phone", "address": "+37129555300"}
+    with server.client("bot") as bot:
+        contact = bot.post(
+            "/api/v1/interactions", json={"identity": phone, "channel": "ivr", "outcome": "answered"}
+        ).json()["contact"]
+        with server.client("operator") as operator:
+            operator.put(f"/api/v1/contacts/{contact}/pin", json={"pin": "9911"}).raise_for_status()
+        statuses = [
+            bot.post("/api/v1/contacts/verify", json={"identity": phone, "pin": "0000"}).status_code for _ in range(5)
+        ]
+        assert statuses == [403, 403, 403, 403, 429]
+        locked = bot.post("/api/v1/contacts/verify", json={"identity": phone, "pin": "9911"})
+        assert locked.status_code == 429  # even the right one, until the lock ends

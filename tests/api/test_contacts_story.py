@@ -32,7 +32,7 @@ def test_a_chat_continues_on_the_phone(live: Live) -> None:
     )
     assert known.status_code == 201, known.text
     client_id = known.json()["id"]
-    assert {"channel": "phone", "address": PHONE} in known.json()["identities"]
+    assert {"channel": "phone", "address": PHONE, "verified_by": None} in known.json()["identities"]
     roaming = operator.post(
         "/api/v1/interactions",
         json={

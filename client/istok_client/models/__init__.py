@@ -29,6 +29,7 @@ from istok_client.models.contacts import (
     Contact,
     ContactChanges,
     Context,
+    Identified,
     Identity,
     IdentityChannel,
     IdentityOut,
@@ -44,6 +45,7 @@ from istok_client.models.contacts import (
     Served,
     Suggestion,
     TopicCount,
+    Verified,
 )
 from istok_client.models.store import (
     AuditEntry,
@@ -89,6 +91,7 @@ __all__ = [
     "FactVersion",
     "Gap",
     "Health",
+    "Identified",
     "Identity",
     "IdentityChannel",
     "IdentityOut",
@@ -117,6 +120,7 @@ __all__ = [
     "Suggestion",
     "SynonymSet",
     "TopicCount",
+    "Verified",
     "Webhook",
     "WebhookChanges",
     "WebhookCreated",

@@ -91,9 +91,29 @@ class Suggestion(TypedDict):
     category: str | None
 
 
-class Context(TypedDict):
-    """Who the contact is, what is open and what they were already told."""
+class Identified(TypedDict):
+    """How the contact was found, and how (if at all) the client proved it is them on this channel."""
 
+    channel: str
+    verified_by: str | None
+
+
+class Verified(TypedDict):
+    """The client gave the right PIN: `token` proves it for `expires_in` seconds (pass it as `verification`)."""
+
+    contact: int
+    verified_by: str
+    token: str
+    expires_in: int
+
+
+class Context(TypedDict):
+    """Who the contact is, what is open and what they were already told.
+
+    A bot gets the contents of cases and earlier questions only when `identified_by.verified_by` is set.
+    """
+
+    identified_by: Identified | None
     contact: Contact
     open_cases: list[Case]
     last_interactions: list[Interaction]

@@ -7,7 +7,7 @@ import datetime as dt
 from istok_client import models
 from istok_client.calls import Parts, endpoint
 from istok_client.operations.common import Base, if_match, present
-from istok_client.parsing import TAGGED, Json, JsonList, RenderedBody
+from istok_client.parsing import TAGGED, Bytes, Json, JsonList, RenderedBody
 
 _ARTICLE = "/api/v1/articles/{locale}/{key}"
 
@@ -99,3 +99,8 @@ class ArticleOperations:
         return Parts(
             path={"locale": locale, "key": key, "channel": channel}, query={"format": format, "revision": revision}
         )
+
+    @endpoint("GET", f"{_ARTICLE}/speech.wav", parse=Bytes())
+    def article_speech(self, locale: str, key: str) -> Parts:
+        """The published unit's IVR speech as an 8 kHz mono 16-bit WAV (bot and operator keys)."""
+        return Parts(path={"locale": locale, "key": key})

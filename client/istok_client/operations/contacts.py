@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from istok_client import models
 from istok_client.calls import Parts, endpoint
 from istok_client.operations.common import identity_param, present
-from istok_client.parsing import Json, JsonList, JsonObject
+from istok_client.parsing import Bytes, Json, JsonList, JsonObject, NoContent
 
 
 class ContactOperations:
@@ -33,16 +33,31 @@ class ContactOperations:
         """The contact with this identity (e.g. `"telegram"`, `"12345"`); `NotFound` if none has it."""
         return Parts(query={"channel": channel, "address": address})
 
-    @endpoint("GET", "/api/v1/contacts/context", parse=Json(models.Context), query=("identity", "phone", "email"))
+    @endpoint(
+        "GET",
+        "/api/v1/contacts/context",
+        parse=Json(models.Context),
+        query=("identity", "phone", "email", "verification"),
+    )
     def find_context(
         self,
         *,
         identity: models.Identity | str | None = None,
         phone: str | None = None,
         email: str | None = None,
+        verification: str | None = None,
     ) -> Parts:
-        """The context of the contact with an identity, a phone number or an e-mail address."""
-        return Parts(query={"identity": identity_param(identity), "phone": phone, "email": email})
+        """The context of the contact with an identity, a phone number or an e-mail address.
+
+        `verification` is the token of `verify_contact`: with it a bot also gets what the client asked.
+        """
+        query = {"identity": identity_param(identity), "phone": phone, "email": email, "verification": verification}
+        return Parts(query=query)
+
+    @endpoint("POST", "/api/v1/contacts/verify", parse=Json(models.Verified))
+    def verify_contact(self, identity: models.Identity, pin: str) -> Parts:
+        """Check the PIN a client keyed or said; `WrongPin` is a `Forbidden`, a locked PIN `RateLimited`."""
+        return Parts(json={"identity": identity, "pin": pin})
 
     @endpoint("POST", "/api/v1/contacts/merges/{merge_id}/undo", parse=Json(models.Merge))
     def undo_merge(self, merge_id: int) -> Parts:
@@ -69,10 +84,15 @@ class ContactOperations:
         """Everything held about a contact (admin), for a data-subject request."""
         return Parts(path={"contact_id": contact_id})
 
-    @endpoint("GET", "/api/v1/contacts/{contact_id}/context", parse=Json(models.Context))
-    def get_context(self, contact_id: int) -> Parts:
+    @endpoint("GET", "/api/v1/contacts/{contact_id}/context", parse=Json(models.Context), query=("verification",))
+    def get_context(self, contact_id: int, *, verification: str | None = None) -> Parts:
         """Who the contact is, open cases, what they were already told, frequent topics."""
-        return Parts(path={"contact_id": contact_id})
+        return Parts(path={"contact_id": contact_id}, query={"verification": verification})
+
+    @endpoint("PUT", "/api/v1/contacts/{contact_id}/pin", parse=NoContent())
+    def set_pin(self, contact_id: int, pin: str) -> Parts:
+        """Keep the PIN the client chose (4-8 digits), which the IVR and bots check with `verify_contact`."""
+        return Parts(path={"contact_id": contact_id}, json={"pin": pin})
 
     @endpoint("POST", "/api/v1/contacts/{contact_id}/identities", parse=Json(models.IdentityOut))
     def add_identity(
@@ -154,6 +174,33 @@ class ContactOperations:
     def ivr_menu(self, *, caller: str | None = None, locale: str | None = None, format: str | None = None) -> Parts:
         """The phone menu for a caller (personalised from their timeline), as SSML or plain text."""
         return Parts(query={"caller": caller, "locale": locale, "format": format})
+
+    @endpoint("GET", "/api/v1/ivr/menu.wav", parse=Bytes(), query=("caller", "locale"))
+    def ivr_menu_speech(self, *, caller: str | None = None, locale: str | None = None) -> Parts:
+        """The caller's phone menu spoken, as an 8 kHz mono 16-bit WAV."""
+        return Parts(query={"caller": caller, "locale": locale})
+
+    @endpoint("POST", "/api/v1/speech/links", parse=JsonObject())
+    def speech_link(
+        self,
+        kind: str,
+        locale: str,
+        *,
+        key: str | None = None,
+        caller: str | None = None,
+        name: str | None = None,
+    ) -> Parts:
+        """A short-lived signed URL (`url`, a path; `expires_at`) a phone switch plays without a key, and its `ssml`.
+
+        `kind` is `article` (with `key`), `menu` (with `caller`) or `prompt` (with `name`: `after`,
+        `invalid`, `operator`, `goodbye`).
+        """
+        return Parts(json=present(kind=kind, locale=locale, key=key, caller=caller, name=name))
+
+    @endpoint("GET", "/api/v1/speech/{token}.wav", parse=Bytes())
+    def linked_speech(self, token: str) -> Parts:
+        """What a signed speech URL plays (no key needed; 404 once it has expired)."""
+        return Parts(path={"token": token})
 
     @endpoint("POST", "/api/v1/route", parse=Json(models.Route))
     def suggest_route(self, message: str, *, locale: str | None = None) -> Parts:
