@@ -6,13 +6,11 @@ receives: the same render path, options and base URL (`base_url`: ISTOK_PUBLIC_U
 set, not the host the editor's browser happens to use) as `/api/v1/…/render/{channel}`,
 each of the bot's formats as the text a messenger gets, SMS with its parts and encoding,
 IVR as SSML. Problems come back as messages, never as errors, so the preview keeps up while
-the editor is mid-word. Audio comes from espeak-ng on the server, when installed.
+the editor is mid-word. Audio is the IVR's own, from `api/speech.py`, as a caller hears it.
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from typing import Any
 
 from fastapi import APIRouter, Body, Request, Response
@@ -21,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 import kb
 import renderers
-from api import live, rendering
+from api import live, rendering, speech
 from api.deps import Forbidden, Unauthorized
 from api.pages.auth import csrf_ok, signed_in
 from api.pages.settings import base_url
@@ -32,17 +30,6 @@ MAX_SOURCE = 1024 * 1024
 PREVIEW_FORMATS = {"ivr": "ssml", "operator": "html"}
 #: Channels whose every format is previewed (each messenger gets different text).
 ALL_FORMATS = frozenset({"bot"})
-VOICES = {"ru": "ru", "uk": "uk", "en": "en-us"}
-
-
-class SpeechUnavailable(kb.IstokError):
-    status = 501
-    slug = "speech-unavailable"
-
-
-class SpeechFailed(kb.IstokError):
-    status = 500
-    slug = "speech-failed"
 
 
 def _editor(request: Request) -> None:
@@ -96,23 +83,10 @@ async def preview(request: Request, source: str = Body(embed=True, max_length=MA
 
 @router.post("/admin/listen")
 async def listen(request: Request, source: str = Body(embed=True, max_length=MAX_SOURCE)) -> Response:
-    """The IVR rendering spoken by espeak-ng, as WAV; 501 when the server has no espeak-ng."""
+    """The IVR rendering as a caller will hear it: the same 8 kHz speech a phone switch is served."""
     _editor(request)
-    engine = shutil.which("espeak-ng")
-    if engine is None:
-        raise SpeechUnavailable("espeak-ng is not installed on the server")
     data = await run_in_threadpool(render_all, source, base_url(request))
     if not data["ok"]:
         raise kb.InvalidChange("; ".join(data["problems"]))
     locale = kb.parse_source(source, file="editor").locale
-    done = await run_in_threadpool(
-        subprocess.run,
-        [engine, "-m", "-v", VOICES.get(locale, "en-us"), "--stdout", "--stdin"],
-        input=data["channels"]["ivr"]["body"].encode("utf-8"),
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise SpeechFailed(done.stderr.decode(errors="replace")[:500])
-    return Response(done.stdout, media_type="audio/wav", headers={"Cache-Control": "no-store"})
+    return await speech.wav_response(request, data["channels"]["ivr"]["body"], locale, cache="no-store")

@@ -3,8 +3,7 @@
 A phone switch that plays media by URL (Asterisk 14+ `Playback(https://…)` through
 res_http_media_cache, or `GET DATA <url>` from a FastAGI script) needs audio it can play on a
 narrowband call: mono 16-bit PCM at 8 kHz. The words come from the one IVR render (SSML, the
-`ivr` channel), spoken by espeak-ng (`-m` reads SSML), which writes 22.05 kHz; soxr resamples
-it, with the anti-alias filtering a phone line needs, to 8 kHz.
+`ivr` channel), spoken by `api/speech.py` (espeak-ng, resampled to 8 kHz).
 
 Two ways in. With an API key (`bot` or `operator`, as the IVR menu): `GET
 /api/v1/articles/{locale}/{key}/speech.wav` and `GET /api/v1/ivr/menu.wav`. For the switch,
@@ -15,7 +14,6 @@ secret (itsdangerous, ISTOK_SECRET_KEY) and expires after LINK_SECONDS.
 
 The WAV of one SSML text in one voice never changes, so its ETag is the hash of both: a
 switch's media cache revalidates with `If-None-Match` and gets a 304 without a new synthesis.
-Synthesis runs in a worker thread, at most SYNTHESES at once, and the last WAVs are kept.
 
 Asterisk's URL playback and its cache, which follows Cache-Control and ETag:
 https://docs.asterisk.org/Development/Roadmap/Asterisk-14-Projects/Asterisk-14-Project-URI-Media-Playback
@@ -23,22 +21,10 @@ https://docs.asterisk.org/Development/Roadmap/Asterisk-14-Projects/Asterisk-14-P
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import hashlib
-import io
-import shutil
-import subprocess
-import tempfile
-import threading
-import wave
-from collections import OrderedDict
-from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 from xml.sax.saxutils import escape
 
-import numpy as np
-import soxr  # type: ignore[import-untyped]  # ships no type information
 from fastapi import APIRouter, Body, Path, Query, Request, Response
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from pydantic import BaseModel, Field
@@ -51,15 +37,11 @@ from api.deps import Principal, reading
 from api.http.errors_doc import responses
 from api.pages.settings import page_settings
 from api.routes import ivr
+from api.speech import tag, wav_response
 
 router = APIRouter(tags=["speech"], responses=responses(401, 403, 404, 422))
 
-RATE = 8000  # narrowband telephony: what G.711 carries
-VOICES = {"ru": "ru", "uk": "uk", "en": "en-us"}
 LINK_SECONDS = 600  # long enough for a call's menu, short enough that a leaked URL soon stops working
-SYNTHESES = 2  # espeak-ng processes at once per worker: each takes a core while it speaks
-CACHE = 256  # WAVs kept (a minute of 8 kHz speech is under 1 MB)
-SPEAK_SECONDS = 60
 _SALT = "istok-speech-link"
 _WAV: dict[int | str, dict[str, Any]] = {
     200: {"description": "8 kHz mono 16-bit PCM WAV", "content": {"audio/wav": {"schema": {"type": "string"}}}},
@@ -100,16 +82,6 @@ PromptName = Literal["after", "invalid", "operator", "goodbye"]
 LOCALE = Annotated[str, Query(pattern=ivr.LOCALE_PATTERN)]
 
 
-class SpeechUnavailable(kb.IstokError):
-    status = 503
-    slug = "speech-unavailable"
-
-
-class SpeechFailed(kb.IstokError):
-    status = 500
-    slug = "speech-failed"
-
-
 class LinkInvalid(kb.IstokError):
     status = 404
     slug = "not-found"
@@ -130,78 +102,6 @@ class LinkOut(BaseModel):
     expires_at: dt.datetime
     ssml: str = Field(description="What the WAV says, for a switch that speaks SSML itself")
     etag: str
-
-
-_lock = threading.Lock()
-_cache: OrderedDict[str, bytes] = OrderedDict()
-_slots: dict[int, asyncio.Semaphore] = {}  # one per event loop (tests run more than one)
-
-
-def _engine() -> str:
-    path = shutil.which("espeak-ng")
-    if path is None:
-        raise SpeechUnavailable("espeak-ng is not installed on the server (apt-get install espeak-ng)")
-    return path
-
-
-def tag(ssml: str, locale: str) -> str:
-    """The ETag of the WAV of `ssml` in `locale`'s voice: the same words always sound the same."""
-    digest = hashlib.sha256(f"{VOICES.get(locale, 'en-us')}\0{RATE}\0{ssml}".encode()).hexdigest()
-    return f'"{digest[:40]}"'
-
-
-def synthesise(ssml: str, locale: str) -> bytes:
-    """`ssml` spoken by espeak-ng (22.05 kHz), resampled by soxr to 8 kHz mono 16-bit PCM WAV."""
-    engine = _engine()
-    with tempfile.TemporaryDirectory(prefix="istok-speech-") as tmp:
-        out = FilePath(tmp) / "speech.wav"  # a file, not stdout: only a seekable file gets true chunk sizes
-        done = subprocess.run(
-            [engine, "-m", "-v", VOICES.get(locale, "en-us"), "-w", str(out), "--stdin"],
-            input=ssml.encode("utf-8"),
-            capture_output=True,
-            timeout=SPEAK_SECONDS,
-            check=False,
-        )
-        if done.returncode != 0 or not out.exists():
-            raise SpeechFailed("espeak-ng failed: " + done.stderr.decode(errors="replace")[:500])
-        with wave.open(str(out), "rb") as src:
-            if src.getsampwidth() != 2:
-                raise SpeechFailed(f"espeak-ng wrote {8 * src.getsampwidth()}-bit audio, not 16-bit")
-            rate, channels = src.getframerate(), src.getnchannels()
-            samples = np.frombuffer(src.readframes(src.getnframes()), dtype="<i2")
-    mono = samples.reshape(-1, channels).mean(axis=1) if channels > 1 else samples.astype(np.float64)
-    narrow = soxr.resample(mono / 32768.0, rate, RATE, quality="HQ")
-    pcm = np.clip(np.round(narrow * 32768.0), -32768, 32767).astype("<i2")
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as dst:
-        dst.setnchannels(1)
-        dst.setsampwidth(2)
-        dst.setframerate(RATE)
-        dst.writeframes(pcm.tobytes())
-    return buffer.getvalue()
-
-
-async def wav_response(request: Request, ssml: str, locale: str, *, cache: str) -> Response:
-    """The WAV of `ssml`, or 304 for a matching `If-None-Match`; synthesis off the loop and bounded."""
-    etag = tag(ssml, locale)
-    headers = {"ETag": etag, "Cache-Control": cache}
-    if etag in {t.strip() for t in request.headers.get("if-none-match", "").split(",")}:
-        return Response(status_code=304, headers=headers)
-    with _lock:
-        body = _cache.get(etag)
-        if body is not None:
-            _cache.move_to_end(etag)
-    if body is None:
-        _engine()  # 503 at once, not after a wait for a slot
-        loop = id(asyncio.get_running_loop())
-        slot = _slots.setdefault(loop, asyncio.Semaphore(SYNTHESES))
-        async with slot:
-            body = await run_in_threadpool(synthesise, ssml, locale)
-        with _lock:
-            _cache[etag] = body
-            while len(_cache) > CACHE:
-                _cache.popitem(last=False)
-    return Response(body, media_type="audio/wav", headers=headers)
 
 
 def article_ssml(locale: str, key: str) -> str:
