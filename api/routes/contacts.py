@@ -106,7 +106,7 @@ def context_by_identity(
     "/verify",
     response_model=VerifiedOut,
     summary="Check the PIN a client gives on a channel",
-    responses=responses(403, 429),
+    responses=responses(403, 413, 429),
 )
 def verify(body: VerifyIn, request: Request, who: ConversationKey) -> VerifiedOut:
     """200 with a token that proves, for 15 minutes, that the client is who the identity says; pass it as
@@ -192,7 +192,7 @@ def context(
     return load_context(who, client_address(request), contact_id=contact_id, verification=verification)
 
 
-@router.put("/{contact_id:int}/pin", status_code=204, summary="Set the client's PIN", responses=responses(409))
+@router.put("/{contact_id:int}/pin", status_code=204, summary="Set the client's PIN", responses=responses(409, 413))
 def set_pin(contact_id: ContactId, body: PinIn, request: Request, who: OperatorKey) -> Response:
     """The PIN the client chose (4-8 digits; kept only as an argon2 hash), for proving it is them on the phone."""
     with recording() as session:

@@ -87,14 +87,32 @@ class LinkInvalid(kb.IstokError):
     slug = "not-found"
 
 
-class LinkRequest(BaseModel):
-    """What a signed URL will speak: an article's live unit, a caller's menu or one of the IVR's prompts."""
+class ArticleLink(BaseModel):
+    """An article's live unit."""
 
-    kind: Literal["article", "menu", "prompt"]
+    kind: Literal["article"]
     locale: str = Field(pattern=ivr.LOCALE_PATTERN)
-    key: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_-]{0,127}$", description="kind=article")
-    caller: str | None = Field(default=None, max_length=64, description="kind=menu: the caller's number")
-    name: PromptName | None = Field(default=None, description="kind=prompt")
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,127}$")
+
+
+class MenuLink(BaseModel):
+    """The menu, in the caller's order when their number is known."""
+
+    kind: Literal["menu"]
+    locale: str = Field(pattern=ivr.LOCALE_PATTERN)
+    caller: str | None = Field(default=None, max_length=64, description="The caller's number")
+
+
+class PromptLink(BaseModel):
+    """One of the IVR's own sentences."""
+
+    kind: Literal["prompt"]
+    locale: str = Field(pattern=ivr.LOCALE_PATTERN)
+    name: PromptName
+
+
+#: What a signed URL will speak, told apart by `kind`.
+LinkRequest = Annotated[ArticleLink | MenuLink | PromptLink, Field(discriminator="kind")]
 
 
 class LinkOut(BaseModel):
@@ -168,19 +186,20 @@ async def menu_speech(
     return await wav_response(request, ssml, locale, cache="private, no-cache")
 
 
-@router.post("/api/v1/speech/links", response_model=LinkOut, summary="A short-lived URL a phone switch plays")
+@router.post(
+    "/api/v1/speech/links",
+    response_model=LinkOut,
+    summary="A short-lived URL a phone switch plays",
+    responses=responses(413),
+)
 async def create_link(request: Request, who: ConversationKey, body: Annotated[LinkRequest, Body()]) -> LinkOut:
     """A signed URL for the switch (which holds no key), and the SSML it will speak."""
     what: dict[str, Any] = {"kind": body.kind, "locale": body.locale, "by": who.name}
-    if body.kind == "article":
-        if body.key is None:
-            raise kb.InvalidChange("kind=article needs `key`")
+    if isinstance(body, ArticleLink):
         what["key"] = body.key
-    elif body.kind == "menu":
+    elif isinstance(body, MenuLink):
         what["caller"] = body.caller
     else:
-        if body.name is None:
-            raise kb.InvalidChange("kind=prompt needs `name` (after, invalid, operator, goodbye)")
         what["name"] = body.name
     ssml = await _speak(request, who, what)  # 404 now for an unknown unit, not when the switch plays it
     token = _signer().dumps(what)
