@@ -35,7 +35,7 @@ import smpplib.consts
 import smpplib.exceptions
 import smpplib.gsm
 
-from adapters import settings
+from adapters import contact_route, settings
 from adapters.phrases import phrase
 from istok_client import Client, Identity, IstokError
 
@@ -204,13 +204,7 @@ class SmsGateway:
             logger.info("smpp: %s answered (%.2f)", phone, reply["confidence"])
             self.send(phone, rendered["body"])
             return
-        facts = {f["key"]: f["locales"].get(reply["locale"], f["value"]) for f in self.istok.list_facts()}
-        route = phrase(
-            reply["locale"],
-            "call",
-            phone=str(facts.get("support_phone", "")),
-            hours=str(facts.get("support_hours", "")),
-        )
+        route = contact_route.sentence(self.istok.list_facts(), reply["locale"])
         logger.info("smpp: %s handed off (%.2f)", phone, reply["confidence"])
         self.send(phone, f"{phrase(reply['locale'], 'sms_handoff')} {route}")
 

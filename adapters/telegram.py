@@ -43,6 +43,7 @@ from telegram.ext import (
 )
 
 from adapters import settings
+from adapters.contact_route import ContactRoute
 from adapters.phrases import phrase
 from istok_client import AsyncClient, Identity, IstokError
 from istok_client.models import Alternative
@@ -141,7 +142,7 @@ class TelegramBot:
     def __init__(self, istok: AsyncClient, default_locale: str) -> None:
         self.istok = istok
         self.default_locale = default_locale
-        self._route: dict[str, str] = {}  # locale → the contact route sentence, from Istok's facts
+        self.contact_route = ContactRoute(istok)
 
     def hint(self, update: Update) -> str:
         code = (update.effective_user.language_code if update.effective_user else None) or ""
@@ -262,14 +263,6 @@ class TelegramBot:
         failed = isinstance(context.error, IstokError | OSError)
         if failed and isinstance(update, Update) and update.effective_message is not None:
             await update.effective_message.reply_text(phrase(self.hint(update), "unavailable"))
-
-    async def contact_route(self, locale: str) -> str:
-        """ "You can also call …" from the facts `support_phone` and `support_hours`, once per locale."""
-        if locale not in self._route:
-            facts = {f["key"]: f["locales"].get(locale, f["value"]) for f in await self.istok.list_facts()}
-            phone, hours = facts.get("support_phone"), facts.get("support_hours")
-            self._route[locale] = phrase(locale, "call", phone=str(phone), hours=str(hours)) if phone and hours else ""
-        return self._route[locale]
 
 
 def build(config: TelegramSettings) -> Application:  # type: ignore[type-arg]

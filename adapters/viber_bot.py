@@ -20,6 +20,7 @@ from typing import Any, Final, Literal
 
 import httpx
 
+from adapters.contact_route import ContactRoute
 from adapters.viber_api import ViberApi, ViberError
 from adapters.viber_phrases import language, phrase
 from istok_client import AsyncClient, Identity, IstokError, NotFound
@@ -68,7 +69,7 @@ class ViberBot:
     def __init__(self, istok: AsyncClient, api: ViberApi, *, account: str, sender: str, default_locale: str) -> None:
         self.istok, self.api = istok, api
         self.account, self.sender, self.default_locale = account, sender, default_locale
-        self._route: dict[str, str] = {}  # locale → the contact route sentence, from Istok's facts
+        self.contact_route = ContactRoute(istok)
 
     def message_id(self, token: object) -> str:
         """What Istok keeps to answer a message once: tokens are unique per account, so it goes first."""
@@ -162,14 +163,6 @@ class ViberBot:
             return
         logger.info("message %s: opened %s/%s", token, locale, key)
         await self._send(receiver, shown["body"])
-
-    async def contact_route(self, locale: str) -> str:
-        """ "You can also call …" from the facts `support_phone` and `support_hours`, once per locale."""
-        if locale not in self._route:
-            facts = {f["key"]: f["locales"].get(locale, f["value"]) for f in await self.istok.list_facts()}
-            phone, hours = facts.get("support_phone"), facts.get("support_hours")
-            self._route[locale] = phrase(locale, "call", phone=str(phone), hours=str(hours)) if phone and hours else ""
-        return self._route[locale]
 
     async def _send(self, receiver: str, text: str, buttons: dict[str, Any] | None = None) -> None:
         try:

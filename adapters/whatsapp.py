@@ -46,6 +46,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from adapters import phrases
+from adapters.contact_route import ContactRoute
 from adapters.whatsapp_graph import REENGAGEMENT, Graph, GraphError, button_title, buttons, template, text
 from adapters.whatsapp_settings import WhatsAppSettings
 from adapters.whatsapp_webhook import SIGNATURE_HEADER, Inbound, Value, inbound, signed, values
@@ -113,7 +114,7 @@ class WhatsAppBot:
 
     def __init__(self, istok: AsyncClient, graph: Graph, config: WhatsAppSettings) -> None:
         self.istok, self.graph, self.config = istok, graph, config
-        self._route: dict[str, str] = {}  # locale → the contact route sentence, from Istok's facts
+        self.contact_route = ContactRoute(istok)
         self._vouched: set[str] = set()  # wa_ids already kept as verified phones by this process
 
     async def handle(self, msg: Inbound) -> None:
@@ -230,14 +231,6 @@ class WhatsAppBot:
         languages = self.config.template_languages
         language = languages.get(phrases.language(locale)) or next(iter(languages.values()))
         await self.graph.send(msg.phone_number_id, template(msg.wa_id, self.config.template, language))
-
-    async def contact_route(self, locale: str) -> str:
-        """ "You can also call …" from the facts `support_phone` and `support_hours`, once per locale."""
-        if locale not in self._route:
-            facts = {f["key"]: f["locales"].get(locale, f["value"]) for f in await self.istok.list_facts()}
-            phone, hours = facts.get("support_phone"), facts.get("support_hours")
-            self._route[locale] = phrase(locale, "call", phone=str(phone), hours=str(hours)) if phone and hours else ""
-        return self._route[locale]
 
 
 def log_status(value: Value) -> None:

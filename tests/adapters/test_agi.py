@@ -7,85 +7,41 @@ command as Asterisk does and fetches every prompt URL the adapter plays, checkin
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.adapters.test_telegram import ADAPTER, timeline
-from tests.api.conftest import Live, free_port, sample_server
-from tests.conftest import ROOT
+from tests.adapters.support import Adapter, environment, refused_start, timeline
+from tests.api.conftest import Live, free_port
 from tests.fakes.asterisk_agi import HANGUP, FakeAsterisk, wav_seconds
 
 OPERATOR = "PJSIP/operators"
 KNOWN = "+37129000001"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def espeak() -> None:
-    if shutil.which("espeak-ng") is None:
-        message = "espeak-ng is not installed (apt-get install espeak-ng)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{message}; CI=true requires it")
-        pytest.skip(message)
+pytestmark = pytest.mark.usefixtures("espeak")
 
 
 @pytest.fixture(scope="module")
-def istok(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[Live]:
-    yield from sample_server(tmp_path_factory.mktemp("agi-istok"), sqlite_template, ISTOK_RATE_LIMIT="100000")
+def istok_public_url() -> None:
+    """None: the prompts' URLs are Istok's own, which Asterisk fetches (see `media_url`)."""
+    return None
 
 
-def start_adapter(istok: Live, log: Path, port: int, **env: str) -> subprocess.Popen[str]:
-    environ = {
-        **os.environ,
-        "ISTOK_URL": istok.base,
-        "ISTOK_API_KEY": istok.keys["bot"],
-        "AGI_PORT": str(port),
-        "AGI_OPERATOR": OPERATOR,
-        "AGI_TIMEOUT_MS": "3000",
-        **env,
-    }
-    return subprocess.Popen(
-        [ADAPTER, "agi"], env=environ, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT, text=True
-    )
-
-
-def wait_listening(port: int, proc: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"the adapter exited ({proc.returncode}) before listening")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError("the adapter never listened")
-
-
-def stop(proc: subprocess.Popen[str], log: Path) -> str:
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(timeout=30)
-    text = log.read_text(encoding="utf-8")
-    assert proc.returncode == 0, text[-3000:]
-    return text
+def start_adapter(istok: Live, log: Path, **env: str) -> Adapter[FakeAsterisk]:
+    """The adapter on a free port, and an Asterisk to place calls to it once it listens."""
+    port = free_port()
+    environ = environment("agi", istok, AGI_PORT=str(port), AGI_OPERATOR=OPERATOR, AGI_TIMEOUT_MS="3000", **env)
+    return Adapter.start("agi", FakeAsterisk("127.0.0.1", port), log=log, environ=environ)
 
 
 @pytest.fixture(scope="module")
 def asterisk(istok: Live, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeAsterisk]:
     log = tmp_path_factory.mktemp("agi") / "adapter.log"
-    port = free_port()
-    proc = start_adapter(istok, log, port, ISTOK_MEDIA_URL=media_url(istok))
-    wait_listening(port, proc)
-    yield FakeAsterisk("127.0.0.1", port)
-    text = stop(proc, log)  # SIGTERM: a clean stop, exit 0
+    adapter = start_adapter(istok, log, ISTOK_MEDIA_URL=media_url(istok))
+    adapter.wait_listening(adapter.fake.port)
+    yield adapter.fake
+    text = adapter.stop()  # SIGTERM: a clean stop, exit 0
     assert "agi: stopped" in text
 
 
@@ -116,7 +72,7 @@ def test_a_known_caller_hears_their_menu_and_the_topic_they_press(asterisk: Fake
     recent = timeline(istok, f"phone:{KNOWN}")
     assert recent[0]["channel"] == "ivr" and recent[0]["outcome"] == "answered"
     assert recent[0]["topic"] == "roaming" and recent[0]["article"] is not None
-    assert str(recent[0]["article"]["key"]).startswith("roaming-")  # the unit of the option pressed
+    assert str(recent[0]["article"]["key"]).startswith("roaming-")  # type: ignore[index]  # the unit of the option pressed
 
 
 def test_star_repeats_and_zero_transfers_to_an_operator(asterisk: FakeAsterisk, istok: Live) -> None:
@@ -211,35 +167,29 @@ def test_the_wav_routes_over_http(istok: Live, asterisk: FakeAsterisk) -> None:
 
 
 def test_a_tts_application_gets_the_ssml(istok: Live, tmp_path: Path) -> None:
-    port = free_port()
-    log = tmp_path / "adapter.log"
-    proc = start_adapter(istok, log, port, AGI_TTS_APP="MRCPSynth")
+    adapter = start_adapter(istok, tmp_path / "adapter.log", AGI_TTS_APP="MRCPSynth")
     try:
-        wait_listening(port, proc)
-        call = FakeAsterisk("127.0.0.1", port).call("+37129000008", ["1", HANGUP], args=("en",))
+        adapter.wait_listening(adapter.fake.port)
+        call = adapter.fake.call("+37129000008", ["1", HANGUP], args=("en",))
     finally:
-        stop(proc, log)
+        adapter.stop()
     assert not call.played and len(call.spoken) == 3
     assert all(s.startswith("<speak") for s in call.spoken)
     assert [c.split()[0:3] for c in call.commands if c.startswith("WAIT")] == [["WAIT", "FOR", "DIGIT"]] * 2
 
 
 def test_a_missing_setting_is_named(istok: Live) -> None:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("AGI_")}
-    environ |= {"ISTOK_URL": istok.base, "ISTOK_API_KEY": istok.keys["bot"]}
-    done = subprocess.run([ADAPTER, "agi"], env=environ, cwd=ROOT, capture_output=True, text=True, timeout=30)
+    done = refused_start("agi", environment("agi", istok))
     assert done.returncode == 2
     assert "AGI_OPERATOR" in done.stderr
 
 
 def test_istok_unreachable_puts_the_caller_through_to_an_operator(istok: Live, tmp_path: Path) -> None:
-    port = free_port()
-    log = tmp_path / "adapter.log"
-    proc = start_adapter(istok, log, port, ISTOK_URL=f"http://127.0.0.1:{free_port()}")
+    adapter = start_adapter(istok, tmp_path / "adapter.log", ISTOK_URL=f"http://127.0.0.1:{free_port()}")
     try:
-        wait_listening(port, proc)
-        call = FakeAsterisk("127.0.0.1", port).call("+37129000010", ["1"])
+        adapter.wait_listening(adapter.fake.port)
+        call = adapter.fake.call("+37129000010", ["1"])
     finally:
-        text = stop(proc, log)
+        text = adapter.stop()
     assert call.dialled == [OPERATOR] and not call.played
     assert "Istok failed" in text

@@ -8,42 +8,31 @@ delivery returns, what the bot did (or did not do) is all in the fake.
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeAlias
 
 import httpx
 import pytest
 
-from tests.api.conftest import Live, free_port, sample_server
-from tests.conftest import ROOT
+from tests.adapters.support import PUBLIC, Adapter, environment, refused_start, timeline
+from tests.api.conftest import Live, free_port
 from tests.fakes.chatwoot_api import FakeChatwoot, running
 
-PUBLIC = "https://help.sfera.example"
-ADAPTER = str(Path(sys.executable).parent / "istok-adapter")
 SECRET = "hook-secret-0123456789abcdef"
 ANSWERED = "как проверить баланс"
 OFF_TOPIC = "как приготовить плов"
 NEAR_MISS = "сим-карта заблокирована"  # the sample content has lost-stolen-sim close, not close enough
+Bot: TypeAlias = Adapter[FakeChatwoot]  # the fake's webhook_url is the one Chatwoot is configured with
 
 
-@dataclass
-class Bot:
-    fake: FakeChatwoot
-    url: str  # the webhook URL Chatwoot is configured with
-    proc: subprocess.Popen[str]
-
-
-@pytest.fixture(scope="module")
-def istok(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[Live]:
-    yield from sample_server(
-        tmp_path_factory.mktemp("chatwoot-istok"), sqlite_template, ISTOK_PUBLIC_URL=PUBLIC, ISTOK_RATE_LIMIT="100000"
-    )
+def start_bot(istok: Live, fake: FakeChatwoot, log: Path, port: int, **env: str) -> Bot:
+    own = {"CHATWOOT_URL": fake.base, "CHATWOOT_BOT_TOKEN": fake.token, "CHATWOOT_WEBHOOK_SECRET": SECRET}
+    environ = environment("chatwoot", istok, CHATWOOT_PORT=str(port), **(own | env))
+    bot = Adapter.start("chatwoot", fake, log=log, environ=environ)
+    bot.wait_listening(port)
+    return bot
 
 
 @pytest.fixture(scope="module")
@@ -51,52 +40,14 @@ def bot(istok: Live, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
     log = tmp_path_factory.mktemp("chatwoot-bot") / "adapter.log"
     port = free_port()
     with running() as fake:
-        environ = {
-            **os.environ,
-            "ISTOK_URL": istok.base,
-            "ISTOK_API_KEY": istok.keys["bot"],
-            "ISTOK_OPERATOR_KEY": istok.keys["operator"],
-            "CHATWOOT_URL": fake.base,
-            "CHATWOOT_BOT_TOKEN": fake.token,
-            "CHATWOOT_WEBHOOK_SECRET": SECRET,
-            "CHATWOOT_LISTEN": "127.0.0.1",
-            "CHATWOOT_PORT": str(port),
-        }
-        proc = subprocess.Popen(
-            [ADAPTER, "chatwoot"], env=environ, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT, text=True
-        )
         fake.webhook_url = f"http://127.0.0.1:{port}/chatwoot/{SECRET}"
-        _wait_listening(f"http://127.0.0.1:{port}/", proc)
-        yield Bot(fake, fake.webhook_url, proc)
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
-        text = log.read_text(encoding="utf-8")
-        assert proc.returncode == 0, text[-3000:]
+        started = start_bot(
+            istok, fake, log, port, ISTOK_OPERATOR_KEY=istok.keys["operator"], CHATWOOT_LISTEN="127.0.0.1"
+        )
+        yield started
+        text = started.stop()
         assert "chatwoot: stopped" in text
         assert "Traceback" not in text, text[-3000:]
-
-
-def _wait_listening(url: str, proc: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"the adapter exited ({proc.returncode}) before listening")
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.TransportError:
-            time.sleep(0.05)
-    raise AssertionError("the adapter did not start listening")
-
-
-def timeline(istok: Live, identity: str) -> list[dict[str, object]]:
-    with istok.client("operator") as http:
-        channel, address = identity.split(":", 1)
-        contact = http.get("/api/v1/contacts/lookup", params={"channel": channel, "address": address})
-        contact.raise_for_status()
-        context = http.get(f"/api/v1/contacts/{contact.json()['id']}/context")
-        context.raise_for_status()
-        return list(context.json()["last_interactions"])
 
 
 def test_a_question_in_a_pending_conversation_is_answered_in_markdown(bot: Bot, istok: Live) -> None:
@@ -170,7 +121,7 @@ def test_a_redelivered_message_is_answered_once(bot: Bot) -> None:
 def test_only_the_secret_path_is_served(bot: Bot) -> None:
     fake = bot.fake
     fake.conversation(106, 46)
-    base = bot.url.rsplit("/", 1)[0]
+    base = bot.fake.webhook_url.rsplit("/", 1)[0]
     assert fake.deliver(fake.contact_says(106, ANSWERED), url=base + "/wrong-secret-0123456789").status_code == 404
     assert fake.deliver(fake.contact_says(106, ANSWERED), url=base + "/" + SECRET[:-1]).status_code == 404
     assert httpx.post(base.rsplit("/", 1)[0] + "/", json={}).status_code == 404
@@ -204,38 +155,24 @@ def test_a_429_is_waited_out_and_the_answer_posted_once(bot: Bot) -> None:
 def test_a_wrong_token_is_logged_and_answered_as_a_failure(istok: Live, tmp_path: Path) -> None:
     port = free_port()
     with running(FakeChatwoot(account=4)) as fake:
-        env = {
-            **os.environ,
-            "ISTOK_URL": istok.base,
-            "ISTOK_API_KEY": istok.keys["bot"],
-            "CHATWOOT_URL": fake.base,
-            "CHATWOOT_BOT_TOKEN": "not-the-token",
-            "CHATWOOT_WEBHOOK_SECRET": SECRET,
-            "CHATWOOT_PORT": str(port),
-        }
-        log = tmp_path / "adapter.log"
-        proc = subprocess.Popen(
-            [ADAPTER, "chatwoot"], env=env, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT, text=True
-        )
+        bot = start_bot(istok, fake, tmp_path / "adapter.log", port, CHATWOOT_BOT_TOKEN="not-the-token")
         try:
-            _wait_listening(f"http://127.0.0.1:{port}/", proc)
             fake.conversation(201, 61)
             url = f"http://127.0.0.1:{port}/chatwoot/{SECRET}"
             assert fake.deliver(fake.contact_says(201, ANSWERED), url=url).status_code == 502
             assert [status for _, status in fake.calls] == [401]  # refused for good: not retried
         finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=30)
-        assert "Invalid Access Token" in log.read_text(encoding="utf-8")
+            bot.proc.send_signal(signal.SIGTERM)
+            bot.proc.wait(timeout=30)
+        assert "Invalid Access Token" in bot.logged()
 
 
 def test_a_missing_setting_stops_the_start_naming_it() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATWOOT_")}
-    env.update({"ISTOK_API_KEY": "k", "CHATWOOT_URL": "http://127.0.0.1:9", "CHATWOOT_WEBHOOK_SECRET": SECRET})
-    done = subprocess.run([ADAPTER, "chatwoot"], env=env, capture_output=True, text=True, timeout=60, check=False)
+    env = environment("chatwoot", ISTOK_API_KEY="k", CHATWOOT_URL="http://127.0.0.1:9", CHATWOOT_WEBHOOK_SECRET=SECRET)
+    done = refused_start("chatwoot", env)
     assert done.returncode == 2
     assert "CHATWOOT_BOT_TOKEN" in done.stderr
     env.update({"CHATWOOT_BOT_TOKEN": "t", "CHATWOOT_WEBHOOK_SECRET": "short"})
-    done = subprocess.run([ADAPTER, "chatwoot"], env=env, capture_output=True, text=True, timeout=60, check=False)
+    done = refused_start("chatwoot", env)
     assert done.returncode == 2
     assert "CHATWOOT_WEBHOOK_SECRET" in done.stderr

@@ -2,56 +2,45 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.adapters.test_telegram import istok, timeline, wait_for  # noqa: F401 - istok: a fixture, this module's server
+from tests.adapters.support import Adapter, environment, refused_start, timeline, wait_for
 from tests.api.conftest import Live
-from tests.conftest import ROOT
 from tests.fakes.smsc import FakeSmsc, running
 
-ADAPTER = str(Path(sys.executable).parent / "istok-adapter")
 
-
-def start(server: Live, smsc: FakeSmsc, log: Path, **env: str) -> subprocess.Popen[str]:
-    environ = {
-        **os.environ,
-        "ISTOK_URL": server.base,
-        "ISTOK_API_KEY": server.keys["bot"],
-        "SMPP_HOST": "127.0.0.1",
-        "SMPP_PORT": str(smsc.port),
-        "SMPP_SYSTEM_ID": smsc.system_id,
-        "SMPP_PASSWORD": smsc.password,
-        "SMPP_SOURCE_ADDR": "555",
+def start(server: Live, smsc: FakeSmsc, log: Path, **env: str) -> Adapter[FakeSmsc]:
+    environ = environment(
+        "smpp",
+        server,
+        SMPP_HOST="127.0.0.1",
+        SMPP_PORT=str(smsc.port),
+        SMPP_SYSTEM_ID=smsc.system_id,
+        SMPP_PASSWORD=smsc.password,
+        SMPP_SOURCE_ADDR="555",
         **env,
-    }
-    return subprocess.Popen([ADAPTER, "smpp"], env=environ, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    )
+    return Adapter.start("smpp", smsc, log=log, environ=environ)
 
 
 @pytest.fixture(scope="module")
-def smsc(istok: Live, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeSmsc]:  # noqa: F811
+def smsc(istok: Live, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeSmsc]:
     log = tmp_path_factory.mktemp("smpp") / "adapter.log"
     with running() as fake:
-        proc = start(istok, fake, log)
-        wait_for(fake.bound.is_set, "the bind", 60, proc)  # type: ignore[arg-type]
+        adapter = start(istok, fake, log)
+        adapter.wait_for(fake.bound.is_set, "the bind", timeout=60)
         yield fake
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
-        text = log.read_text(encoding="utf-8")
-        assert proc.returncode == 0, text[-3000:]
+        text = adapter.stop()
         assert fake.unbound.is_set() and "smpp: stopped" in text  # unbound before leaving
 
 
 def test_a_texted_question_is_answered_in_at_most_two_parts_with_its_receipt_on_the_timeline(
     smsc: FakeSmsc,
-    istok: Live,  # noqa: F811
+    istok: Live,
 ) -> None:
     before = len(smsc.submitted)
     smsc.client_texts("+37129000301", "как проверить баланс")
@@ -91,7 +80,7 @@ def test_a_throttled_submission_is_sent_again_and_arrives_once(smsc: FakeSmsc) -
     assert smsc.submits > submits + 1  # refused once, then sent
 
 
-def test_an_off_topic_text_is_handed_off_with_the_number_to_call(smsc: FakeSmsc, istok: Live) -> None:  # noqa: F811
+def test_an_off_topic_text_is_handed_off_with_the_number_to_call(smsc: FakeSmsc, istok: Live) -> None:
     before = len(smsc.submitted)
     smsc.client_texts("+37129000305", "как приготовить плов")
     sms = smsc.wait_submitted(before + 1)[before]
@@ -101,8 +90,5 @@ def test_an_off_topic_text_is_handed_off_with_the_number_to_call(smsc: FakeSmsc,
 
 
 def test_a_missing_setting_stops_the_start_naming_it() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SMPP_")}
-    done = subprocess.run(
-        [ADAPTER, "smpp"], env={**env, "ISTOK_API_KEY": "k"}, capture_output=True, text=True, timeout=60, check=False
-    )
+    done = refused_start("smpp", environment("smpp", ISTOK_API_KEY="k"))
     assert done.returncode == 2 and "SMPP_HOST" in done.stderr

@@ -6,86 +6,32 @@ subset, 64-byte callback data, the webhook secret header) and plays 429s and red
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.api.conftest import Live, free_port, sample_server
-from tests.conftest import ROOT
+from tests.adapters.support import PUBLIC, Adapter, environment, refused_start, timeline, wait_for
+from tests.api.conftest import Live, free_port
 from tests.fakes.telegram_api import FakeTelegram, running
 
-PUBLIC = "https://help.sfera.example"
-ADAPTER = str(Path(sys.executable).parent / "istok-adapter")
 
-
-@pytest.fixture(scope="module")
-def istok(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[Live]:
-    yield from sample_server(
-        tmp_path_factory.mktemp("telegram-istok"), sqlite_template, ISTOK_PUBLIC_URL=PUBLIC, ISTOK_RATE_LIMIT="100000"
-    )
-
-
-def start_adapter(istok: Live, fake: FakeTelegram, log: Path, **env: str) -> subprocess.Popen[str]:
-    environ = {
-        **os.environ,
-        "ISTOK_URL": istok.base,
-        "ISTOK_API_KEY": istok.keys["bot"],
-        "TELEGRAM_BOT_TOKEN": fake.token,
-        "TELEGRAM_API_URL": fake.api_url,
-        **env,
-    }
-    return subprocess.Popen(
-        [ADAPTER, "telegram"], env=environ, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT, text=True
-    )
-
-
-def stop(proc: subprocess.Popen[str], log: Path) -> str:
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(timeout=30)
-    text = log.read_text(encoding="utf-8")
-    assert proc.returncode == 0, text[-3000:]
-    return text
-
-
-def wait_for(
-    predicate: Callable[[], object], what: str, timeout: float = 30.0, proc: subprocess.Popen[str] | None = None
-) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        if proc is not None and proc.poll() is not None:
-            raise AssertionError(f"the adapter exited ({proc.returncode}) before {what}")
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+def start_adapter(istok: Live, fake: FakeTelegram, log: Path, **env: str) -> Adapter[FakeTelegram]:
+    environ = environment("telegram", istok, TELEGRAM_BOT_TOKEN=fake.token, TELEGRAM_API_URL=fake.api_url, **env)
+    return Adapter.start("telegram", fake, log=log, environ=environ)
 
 
 @pytest.fixture(scope="module")
 def polling(istok: Live, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeTelegram]:
     log = tmp_path_factory.mktemp("telegram-polling") / "adapter.log"
     with running() as fake:
-        proc = start_adapter(istok, fake, log)
-        wait_for(lambda: any(m == "getUpdates" for m, _ in fake.calls), "the adapter to poll", 60, proc)
+        adapter = start_adapter(istok, fake, log)
+        adapter.wait_for(lambda: any(m == "getUpdates" for m, _ in fake.calls), "the adapter to poll", timeout=60)
         yield fake
-        text = stop(proc, log)
+        text = adapter.stop()
         assert "telegram: stopped" in text
-
-
-def timeline(istok: Live, identity: str) -> list[dict[str, object]]:
-    with istok.client("operator") as http:
-        channel, address = identity.split(":", 1)
-        contact = http.get("/api/v1/contacts/lookup", params={"channel": channel, "address": address})
-        contact.raise_for_status()
-        context = http.get(f"/api/v1/contacts/{contact.json()['id']}/context")
-        context.raise_for_status()
-        return list(context.json()["last_interactions"])
 
 
 def test_a_question_is_answered_in_telegram_html_with_an_absolute_link(polling: FakeTelegram, istok: Live) -> None:
@@ -182,7 +128,7 @@ def test_webhook_mode_checks_the_secret_and_answers_a_redelivery_once(
     port = free_port()
     url = f"http://127.0.0.1:{port}/telegram"
     with running(FakeTelegram(token="654321:WEBHOOK-bot")) as fake:  # another bot: update ids count per bot
-        proc = start_adapter(
+        adapter = start_adapter(
             istok,
             fake,
             log,
@@ -193,7 +139,7 @@ def test_webhook_mode_checks_the_secret_and_answers_a_redelivery_once(
             TELEGRAM_WEBHOOK_SECRET="s3cret-Token",
         )
         try:
-            wait_for(lambda: fake.webhook is not None, "setWebhook", 60, proc)
+            adapter.wait_for(lambda: fake.webhook is not None, "setWebhook", timeout=60)
             assert fake.webhook == {"url": url, "secret_token": "s3cret-Token"}
             forged = httpx.post(
                 url, json={"update_id": 1, "message": {}}, headers={"X-Telegram-Bot-Api-Secret-Token": "x"}
@@ -209,19 +155,11 @@ def test_webhook_mode_checks_the_secret_and_answers_a_redelivery_once(
             assert len(fake.sent) == 2, [s.shown for s in fake.sent]
             assert again != uid
         finally:
-            stop(proc, log)
+            adapter.stop()
 
 
 def test_a_missing_token_stops_the_start_naming_it(istok: Live) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
-    done = subprocess.run(
-        [ADAPTER, "telegram"],
-        env={**env, "ISTOK_API_KEY": "k"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = refused_start("telegram", environment("telegram", ISTOK_API_KEY="k"))
     assert done.returncode == 2
     assert "TELEGRAM_BOT_TOKEN" in done.stderr
 

@@ -8,69 +8,25 @@ a subscribed receiver, 7000 characters, the keyboard's structure), calls the web
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeAlias
 
 import httpx
 import pytest
 
-from tests.api.conftest import Live, free_port, sample_server
-from tests.conftest import ROOT
+from tests.adapters.support import Adapter, environment, refused_start, timeline
+from tests.api.conftest import Live, free_port
 from tests.fakes.viber_api import FakeViber, running
 
-PUBLIC = "https://help.sfera.example"
 HOOK = "https://bot.sfera.example/viber/callback"  # what Viber calls; a TLS proxy forwards it here
-ADAPTER = str(Path(sys.executable).parent / "istok-adapter")
 EVENTS = ["delivered", "seen", "failed", "subscribed", "unsubscribed", "conversation_started"]
-
-
-@dataclass
-class Running:
-    fake: FakeViber
-    proc: subprocess.Popen[str]
-    log: Path
-
-    def logged(self, text: str) -> bool:
-        return text in self.log.read_text(encoding="utf-8")
-
-
-@pytest.fixture(scope="module")
-def istok(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[Live]:
-    yield from sample_server(
-        tmp_path_factory.mktemp("viber-istok"), sqlite_template, ISTOK_PUBLIC_URL=PUBLIC, ISTOK_RATE_LIMIT="100000"
-    )
+Running: TypeAlias = Adapter[FakeViber]
 
 
 def adapter_env(istok: Live, fake: FakeViber, **env: str) -> dict[str, str]:
-    return {
-        **{k: v for k, v in os.environ.items() if not k.startswith("VIBER_")},
-        "ISTOK_URL": istok.base,
-        "ISTOK_API_KEY": istok.keys["bot"],
-        "ISTOK_ADAPTER_LOG": "INFO",
-        "VIBER_AUTH_TOKEN": fake.token,
-        "VIBER_API_URL": fake.base,
-        "VIBER_WEBHOOK_URL": HOOK,
-        **env,
-    }
-
-
-def wait_for(
-    predicate: Callable[[], object], what: str, timeout: float = 30.0, proc: subprocess.Popen[str] | None = None
-) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        if proc is not None and proc.poll() is not None:
-            raise AssertionError(f"the adapter exited ({proc.returncode}) before {what}")
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+    own = {"VIBER_AUTH_TOKEN": fake.token, "VIBER_API_URL": fake.base, "VIBER_WEBHOOK_URL": HOOK}
+    return environment("viber", istok, ISTOK_ADAPTER_LOG="INFO", **(own | env))
 
 
 @pytest.fixture(scope="module")
@@ -80,28 +36,13 @@ def viber(istok: Live, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run
     with running() as fake:
         fake.route("https://bot.sfera.example", f"http://127.0.0.1:{port}")
         env = adapter_env(istok, fake, VIBER_LISTEN="127.0.0.1", VIBER_PORT=str(port))
-        proc = subprocess.Popen(
-            [ADAPTER, "viber"], env=env, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT, text=True
-        )
+        adapter = Adapter.start("viber", fake, log=log, environ=env)
         try:
-            wait_for(lambda: fake.webhook is not None, "set_webhook", 60, proc)
-            yield Running(fake, proc, log)
+            adapter.wait_for(lambda: fake.webhook is not None, "set_webhook", timeout=60)
+            yield adapter
         finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=30)
-        text = log.read_text(encoding="utf-8")
-        assert proc.returncode == 0, text[-3000:]
+            text = adapter.stop()
         assert "viber: stopped" in text, text[-3000:]
-
-
-def timeline(istok: Live, identity: str) -> list[dict[str, object]]:
-    with istok.client("operator") as http:
-        channel, address = identity.split(":", 1)
-        contact = http.get("/api/v1/contacts/lookup", params={"channel": channel, "address": address})
-        contact.raise_for_status()
-        context = http.get(f"/api/v1/contacts/{contact.json()['id']}/context")
-        context.raise_for_status()
-        return list(context.json()["last_interactions"])
 
 
 def test_the_start_sets_the_webhook_after_listening_and_answers_its_check(viber: Running) -> None:
@@ -124,7 +65,7 @@ def test_a_forged_or_missing_signature_is_refused_and_nothing_done(viber: Runnin
     assert fake.post_raw(body, signature="0" * 64).status_code == 403
     assert fake.post_raw(body, signature=fake.sign(body + b" ")).status_code == 403
     assert httpx.post(fake.local(HOOK), content=body, headers={"Content-Type": "application/json"}).status_code == 403
-    wait_for(lambda: viber.logged("bad X-Viber-Content-Signature"), "the refusal to be logged")
+    viber.wait_logged("bad X-Viber-Content-Signature")
     with istok.client("operator") as http:  # no contact was made: Istok never heard of it
         found = http.get("/api/v1/contacts/lookup", params={"channel": "viber", "address": user})
         assert found.status_code == 404
@@ -181,7 +122,7 @@ def test_a_redelivered_message_is_answered_once(viber: Running, istok: Live) -> 
     token = fake.user_says(user, "как проверить баланс")
     fake.wait_sent(before + 1)
     assert fake.redeliver(token) == 200  # taken, as Viber needs, and recognised
-    wait_for(lambda: viber.logged(f"message {token} was answered before"), "the redelivery to be recognised")
+    viber.wait_logged(f"message {token} was answered before")
     assert len([s for s in fake.sent if s.receiver == user]) == 1
     assert len(timeline(istok, f"viber:{user}")) == 1
 
@@ -192,7 +133,7 @@ def test_a_rate_limited_send_is_retried_and_delivered_once(viber: Running) -> No
     fake.fail_next("send_message", 12, "tooManyRequests")
     fake.user_says(user, "как проверить баланс")
     fake.wait_sent(before + 1)
-    wait_for(lambda: viber.logged("send_message: status 12 (tooManyRequests), trying again"), "the retry logged")
+    viber.wait_logged("send_message: status 12 (tooManyRequests), trying again")
     assert fake.count("send_message") == calls + 2  # refused once, then sent
     assert len([s for s in fake.sent if s.receiver == user]) == 1
 
@@ -202,7 +143,7 @@ def test_a_refused_send_is_logged_with_vibers_status_and_not_repeated(viber: Run
     calls = fake.count("send_message")
     fake.fail_next("send_message", 6, "receiverNotSubscribed")  # the client left before the answer came
     fake.user_says(user, "как проверить баланс")
-    wait_for(lambda: viber.logged("status 6 (receiverNotSubscribed)"), "the refusal to be logged")
+    viber.wait_logged("status 6 (receiverNotSubscribed)")
     assert fake.count("send_message") == calls + 1
     assert not [s for s in fake.sent if s.receiver == user]
 
@@ -228,7 +169,7 @@ def test_a_picture_is_answered_with_a_request_for_text(viber: Running) -> None:
 def test_a_refused_token_stops_the_start_with_vibers_status(istok: Live, tmp_path: Path) -> None:
     with running() as fake:
         env = adapter_env(istok, fake, VIBER_AUTH_TOKEN="not-the-token", VIBER_PORT=str(free_port()))
-        done = subprocess.run([ADAPTER, "viber"], env=env, capture_output=True, text=True, timeout=60, check=False)
+        done = refused_start("viber", env)
     assert done.returncode == 1
     assert "invalidAuthToken" in done.stderr
 
@@ -236,21 +177,13 @@ def test_a_refused_token_stops_the_start_with_vibers_status(istok: Live, tmp_pat
 def test_a_webhook_viber_cannot_reach_stops_the_start(istok: Live) -> None:
     with running() as fake:  # no proxy routes the public address to the adapter
         env = adapter_env(istok, fake, VIBER_PORT=str(free_port()))
-        done = subprocess.run([ADAPTER, "viber"], env=env, capture_output=True, text=True, timeout=60, check=False)
+        done = refused_start("viber", env)
     assert done.returncode == 1
     assert "set_webhook: status 1 (invalidUrl)" in done.stderr
     assert fake.webhook is None
 
 
 def test_a_missing_setting_stops_the_start_naming_it(istok: Live) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VIBER_")}
-    done = subprocess.run(
-        [ADAPTER, "viber"],
-        env={**env, "ISTOK_API_KEY": "k", "VIBER_WEBHOOK_URL": HOOK},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = refused_start("viber", environment("viber", ISTOK_API_KEY="k", VIBER_WEBHOOK_URL=HOOK))
     assert done.returncode == 2
     assert "VIBER_AUTH_TOKEN" in done.stderr

@@ -7,69 +7,39 @@ free-form message outside the 24-hour window as WhatsApp does, and plays a rate-
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeAlias
 
 import httpx
 import pytest
 
-from tests.api.conftest import Live, free_port, sample_server
-from tests.conftest import ROOT
+from tests.adapters.support import PUBLIC, Adapter, environment, refused_start, timeline, wait_for
+from tests.api.conftest import Live, free_port
 from tests.fakes.whatsapp_api import FakeWhatsApp, rate_limit_hit, running
 
-PUBLIC = "https://help.sfera.example"
-ADAPTER = str(Path(sys.executable).parent / "istok-adapter")
 TEMPLATE = "istok_answer_ready"
+Running: TypeAlias = Adapter[FakeWhatsApp]
 
 
-@dataclass
-class Adapter:
-    fake: FakeWhatsApp
-    proc: subprocess.Popen[str]
-    log: Path
-
-    def logged(self) -> str:
-        return self.log.read_text(encoding="utf-8")
-
-    def wait_logged(self, line: str) -> None:
-        """Wait until the adapter has logged `line`: what it decided, where nothing else shows it."""
-        wait_for(lambda: line in self.logged(), repr(line), proc=self.proc)
-
-
-@pytest.fixture(scope="module")
-def istok(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[Live]:
-    yield from sample_server(
-        tmp_path_factory.mktemp("whatsapp-istok"), sqlite_template, ISTOK_PUBLIC_URL=PUBLIC, ISTOK_RATE_LIMIT="100000"
-    )
-
-
-def start_adapter(istok: Live, fake: FakeWhatsApp, log: Path) -> Adapter:
+def start_adapter(istok: Live, fake: FakeWhatsApp, log: Path) -> Running:
     port = free_port()
     fake.webhook_url = f"http://127.0.0.1:{port}/whatsapp"
-    environ = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("WHATSAPP_")},
-        "ISTOK_URL": istok.base,
-        "ISTOK_API_KEY": istok.keys["bot"],
-        "WHATSAPP_ACCESS_TOKEN": fake.token,
-        "WHATSAPP_APP_SECRET": fake.app_secret,
-        "WHATSAPP_VERIFY_TOKEN": fake.verify_token,
-        "WHATSAPP_API_URL": fake.api_url,
-        "WHATSAPP_API_VERSION": "v21.0",
-        "WHATSAPP_TEMPLATE": TEMPLATE,
-        "WHATSAPP_LISTEN": "127.0.0.1",
-        "WHATSAPP_PORT": str(port),
-        "WHATSAPP_BACKOFF": "0.2",
-    }
-    proc = subprocess.Popen(
-        [ADAPTER, "whatsapp"], env=environ, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT, text=True
+    environ = environment(
+        "whatsapp",
+        istok,
+        WHATSAPP_ACCESS_TOKEN=fake.token,
+        WHATSAPP_APP_SECRET=fake.app_secret,
+        WHATSAPP_VERIFY_TOKEN=fake.verify_token,
+        WHATSAPP_API_URL=fake.api_url,
+        WHATSAPP_API_VERSION="v21.0",
+        WHATSAPP_TEMPLATE=TEMPLATE,
+        WHATSAPP_LISTEN="127.0.0.1",
+        WHATSAPP_PORT=str(port),
+        WHATSAPP_BACKOFF="0.2",
     )
-    adapter = Adapter(fake, proc, log)
+    adapter = Adapter.start("whatsapp", fake, log=log, environ=environ)
 
     def listening() -> bool:
         try:
@@ -77,33 +47,12 @@ def start_adapter(istok: Live, fake: FakeWhatsApp, log: Path) -> Adapter:
         except httpx.TransportError:
             return False
 
-    wait_for(listening, "the adapter to listen", 60, proc)
+    adapter.wait_for(listening, "the adapter to listen", timeout=60)
     return adapter
 
 
-def stop(adapter: Adapter) -> str:
-    adapter.proc.send_signal(signal.SIGTERM)
-    adapter.proc.wait(timeout=30)
-    text = adapter.logged()
-    assert adapter.proc.returncode == 0, text[-3000:]
-    return text
-
-
-def wait_for(
-    predicate: Callable[[], object], what: str, timeout: float = 30.0, proc: subprocess.Popen[str] | None = None
-) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        if proc is not None and proc.poll() is not None:
-            raise AssertionError(f"the adapter exited ({proc.returncode}) before {what}")
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 @pytest.fixture(scope="module")
-def adapter(istok: Live, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Adapter]:
+def adapter(istok: Live, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     log = tmp_path_factory.mktemp("whatsapp") / "adapter.log"
     with running() as fake:
         started = start_adapter(istok, fake, log)
@@ -111,22 +60,12 @@ def adapter(istok: Live, tmp_path_factory: pytest.TempPathFactory) -> Iterator[A
             yield started
         finally:
             if started.proc.poll() is None:
-                stop(started)
+                started.stop()
 
 
 @pytest.fixture
-def whatsapp(adapter: Adapter) -> FakeWhatsApp:
+def whatsapp(adapter: Running) -> FakeWhatsApp:
     return adapter.fake
-
-
-def timeline(istok: Live, identity: str) -> list[dict[str, object]]:
-    with istok.client("operator") as http:
-        channel, address = identity.split(":", 1)
-        contact = http.get("/api/v1/contacts/lookup", params={"channel": channel, "address": address})
-        contact.raise_for_status()
-        context = http.get(f"/api/v1/contacts/{contact.json()['id']}/context")
-        context.raise_for_status()
-        return list(context.json()["last_interactions"])
 
 
 def test_the_subscription_check_echoes_the_challenge_for_the_right_token_only(whatsapp: FakeWhatsApp) -> None:
@@ -208,7 +147,7 @@ def test_an_off_topic_question_is_handed_off_with_the_contact_route(whatsapp: Fa
     assert timeline(istok, "whatsapp:37120000003")[0]["outcome"] == "handoff"
 
 
-def test_a_redelivered_message_is_answered_once(adapter: Adapter, istok: Live) -> None:
+def test_a_redelivered_message_is_answered_once(adapter: Running, istok: Live) -> None:
     whatsapp = adapter.fake
     wamid = whatsapp.user_says("37120000004", "как проверить баланс")
     whatsapp.wait_sent("37120000004", 1)
@@ -220,7 +159,7 @@ def test_a_redelivered_message_is_answered_once(adapter: Adapter, istok: Live) -
     assert len(timeline(istok, "whatsapp:37120000004")) == 1
 
 
-def test_a_message_older_than_24_hours_gets_the_template_never_free_form(adapter: Adapter, istok: Live) -> None:
+def test_a_message_older_than_24_hours_gets_the_template_never_free_form(adapter: Running, istok: Live) -> None:
     whatsapp = adapter.fake
     ru = whatsapp.user_says("37120000005", "как проверить баланс", age=25 * 3600)
     uk = whatsapp.user_says("37120000006", "як поповнити рахунок", age=25 * 3600)
@@ -232,7 +171,7 @@ def test_a_message_older_than_24_hours_gets_the_template_never_free_form(adapter
     assert timeline(istok, "whatsapp:37120000005")[0]["channel"] == "whatsapp"
 
 
-def test_a_rate_limit_is_waited_out_and_the_message_sent_once(adapter: Adapter) -> None:
+def test_a_rate_limit_is_waited_out_and_the_message_sent_once(adapter: Running) -> None:
     whatsapp = adapter.fake
     refused = sum(1 for _, status in whatsapp.calls if status != 200)
     whatsapp.fail_next(rate_limit_hit())
@@ -260,23 +199,23 @@ def test_sigterm_finishes_the_message_in_hand_and_stops_cleanly(
     with running(FakeWhatsApp(phone_number_id="106540352242999")) as fake:
         started = start_adapter(istok, fake, log)
         fake.user_says("37120000009", "как проверить баланс")  # taken (200), not yet answered
-        text = stop(started)
+        text = started.stop()
         assert fake.sent_to("37120000009"), text[-3000:]
         assert "whatsapp: stopped" in text
 
 
 @pytest.mark.parametrize("name", ["WHATSAPP_APP_SECRET", "WHATSAPP_TEMPLATE"])
 def test_a_missing_setting_stops_the_start_naming_it(name: str) -> None:
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("WHATSAPP_")},
-        "ISTOK_API_KEY": "k",
-        "WHATSAPP_ACCESS_TOKEN": "t",
-        "WHATSAPP_APP_SECRET": "s",
-        "WHATSAPP_VERIFY_TOKEN": "v",
-        "WHATSAPP_TEMPLATE": TEMPLATE,
-    }
+    env = environment(
+        "whatsapp",
+        ISTOK_API_KEY="k",
+        WHATSAPP_ACCESS_TOKEN="t",
+        WHATSAPP_APP_SECRET="s",
+        WHATSAPP_VERIFY_TOKEN="v",
+        WHATSAPP_TEMPLATE=TEMPLATE,
+    )
     del env[name]
-    done = subprocess.run([ADAPTER, "whatsapp"], env=env, capture_output=True, text=True, timeout=60, check=False)
+    done = refused_start("whatsapp", env)
     assert done.returncode == 2
     assert name in done.stderr
 

@@ -16,7 +16,6 @@ messages back to the bot's webhook when a test asks (`echo`), and plays 429s and
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import itertools
 import json
@@ -27,13 +26,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from tests.api.conftest import free_port
+from tests.fakes.serving import serving
 
 STATUSES = ("open", "resolved", "pending", "snoozed")
 MESSAGE_TYPES = ("outgoing", "incoming")
@@ -252,16 +250,6 @@ def running(fake: FakeChatwoot | None = None) -> Iterator[FakeChatwoot]:
             Route(prefix + "/toggle_status", fake.toggle_status, methods=["POST"]),
         ]
     )
-    port = free_port()
-    fake.base = f"http://127.0.0.1:{port}"
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), name="fake-chatwoot", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    try:
+    with serving(app, name="fake-chatwoot") as base:
+        fake.base = base
         yield fake
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)

@@ -24,6 +24,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from tests.fakes.serving import wait_for_count
+
 BIND_TRANSCEIVER, UNBIND, SUBMIT_SM, DELIVER_SM, ENQUIRE_LINK = 0x09, 0x06, 0x04, 0x05, 0x15
 RESP = 0x80000000
 GENERIC_NACK = 0x80000000
@@ -182,13 +184,12 @@ class FakeSmsc:
             )
 
     def wait_submitted(self, count: int, timeout: float = 30.0) -> list[Submitted]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                if len(self.submitted) >= count:
-                    return list(self.submitted)
-            time.sleep(0.05)
-        raise AssertionError(f"{len(self.submitted)} SMS submitted, not {count}")
+        """Wait until the ESME has submitted `count` messages in all; the messages."""
+        return wait_for_count(self._submitted_now, count, "SMS submitted", timeout=timeout)
+
+    def _submitted_now(self) -> list[Submitted]:
+        with self._lock:
+            return list(self.submitted)
 
     # -- the protocol ---------------------------------------------------------------------------
 

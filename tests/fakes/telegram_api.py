@@ -26,13 +26,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from tests.api.conftest import free_port
+from tests.fakes.serving import serving, wait_for_count
 
 #: The tags `parse_mode=HTML` accepts ("Formatting options" in the Bot API documentation).
 HTML_TAGS = frozenset(
@@ -228,13 +227,11 @@ class FakeTelegram:
 
     def wait_sent(self, count: int, timeout: float = 30.0) -> list[Sent]:
         """Wait until the bot has sent `count` messages in all; the messages."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                if len(self.sent) >= count:
-                    return list(self.sent)
-            time.sleep(0.05)
-        raise AssertionError(f"the bot sent {len(self.sent)} messages, not {count}: {self.sent}")
+        return wait_for_count(self._sent_now, count, "messages sent by the bot", timeout=timeout)
+
+    def _sent_now(self) -> list[Sent]:
+        with self._lock:
+            return list(self.sent)
 
     def pending(self) -> int:
         with self._lock:
@@ -327,7 +324,7 @@ class FakeTelegram:
             raise BotApiError(400, "Bad Request: chat_id is empty")
         text = str(params.get("text") or "")
         mode = params.get("parse_mode")
-        shown, links = text, []
+        shown, links = text, list[str]()
         if mode == "HTML":
             try:
                 shown, links = parse_html(text)
@@ -365,7 +362,7 @@ class FakeTelegram:
                 hook = self.webhook
                 with self._lock:
                     update = self._updates[0] if hook is not None and self._updates else None
-                if update is None:
+                if update is None or hook is None:
                     await asyncio.sleep(0.05)
                     continue
                 headers = {"Content-Type": "application/json"}
@@ -428,38 +425,9 @@ def _error(err: BotApiError) -> JSONResponse:
 
 @contextlib.contextmanager
 def running(fake: FakeTelegram | None = None) -> Iterator[FakeTelegram]:
-    """The fake Bot API served on a free port of 127.0.0.1 for the block's duration."""
+    """The fake Bot API served on a free port of 127.0.0.1, delivering webhooks, for the block's duration."""
     fake = fake or FakeTelegram()
     app = Starlette(routes=[Route("/bot{token}/{method}", fake.endpoint, methods=["GET", "POST"])])
-    port = free_port()
-    fake.base = f"http://127.0.0.1:{port}"
-
-    async def serve() -> None:
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        pusher = asyncio.ensure_future(fake.deliver_webhooks())
-        stopper = asyncio.ensure_future(_until(stop))
-        serving = asyncio.ensure_future(server.serve())
-        await stopper
-        server.should_exit = True
-        pusher.cancel()
-        await serving
-
-    stop = threading.Event()
-    thread = threading.Thread(target=lambda: asyncio.run(serve()), name="fake-telegram", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        with contextlib.suppress(httpx.TransportError):
-            httpx.get(f"{fake.api_url}{fake.token}/getMe", timeout=1)
-            break
-        time.sleep(0.05)
-    try:
+    with serving(app, name="fake-telegram", beside=fake.deliver_webhooks) as base:
+        fake.base = base
         yield fake
-    finally:
-        stop.set()
-        thread.join(timeout=10)
-
-
-async def _until(event: threading.Event) -> None:
-    while not event.is_set():
-        await asyncio.sleep(0.05)

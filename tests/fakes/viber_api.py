@@ -20,7 +20,6 @@ public https prefix to the adapter's local http listener.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import contextlib
 import hashlib
@@ -34,13 +33,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.api.conftest import free_port
+from tests.fakes.serving import serving, wait_for_count
 
 EVENT_TYPES = frozenset({"delivered", "seen", "failed", "subscribed", "unsubscribed", "conversation_started"})
 ACTION_TYPES = frozenset({"reply", "open-url", "location-picker", "share-phone", "none"})
@@ -208,13 +206,11 @@ class FakeViber:
 
     def wait_sent(self, count: int, timeout: float = 30.0) -> list[Sent]:
         """Wait until the bot has sent `count` messages in all; the messages."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                if len(self.sent) >= count:
-                    return list(self.sent)
-            time.sleep(0.05)
-        raise AssertionError(f"the bot sent {len(self.sent)} messages, not {count}: {self.sent}")
+        return wait_for_count(self._sent_now, count, "messages sent by the bot", timeout=timeout)
+
+    def _sent_now(self) -> list[Sent]:
+        with self._lock:
+            return list(self.sent)
 
     # -- the REST API ----------------------------------------------------------------------------
 
@@ -363,16 +359,6 @@ def running(fake: FakeViber | None = None) -> Iterator[FakeViber]:
     """The fake REST API served on a free port of 127.0.0.1 for the block's duration."""
     fake = fake or FakeViber()
     app = Starlette(routes=[Route("/pa/{method}", fake.endpoint, methods=["POST"])])
-    port = free_port()
-    fake.base = f"http://127.0.0.1:{port}"
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), name="fake-viber", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    try:
+    with serving(app, name="fake-viber") as base:
+        fake.base = base
         yield fake
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)

@@ -42,13 +42,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from tests.api.conftest import free_port
+from tests.fakes.serving import serving, wait_for_count
 
 TEXT_LIMIT = 4096
 BODY_LIMIT = 1024
@@ -258,12 +257,7 @@ class FakeWhatsApp:
 
     def wait_sent(self, wa_id: str, count: int, timeout: float = 30.0) -> list[Sent]:
         """Wait until `count` messages have been sent to `wa_id`; those messages."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if len(mine := self.sent_to(wa_id)) >= count:
-                return mine
-            time.sleep(0.05)
-        raise AssertionError(f"{len(self.sent_to(wa_id))} messages sent to {wa_id}, not {count}: {self.sent}")
+        return wait_for_count(lambda: self.sent_to(wa_id), count, f"messages sent to {wa_id}", timeout=timeout)
 
     def new_wamid(self) -> str:
         raw = f"\x0b{next(self._ids):011d}\x15\x02\x00\x12\x18" + secrets.token_hex(10).upper()
@@ -452,30 +446,6 @@ def running(fake: FakeWhatsApp | None = None) -> Iterator[FakeWhatsApp]:
     """The fake Graph API served on a free port of 127.0.0.1, pushing status webhooks, for the block."""
     fake = fake or FakeWhatsApp()
     app = Starlette(routes=[Route("/{version}/{phone_number_id}/messages", fake.messages, methods=["POST"])])
-    port = free_port()
-    fake.base = f"http://127.0.0.1:{port}"
-    started = threading.Event()
-    stop = threading.Event()
-
-    async def serve() -> None:
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        pusher = asyncio.ensure_future(fake.push_statuses())
-        serving = asyncio.ensure_future(server.serve())
-        while not server.started:
-            await asyncio.sleep(0.02)
-        started.set()
-        while not stop.is_set():
-            await asyncio.sleep(0.05)
-        server.should_exit = True
-        pusher.cancel()
-        await serving
-
-    thread = threading.Thread(target=lambda: asyncio.run(serve()), name="fake-whatsapp", daemon=True)
-    thread.start()
-    if not started.wait(10):
-        raise RuntimeError("the fake WhatsApp Cloud API did not start")
-    try:
+    with serving(app, name="fake-whatsapp", beside=fake.push_statuses) as base:
+        fake.base = base
         yield fake
-    finally:
-        stop.set()
-        thread.join(timeout=10)
