@@ -32,7 +32,7 @@ test: install
 	$(BIN)/ruff check kb renderers api tests bench contacts client adapters
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile  # a file's tests stay on one worker, with its servers
 
 bench: install
 	$(BIN)/python bench/import_bench.py

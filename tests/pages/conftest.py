@@ -118,9 +118,14 @@ def site(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Ite
         proc.wait(timeout=15)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """One headless Chromium for the whole session."""
+    """One headless Chromium per test module.
+
+    Not per session: Playwright's sync API keeps an event loop running in the thread while it
+    is open, and a later test of the same process that runs its own loop (asyncio.run, the async
+    client) would fail on it, whichever order the test workers take the modules in.
+    """
     if not Path(CHROMIUM).exists():
         missing_tool(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
     with sync_playwright() as pw:
