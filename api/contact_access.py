@@ -20,7 +20,6 @@ import contacts
 import kb
 from api import runtime
 from api.deps import Principal, client_address, require
-from api.pages.settings import page_settings
 from api.schemas import ContextOut, IdentifiedOut, context_out
 
 #: Operators and bots (and admins): the people and machines in a conversation.
@@ -120,18 +119,24 @@ VERIFIED_FOR = dt.timedelta(minutes=15)
 _VERIFICATION_SALT = "istok.contact-verification"
 
 
+def _serializer() -> URLSafeTimedSerializer:
+    # Imported here: api.pages imports its page modules, and the panel's imports this module.
+    from api.pages.settings import page_settings
+
+    return URLSafeTimedSerializer(page_settings().secret_key, salt=_VERIFICATION_SALT)
+
+
 def verification_token(contact_id: int, method: str) -> str:
     """A signed proof that this contact was verified (`method`: pin…), to pass as `verification=`."""
-    return URLSafeTimedSerializer(page_settings().secret_key, salt=_VERIFICATION_SALT).dumps([contact_id, method])
+    return _serializer().dumps([contact_id, method])
 
 
 def verified_by(token: str | None, contact_id: int) -> str | None:
     """The method a still valid `token` proves for `contact_id`; None for no, another or a stale proof."""
     if not token:
         return None
-    serializer = URLSafeTimedSerializer(page_settings().secret_key, salt=_VERIFICATION_SALT)
     try:
-        proven, method = serializer.loads(token, max_age=int(VERIFIED_FOR.total_seconds()))
+        proven, method = _serializer().loads(token, max_age=int(VERIFIED_FOR.total_seconds()))
     except (BadSignature, ValueError, TypeError):
         return None
     with kb.read_session(runtime.engine()) as session:

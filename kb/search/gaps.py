@@ -63,6 +63,7 @@ class GapLog:
         self._lock = threading.Lock()
         self._interval = interval
         self._thread: threading.Thread | None = None
+        self._writing = threading.Lock()
 
     def note(self, gap: Gap) -> None:
         if not gap.normalised:
@@ -89,18 +90,23 @@ class GapLog:
             return sum(n for _, n in self._pending.values())
 
     def flush(self) -> int:
-        """Write every noted gap; returns how many questions were written."""
-        with self._lock:
-            batch, self._pending = list(self._pending.values()), {}
-        if not batch:
-            return 0
-        try:
-            return self._write(batch)
-        except Exception:
-            with self._lock:  # put them back, merged with what came meanwhile
-                for gap, n in batch:
-                    self._pending[gap.key] = (gap, self._pending.get(gap.key, (gap, 0))[1] + n)
-            raise
+        """Write every noted gap; returns how many questions were written.
+
+        One flush at a time: a reader that flushes before listing the gaps waits for the
+        background writer's batch to land instead of finding nothing pending and reading too early.
+        """
+        with self._writing:
+            with self._lock:
+                batch, self._pending = list(self._pending.values()), {}
+            if not batch:
+                return 0
+            try:
+                return self._write(batch)
+            except Exception:
+                with self._lock:  # put them back, merged with what came meanwhile
+                    for gap, n in batch:
+                        self._pending[gap.key] = (gap, self._pending.get(gap.key, (gap, 0))[1] + n)
+                raise
 
     def _write(self, batch: list[tuple[Gap, int]]) -> int:
         masked = _masked(batch)

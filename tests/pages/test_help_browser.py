@@ -27,12 +27,14 @@ def test_home_search_article_and_helpful_vote(page: Page, site: Site) -> None:
     assert page.locator("nav.crumbs a").count() == 2  # Help › Billing and payments
     page.screenshot(path=str(site.shots / "help-article.png"), full_page=True)
     revision = int(page.locator(".vote input[name=revision]").get_attribute("value") or 0)
+    engine = site.engine()
+    with kb.read_session(engine) as session:  # other tests of this site may have voted on it already
+        before = {v.id for v in session.exec(select(kb.HelpfulVote).where(kb.HelpfulVote.key == "autopay")).all()}
     page.locator(".vote-yes").click()
     page.locator(".vote-status").filter(has_text="Thank you").wait_for()
-    engine = site.engine()
     with kb.read_session(engine) as session:
         votes = session.exec(select(kb.HelpfulVote).where(kb.HelpfulVote.key == "autopay")).all()
-        assert [(v.locale, v.revision, v.helpful) for v in votes] == [("en", revision, True)]
+        assert [(v.locale, v.revision, v.helpful) for v in votes if v.id not in before] == [("en", revision, True)]
     engine.dispose()
 
 
