@@ -47,7 +47,7 @@ import httpx
 
 from adapters.agi_protocol import AgiChannel, AgiError, HungUp, quote
 from adapters.agi_settings import AgiSettings, call_locale, caller_number
-from istok_client import AsyncClient, Identity, IstokError
+from istok_client import AsyncClient, Forbidden, Identity, InvalidRequest, IstokError, NotFound, RateLimited
 from istok_client.models import Menu, MenuOption
 
 __all__ = ["AgiServer", "AgiSettings", "Call", "run"]  # AgiSettings: what `istok-adapter agi` reads
@@ -58,6 +58,8 @@ CHANNEL: Final[Literal["ivr"]] = "ivr"  # the timeline's channel; the identity c
 MAX_TURNS = 12  # keys read in one call before it goes to an operator
 MAX_SILENCES = 2  # menus with no key before an operator
 MAX_REPEATS = 3
+OWN_CASES = "9"  # the key for one's own open requests, offered to a caller with a number
+MAX_PIN = 8
 LINK_REUSE_SECONDS = 240.0  # well inside the lifetime of Istok's signed links (600 s)
 STOP_GRACE = 10.0  # seconds calls in progress get to finish on SIGTERM
 
@@ -100,14 +102,18 @@ class Call:
         except Transfer as transfer:
             await self.transfer(transfer)
             return
-        await self.play_only("goodbye")
+        await self.play_only("prompt", "goodbye")
         await self.agi.command("HANGUP")
 
     async def menu_loop(self, menu: Menu) -> None:
         options = {o["digit"]: o for o in menu["options"]}
         silences = 0
+        menu_prompts: list[tuple[str, str | None]] = [("menu", None)]
+        own_cases = self.identity is not None and OWN_CASES not in options  # a number to hear them by, a key free
+        if own_cases:
+            menu_prompts.append(("prompt", "cases_offer"))
         for _turn in range(MAX_TURNS):
-            key = await self.ask([("menu", None)])
+            key = await self.ask(menu_prompts)
             if key is None:
                 silences += 1
                 if silences >= MAX_SILENCES and self.heard:
@@ -116,10 +122,14 @@ class Call:
                     raise Transfer("no key pressed")
                 continue
             option = options.get(key)
+            if key == OWN_CASES and own_cases:
+                silences = 0
+                await self.own_cases()
+                continue
             if key == "0" or (option is not None and option["topic"] == "support"):
                 raise Transfer("asked for an operator", option["topic"] if option else None)
             if option is None:
-                await self.play_only("invalid")
+                await self.play_only("prompt", "invalid")
                 continue
             silences = 0
             if await self.topic(option) == "menu":
@@ -161,6 +171,44 @@ class Call:
             return "menu"
         return "menu"
 
+    async def own_cases(self) -> None:
+        """The caller's open requests, once they keyed their PIN: a caller id alone is only a claim."""
+        if self.identity is None:
+            return
+        pin = await self.ask_digits(("prompt", "pin_ask"))
+        if not pin:
+            return
+        try:
+            proof = await self.istok.verify_contact(self.identity, pin)
+        except RateLimited:
+            await self.play_only("prompt", "pin_locked")
+            return
+        except Forbidden:
+            logger.info("call %s: a wrong PIN", self.call_id)
+            await self.play_only("prompt", "pin_wrong")
+            return
+        except (InvalidRequest, NotFound):
+            await self.play_only("prompt", "pin_none")
+            return
+        logger.info("call %s: the caller proved who they are: their open requests", self.call_id)
+        await self.play_only("cases", proof["token"])
+
+    async def ask_digits(self, prompt: tuple[str, str | None]) -> str:
+        """Play `prompt` and read up to MAX_PIN digits ended by `#` (GET DATA ends on it by itself)."""
+        timeout = str(self.config.timeout_ms)
+        url, ssml = await self.link(*prompt)
+        if self.config.tts_app is None:
+            reply = await self.agi.command("GET DATA", self.config.media_url + url, timeout, str(MAX_PIN))
+            return reply.digits
+        await self.agi.command("EXEC", self.config.tts_app, quote(_app_argument(ssml)))
+        digits = ""
+        while len(digits) < MAX_PIN:
+            reply = await self.agi.command("WAIT FOR DIGIT", timeout)
+            if not reply.result or chr(reply.result) == "#":
+                break
+            digits += chr(reply.result)
+        return digits
+
     async def ask(self, prompts: list[tuple[str, str | None]]) -> str | None:
         """Play `prompts` and return the key pressed during or after them, None for silence."""
         timeout = str(self.config.timeout_ms)
@@ -174,8 +222,8 @@ class Call:
         reply = await self.agi.command("WAIT FOR DIGIT", timeout)
         return chr(reply.result) if reply.result else None  # the key's ASCII code; 0 for a timeout
 
-    async def play_only(self, name: str) -> None:
-        url, ssml = await self.link("prompt", name)
+    async def play_only(self, kind: str, value: str | None) -> None:
+        url, ssml = await self.link(kind, value)
         if self.config.tts_app is None:
             await self.agi.command("STREAM FILE", self.config.media_url + url, '""')
         else:
@@ -195,6 +243,8 @@ class Call:
             got = await self.istok.speech_link("menu", self.locale, caller=self.caller)
         elif kind == "article":
             got = await self.istok.speech_link("article", self.locale, key=value)
+        elif kind == "cases":
+            got = await self.istok.speech_link("cases", self.locale, caller=self.caller, verification=value)
         else:
             got = await self.istok.speech_link("prompt", self.locale, name=value)
         self._links[(kind, value)] = (now + LINK_REUSE_SECONDS, str(got["url"]), str(got["ssml"]))
@@ -213,7 +263,7 @@ class Call:
                 locale=self.locale,
                 message=f"{self.call_id}:handoff",
             )
-        await self.play_only("operator")
+        await self.play_only("prompt", "operator")
         await self.agi.command("EXEC", "Dial", quote(self.config.operator))
 
 

@@ -30,9 +30,10 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+import contacts
 import kb
 from api import live, rendering
-from api.contact_access import ConversationKey
+from api.contact_access import ConversationKey, audit_access, recording, verified_by
 from api.deps import Principal, reading
 from api.http.errors_doc import responses
 from api.pages.settings import page_settings
@@ -78,7 +79,47 @@ PROMPTS: dict[str, dict[str, str]] = {
         "en": "Thank you for calling, goodbye.",
     },
 }
-PromptName = Literal["after", "invalid", "operator", "goodbye"]
+PROMPTS |= {
+    "cases_offer": {
+        "ru": "Чтобы узнать о ваших открытых обращениях, нажмите девять.",
+        "uk": "Щоб дізнатися про ваші відкриті звернення, натисніть дев'ять.",
+        "en": "To hear about your open requests, press nine.",
+    },
+    "pin_ask": {
+        "ru": "Введите ваш пин-код и нажмите решётку.",
+        "uk": "Введіть ваш пін-код і натисніть ґратку.",
+        "en": "Enter your PIN, then press the hash key.",
+    },
+    "pin_wrong": {
+        "ru": "Пин-код не подошёл.",
+        "uk": "Пін-код не підійшов.",
+        "en": "That PIN is not right.",
+    },
+    "pin_locked": {
+        "ru": "Слишком много неверных попыток. Попробуйте позже или дождитесь оператора.",
+        "uk": "Забагато невдалих спроб. Спробуйте пізніше або дочекайтеся оператора.",
+        "en": "Too many wrong tries. Please try later, or wait for an operator.",
+    },
+    "pin_none": {
+        "ru": "Для этого номера не задан пин-код. Оператор поможет его установить.",
+        "uk": "Для цього номера не задано пін-код. Оператор допоможе його встановити.",
+        "en": "No PIN is set for this number. An operator can help you set one.",
+    },
+}
+#: How the IVR names the channel a client last used, in a sentence about their request.
+_VIA = {
+    "ru": {"ivr": "по телефону", "phone": "по телефону", "sms": "по SMS", "email": "по почте", "web": "на сайте"},
+    "uk": {"ivr": "телефоном", "phone": "телефоном", "sms": "через SMS", "email": "поштою", "web": "на сайті"},
+    "en": {"ivr": "by phone", "phone": "by phone", "sms": "by text", "email": "by e-mail", "web": "on the website"},
+}
+_CASES = {
+    "ru": ("Открытых обращений нет.", "Открыто обращение на тему «{topic}». Последний раз вы писали нам {via}."),
+    "uk": ("Відкритих звернень немає.", "Відкрито звернення на тему «{topic}». Востаннє ви зверталися {via}."),
+    "en": ("You have no open requests.", "Your request about {topic} is open. You last contacted us {via}."),
+}
+PromptName = Literal[
+    "after", "invalid", "operator", "goodbye", "cases_offer", "pin_ask", "pin_wrong", "pin_locked", "pin_none"
+]
 LOCALE = Annotated[str, Query(pattern=ivr.LOCALE_PATTERN)]
 
 
@@ -111,8 +152,22 @@ class PromptLink(BaseModel):
     name: PromptName
 
 
+class CasesLink(BaseModel):
+    """The caller's own open requests: what only the client may hear, so only after their PIN."""
+
+    kind: Literal["cases"]
+    locale: str = Field(pattern=ivr.LOCALE_PATTERN)
+    caller: str = Field(max_length=64, description="The caller's number")
+    verification: str = Field(max_length=500, description="The token of `POST /api/v1/contacts/verify`")
+
+
 #: What a signed URL will speak, told apart by `kind`.
-LinkRequest = Annotated[ArticleLink | MenuLink | PromptLink, Field(discriminator="kind")]
+LinkRequest = Annotated[ArticleLink | MenuLink | PromptLink | CasesLink, Field(discriminator="kind")]
+
+
+class NotVerified(kb.IstokError):
+    status = 403
+    slug = "not-verified"
 
 
 class LinkOut(BaseModel):
@@ -150,12 +205,37 @@ def _signer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(page_settings().secret_key, salt=_SALT)
 
 
+def cases_ssml(request: Request, who: Principal, caller: str, verification: str, locale: str) -> str:
+    """The caller's open requests by topic and the channel they last used; NotVerified without their proof."""
+    address = contacts.normalise("phone", caller)
+    with recording() as session:
+        contact = contacts.lookup(session=session, address=address)
+    if verified_by(verification, contact.id or 0) is None:
+        raise NotVerified("the caller has not proved who they are (POST /api/v1/contacts/verify)")
+    labels = {
+        c.topic: c.label for c in contacts.order_menu(contacts.menu_rules(), locale=locale, open_topics=[], frequent=[])
+    }
+    language = locale if locale in _CASES else "en"
+    none, one = _CASES[language]
+    with recording() as session:
+        sentences = []
+        for case in contacts.open_cases(session=session, contact_id=contact.id or 0):
+            last = contacts.last_interaction(session=session, case_id=case.id or 0)
+            channel = last.channel if last is not None else case.channel
+            via = _VIA[language].get(channel, channel.capitalize())
+            sentences.append(one.format(topic=labels.get(case.topic, case.topic), via=via))
+        audit_access(session, who, request, contact.id or 0, "ivr.cases")
+    return f'<speak version="1.0" xml:lang="{locale}">{escape(" ".join(sentences) or none)}</speak>'
+
+
 async def _speak(request: Request, who: Principal, what: dict[str, Any]) -> str:
     kind, locale = what["kind"], what["locale"]
     if kind == "article":
         return await run_in_threadpool(article_ssml, locale, what["key"])
     if kind == "menu":
         return await run_in_threadpool(menu_ssml, request, who, what.get("caller"), locale)
+    if kind == "cases":
+        return await run_in_threadpool(cases_ssml, request, who, what["caller"], what["verification"], locale)
     return prompt_ssml(what["name"], locale)
 
 
@@ -199,6 +279,8 @@ async def create_link(request: Request, who: ConversationKey, body: Annotated[Li
         what["key"] = body.key
     elif isinstance(body, MenuLink):
         what["caller"] = body.caller
+    elif isinstance(body, CasesLink):
+        what["caller"], what["verification"] = body.caller, body.verification
     else:
         what["name"] = body.name
     ssml = await _speak(request, who, what)  # 404 now for an unknown unit, not when the switch plays it
@@ -220,7 +302,7 @@ async def linked_speech(request: Request, token: Annotated[str, Path(max_length=
         raise LinkInvalid("this speech link has expired; ask for a new one") from None
     except BadSignature:
         raise LinkInvalid("no such speech link") from None
-    if not isinstance(what, dict) or what.get("kind") not in ("article", "menu", "prompt"):
+    if not isinstance(what, dict) or what.get("kind") not in ("article", "menu", "prompt", "cases"):
         raise LinkInvalid("no such speech link")
     issuer = Principal(name=f"speech-link:{what.get('by', '?')}", role=kb.Role.BOT)
     ssml = await _speak(request, issuer, what)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from itsdangerous import URLSafeTimedSerializer
 
 from tests.adapters.support import Adapter, environment, refused_start, timeline
 from tests.api.conftest import Live, free_port
@@ -67,7 +68,7 @@ def test_a_known_caller_hears_their_menu_and_the_topic_they_press(asterisk: Fake
     call = asterisk.call(KNOWN, [first, HANGUP], args=("ru",))
     assert call.commands[0] == "ANSWER"
     assert all(p.url.startswith(media_url(istok) + "/api/v1/speech/") for p in call.played)
-    assert len(call.played) == 3  # the menu, then the unit and "1 repeats, 0 an operator"
+    assert len(call.played) == 4  # the menu and "9 for your requests", then the unit and "1 repeats, 0 an operator"
     assert all(p.seconds > 1.0 for p in call.played)
     recent = timeline(istok, f"phone:{KNOWN}")
     assert recent[0]["channel"] == "ivr" and recent[0]["outcome"] == "answered"
@@ -78,8 +79,8 @@ def test_a_known_caller_hears_their_menu_and_the_topic_they_press(asterisk: Fake
 def test_star_repeats_and_zero_transfers_to_an_operator(asterisk: FakeAsterisk, istok: Live) -> None:
     caller = "+37129000002"
     call = asterisk.call(caller, ["1", "*", "0"], args=("ru",))
-    assert len(call.played) == 1 + 2 + 2 + 1  # menu, unit + after, again, "connecting you"
-    assert call.played[1].seconds == call.played[3].seconds  # the same unit, the same WAV
+    assert len(call.played) == 2 + 2 + 2 + 1  # menu (and the offer), unit + after, again, "connecting you"
+    assert call.played[2].seconds == call.played[4].seconds  # the same unit, the same WAV
     assert call.dialled == [OPERATOR]
     recent = timeline(istok, f"phone:{caller}")
     assert recent[0]["outcome"] == "handoff" and recent[0]["channel"] == "ivr"
@@ -88,8 +89,8 @@ def test_star_repeats_and_zero_transfers_to_an_operator(asterisk: FakeAsterisk, 
 
 def test_an_invalid_key_says_so_and_plays_the_menu_again(asterisk: FakeAsterisk) -> None:
     call = asterisk.call("+37129000003", ["8", HANGUP], args=("en",))
-    assert [p.seconds > 0 for p in call.played] == [True, True, True]  # menu, "no such option", menu
-    assert call.played[0].seconds == call.played[2].seconds and call.played[1].seconds < call.played[0].seconds
+    assert [p.seconds > 0 for p in call.played] == [True] * 5  # menu (and the offer), "no such option", menu
+    assert call.played[0].seconds == call.played[3].seconds and call.played[2].seconds < call.played[0].seconds
     assert call.collected == ["8", HANGUP]
     assert not call.dialled
 
@@ -112,7 +113,7 @@ def test_silence_plays_the_menu_once_more_then_an_operator(asterisk: FakeAsteris
 def test_silence_after_an_answer_ends_the_call_with_goodbye(asterisk: FakeAsterisk) -> None:
     call = asterisk.call("+37129000011", ["1", None, None, None], args=("en",))
     assert call.hung_up_by_adapter and not call.dialled
-    assert len(call.played) == 1 + 2 + 2 + 1  # menu, unit + after, menu twice, goodbye
+    assert len(call.played) == 2 + 2 + 2 + 2 + 1  # menu (and the offer), unit + after, menu twice, goodbye
     assert call.commands[-2].startswith("STREAM FILE ") and call.commands[-1] == "HANGUP"
 
 
@@ -130,8 +131,8 @@ def test_an_anonymous_caller_is_served_without_an_identity(asterisk: FakeAsteris
 def test_a_hangup_mid_call_ends_the_session_and_the_next_call_is_served(asterisk: FakeAsterisk) -> None:
     call = asterisk.call("+37129000006", [HANGUP])
     assert call.collected == [HANGUP] and not call.errors  # nothing sent to the dead channel
-    assert len(call.played) == 1
-    assert len(asterisk.call("+37129000006", ["2", HANGUP]).played) == 3
+    assert len(call.played) == 2  # the menu and the offer of one's own requests
+    assert len(asterisk.call("+37129000006", ["2", HANGUP]).played) == 4
 
 
 def test_another_script_name_is_hung_up(asterisk: FakeAsterisk) -> None:
@@ -173,7 +174,7 @@ def test_a_tts_application_gets_the_ssml(istok: Live, tmp_path: Path) -> None:
         call = adapter.fake.call("+37129000008", ["1", HANGUP], args=("en",))
     finally:
         adapter.stop()
-    assert not call.played and len(call.spoken) == 3
+    assert not call.played and len(call.spoken) == 4  # menu, the offer of one's requests, unit, after
     assert all(s.startswith("<speak") for s in call.spoken)
     assert [c.split()[0:3] for c in call.commands if c.startswith("WAIT")] == [["WAIT", "FOR", "DIGIT"]] * 2
 
@@ -193,3 +194,35 @@ def test_istok_unreachable_puts_the_caller_through_to_an_operator(istok: Live, t
         text = adapter.stop()
     assert call.dialled == [OPERATOR] and not call.played
     assert "Istok failed" in text
+
+
+def _kinds(call: object) -> list[str]:
+    """What each played URL speaks: the signed link's payload (readable; only its signature is secret)."""
+    serializer = URLSafeTimedSerializer("not-the-server-key")
+    kinds = []
+    for played in call.played:  # type: ignore[attr-defined]
+        token = played.url.rsplit("/", 1)[1].removesuffix(".wav")
+        kinds.append(str(serializer.loads_unsafe(token)[1]["kind"]))
+    return kinds
+
+
+def test_a_caller_hears_their_own_open_request_only_after_their_pin(asterisk: FakeAsterisk, istok: Live) -> None:
+    caller = "+37129000012"
+    with istok.client("operator") as http:
+        opened = {
+            "channel": "telegram",
+            "outcome": "handoff",
+            "topic": "billing",
+            "identity": {"channel": "phone", "address": caller},
+        }
+        contact = http.post("/api/v1/interactions", json=opened).json()["contact"]
+        http.put(f"/api/v1/contacts/{contact}/pin", json={"pin": "4821"}).raise_for_status()
+    wrong = asterisk.call(caller, ["9", "1111", HANGUP], args=("ru",))
+    assert "cases" not in _kinds(wrong)  # a caller id and a wrong PIN: nothing of theirs is said
+    right = asterisk.call(caller, ["9", "4821", HANGUP], args=("ru",))
+    kinds = _kinds(right)
+    assert kinds[:4] == ["menu", "prompt", "prompt", "cases"]  # menu, the offer, "enter your PIN", their requests
+    assert right.played[3].seconds > 1.0
+    with istok.client("admin") as http:
+        audit = http.get("/api/v1/audit", params={"action": "contact.ivr.cases"}).json()
+    assert any(row["target"] == f"contact {contact}" for row in audit["items"])

@@ -48,7 +48,7 @@ def test_a_telegram_client_who_calls_is_one_contact_with_one_timeline(istok: Liv
         call = phone.fake.call(PHONE, ["1", HANGUP], args=("ru",))
     finally:
         phone.stop()
-    assert len(call.played) == 3  # the menu, the unit, what to press next
+    assert len(call.played) == 4  # the menu and the offer of one's own requests, the unit, what to press next
 
     with istok.client("operator") as http:
         by_telegram = http.get("/api/v1/contacts/lookup", params={"channel": "telegram", "address": str(USER)})

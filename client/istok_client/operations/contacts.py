@@ -189,13 +189,17 @@ class ContactOperations:
         key: str | None = None,
         caller: str | None = None,
         name: str | None = None,
+        verification: str | None = None,
     ) -> Parts:
         """A short-lived signed URL (`url`, a path; `expires_at`) a phone switch plays without a key, and its `ssml`.
 
-        `kind` is `article` (with `key`), `menu` (with `caller`) or `prompt` (with `name`: `after`,
-        `invalid`, `operator`, `goodbye`).
+        `kind` is `article` (with `key`), `menu` (with `caller`), `prompt` (with `name`: `after`,
+        `invalid`, `operator`, `goodbye`, `cases_offer`, `pin_ask`, `pin_wrong`, `pin_locked`,
+        `pin_none`) or `cases` (the caller's open requests: with `caller` and the `verification`
+        token of `verify_contact`).
         """
-        return Parts(json=present(kind=kind, locale=locale, key=key, caller=caller, name=name))
+        body = present(kind=kind, locale=locale, key=key, caller=caller, name=name, verification=verification)
+        return Parts(json=body)
 
     @endpoint("GET", "/api/v1/speech/{token}.wav", parse=Bytes())
     def linked_speech(self, token: str) -> Parts:
