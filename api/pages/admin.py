@@ -148,6 +148,7 @@ def _editor_ctx(session: Any, article: kb.Article | None, *, source: str, **extr
         "votes": votes,
         "conflict": None,
         "problems": [],
+        "message": "",
         **extra,
     }
 
@@ -185,8 +186,14 @@ def save(
     base: Annotated[int, Form(ge=0)],
     csrf: Annotated[str, Form(max_length=200)],
     message: Annotated[str, Form(max_length=500)] = "",
+    locale: Annotated[str, Form(max_length=16)] = "",
+    key: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    """Save a draft revision based on `base`; a stale base shows the conflict and keeps the text."""
+    """Save a draft revision based on `base`; a stale base shows the conflict and keeps the text.
+
+    `locale` and `key` name the article the editor was opened on, so a source too broken to
+    parse still re-opens that article's editor (its title, history), with the message kept.
+    """
     who = editor_gate(request, csrf)
     if isinstance(who, Response):
         return who
@@ -203,30 +210,35 @@ def save(
             where = f"/admin/articles/{saved.article.locale}/{saved.article.key}"
             note = f"Saved revision {saved.revision.number}" if saved.created else "No changes to save"
     except kb.RevisionConflict:
-        return _conflict(request, who, source)
+        return _conflict(request, who, source, message=message, opened=(locale, key))
     except (kb.ContentError, kb.InvalidChange, kb.ArticleNotFound) as exc:
         problems = [str(p) for p in exc.problems] if isinstance(exc, kb.ContentError) else [str(exc)]
         with reading() as session:
-            article = _article_of(session, source)
-            ctx = _editor_ctx(session, article, source=source, problems=problems)
+            article = _article_of(session, source, opened=(locale, key))
+            ctx = _editor_ctx(session, article, source=source, problems=problems, message=message)
             ctx["base"] = base
         return staff_page(request, who, "admin_edit.html", ctx, status=422)
     return back(where, note)
 
 
-def _article_of(session: Any, source: str) -> kb.Article | None:
+def _article_of(session: Any, source: str, *, opened: tuple[str, str] = ("", "")) -> kb.Article | None:
+    """The article the source names; if it cannot be parsed, the one the editor was opened on."""
     try:
         unit = kb.parse_source(source, file="editor")
     except kb.ContentError:
-        return None
+        locale, key = opened
+        return kb.find_article(session=session, key=key, locale=locale) if locale and key else None
     return kb.find_article(session=session, key=unit.key, locale=unit.locale)
 
 
-def _conflict(request: Request, who: Principal, source: str) -> Response:
+def _conflict(
+    request: Request, who: Principal, source: str, *, message: str = "", opened: tuple[str, str] = ("", "")
+) -> Response:
     with reading() as session:
-        article = _article_of(session, source)
+        article = _article_of(session, source, opened=opened)
         if article is None:
-            ctx = _editor_ctx(session, None, source=source, problems=["this article no longer exists"])
+            problems = ["this article no longer exists"]
+            ctx = _editor_ctx(session, None, source=source, problems=problems, message=message)
             return staff_page(request, who, "admin_edit.html", ctx, status=409)
         theirs = kb.get_revision(session=session, article=article, number=article.draft_revision)
         lines = difflib.unified_diff(
@@ -237,8 +249,41 @@ def _conflict(request: Request, who: Principal, source: str) -> Response:
             lineterm="",
         )
         conflict = {"theirs": theirs, "diff": list(lines)}
-        ctx = _editor_ctx(session, article, source=source, conflict=conflict)
+        ctx = _editor_ctx(session, article, source=source, conflict=conflict, message=message)
     return staff_page(request, who, "admin_edit.html", ctx, status=409)
+
+
+CONFIRMED = ("unpublish", "rollback")  # actions that take a help page down or replace it: asked first
+
+
+@router.get("/admin/articles/{locale}/{key}/confirm/{action}")
+def confirm(
+    request: Request,
+    locale: str,
+    key: str,
+    action: str,
+    revision: Annotated[int | None, Query(ge=1)] = None,
+    base: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    """Says what an unpublish or a rollback will do, with a button that does it and a way back."""
+    who = editor_gate(request)
+    if isinstance(who, Response):
+        return who
+    where = f"/admin/articles/{locale}/{key}"
+    if action not in CONFIRMED or (action == "rollback" and revision is None):
+        return back(where, f"unknown action {action}", "error")
+    with reading() as session:
+        article = kb.get_article(session=session, key=key, locale=locale)
+        session.expunge(article)
+    ctx = {
+        "title": f"{'Unpublish' if action == 'unpublish' else 'Roll back'} {article.title}?",
+        "section": "articles",
+        "article": article,
+        "action": action,
+        "revision": revision,
+        "base": base,
+    }
+    return staff_page(request, who, "admin_confirm.html", ctx)
 
 
 @router.post("/admin/articles/{locale}/{key}/{action}")
@@ -250,14 +295,22 @@ def publication(
     csrf: Annotated[str, Form(max_length=200)],
     revision: Annotated[int | None, Form(ge=1)] = None,
     base: Annotated[int | None, Form(ge=1)] = None,
+    confirmed: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
-    """Publish (a revision, default the draft), unpublish, or roll back to an old revision."""
+    """Publish (a revision, default the draft), unpublish, or roll back to an old revision.
+
+    Unpublish and rollback happen only from their confirmation page (`confirmed=yes`); a post
+    without it is sent there, so one click alone changes nothing.
+    """
     who = editor_gate(request, csrf)
     if isinstance(who, Response):
         return who
     where = f"/admin/articles/{locale}/{key}"
-    if action not in ("publish", "unpublish", "rollback"):
+    if action not in ("publish", *CONFIRMED):
         return back(where, f"unknown action {action}", "error")
+    if action in CONFIRMED and confirmed != "yes":
+        asked = {k: v for k, v in (("revision", revision), ("base", base)) if v is not None}
+        return RedirectResponse(f"{where}/confirm/{action}?{urlencode(asked)}", status_code=303)
     try:
         with writing() as session:
             article = kb.get_article(session=session, key=key, locale=locale)
