@@ -16,14 +16,17 @@ from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
+import contacts
 import kb
 from api import live, rendering, runtime
+from api.contact_access import recording
 from api.deps import Forbidden, client_address, writing
 from api.http.ratelimit import check_rate
 from api.pages.caching import not_modified, validators
 from api.pages.phrases import category_name, phrases
 from api.pages.settings import base_url, page_settings
 from api.pages.templating import page, snippet_html, trusted_html
+from api.routes.interactions import suggest
 
 router = APIRouter(include_in_schema=False)
 VOTER_COOKIE = "istok_voter"
@@ -46,7 +49,14 @@ def not_found(request: Request, locale: str | None = None) -> HTMLResponse:
 
 
 def _common(request: Request, locale: str) -> dict[str, Any]:
-    return {"locale": locale, "t": phrases(locale), "base": base_url(request), "alternates": [], "canonical": ""}
+    return {
+        "locale": locale,
+        "t": phrases(locale),
+        "base": base_url(request),
+        "alternates": [],
+        "canonical": "",
+        "contact_href": contact_href(locale),
+    }
 
 
 def _cached(request: Request, template: str, ctx: dict[str, Any], *parts: object, cat: live.Snapshot) -> Response:
@@ -162,6 +172,81 @@ def _search(request: Request, q: str, locale: str, per_page: int) -> list[dict[s
             }
         )
     return out
+
+
+def contact_href(locale: str) -> str:
+    """Where "Contact us" leads: ISTOK_CONTACT_URL, else our own contact form."""
+    return page_settings().contact_url or f"/help/{locale}/contact"
+
+
+@router.get("/help/{locale}/contact")
+def help_contact(request: Request, locale: str) -> Response:
+    """Ask a person: the form behind "Contact us" when no outside contact page is configured."""
+    if locale not in kb.LOCALES:
+        return not_found(request)
+    return _contact_page(request, locale)
+
+
+def _contact_page(
+    request: Request, locale: str, *, sent: bool = False, error: str = "", form: dict[str, str] | None = None
+) -> HTMLResponse:
+    ctx = _common(request, locale) | {
+        "title": phrases(locale)["contact_title"],
+        "sent": sent,
+        "error": error,
+        "form": form or {"question": request.query_params.get("q", "")[:2000], "reply_to": ""},
+        "crumbs": [(phrases(locale)["home"], f"/help/{locale}/")],
+    }
+    resp = page(request, "help_contact.html", ctx, status=422 if error else 200)
+    resp.headers["Cache-Control"] = "no-store"
+    resp.headers["X-Robots-Tag"] = "noindex"
+    return resp
+
+
+@router.post("/help/{locale}/contact")
+def help_contact_send(
+    request: Request,
+    locale: str,
+    question: Annotated[str, Form(max_length=2000)] = "",
+    reply_to: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """A handoff on the client's timeline, as the interactions API records one: it opens a case for a person."""
+    if locale not in kb.LOCALES:
+        return not_found(request)
+    origin = request.headers.get("origin")
+    if origin and origin.rstrip("/") != str(request.base_url).rstrip("/") and origin != page_settings().public_url:
+        raise Forbidden("requests come from the help pages only")
+    form = {"question": question, "reply_to": reply_to}
+    t = phrases(locale)
+    if not question.strip():
+        return _contact_page(request, locale, error=t["contact_need_question"], form=form)
+    try:
+        channel = "email" if "@" in reply_to else "phone"
+        address = contacts.normalise(channel, reply_to)
+    except contacts.InvalidIdentity:
+        return _contact_page(request, locale, error=t["contact_need_reply_to"], form=form)
+    check_rate(f"addr:{client_address(request) or 'unknown'}")
+    route = suggest(question, locale)
+    with recording() as session:
+        contact, _created = contacts.ensure_contact(session=session, address=address, locale=locale)
+        contacts.record_interaction(
+            session=session,
+            contact=contact,
+            channel="web",
+            outcome="handoff",
+            question=question.strip(),
+            article=None,
+            topic=route.topic,
+            queue=route.queue,
+        )
+    return RedirectResponse(f"/help/{locale}/contact/sent", status_code=303)
+
+
+@router.get("/help/{locale}/contact/sent")
+def help_contact_sent(request: Request, locale: str) -> Response:
+    if locale not in kb.LOCALES:
+        return not_found(request)
+    return _contact_page(request, locale, sent=True)
 
 
 @router.get("/help/{locale}/{slug}")

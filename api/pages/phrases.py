@@ -44,6 +44,13 @@ _EN = {
     "close": "Close",
     "send": "Send",
     "searching": "Searching…",
+    "contact_title": "Ask our support team",
+    "contact_intro": "Write your question and how to reach you: a person from support will answer.",
+    "contact_question": "Your question",
+    "contact_reply_to": "Email or phone number",
+    "contact_sent": "Thank you! Your question is with our support team; we will get back to you.",
+    "contact_need_question": "Please write your question.",
+    "contact_need_reply_to": "Please give an email address or a phone number with its country code.",
     "menu": "Menu",
 }
 
@@ -83,13 +90,20 @@ _RU = {
     "close": "Закрыть",
     "send": "Отправить",
     "searching": "Ищем…",
+    "contact_title": "Вопрос в службу поддержки",
+    "contact_intro": "Напишите вопрос и как с вами связаться: ответит специалист поддержки.",
+    "contact_question": "Ваш вопрос",
+    "contact_reply_to": "Email или номер телефона",
+    "contact_sent": "Спасибо! Вопрос передан в службу поддержки, мы с вами свяжемся.",
+    "contact_need_question": "Напишите, пожалуйста, ваш вопрос.",
+    "contact_need_reply_to": "Укажите email или номер телефона с кодом страны.",
     "menu": "Меню",
 }
 
 _UK = {
     "help_center": "Центр допомоги",
     "how_can_we_help": "Чим ми можемо допомогти?",
-    "search_placeholder": "Опишіть ваше питання",
+    "search_placeholder": "Опишіть питання",  # short: the whole of it fits a 360 px phone
     "search": "Знайти",
     "search_label": "Пошук статтями допомоги",
     "categories": "Теми",
@@ -122,6 +136,13 @@ _UK = {
     "close": "Закрити",
     "send": "Надіслати",
     "searching": "Шукаємо…",
+    "contact_title": "Питання до служби підтримки",
+    "contact_intro": "Напишіть питання і як з вами зв'язатися: відповість фахівець підтримки.",
+    "contact_question": "Ваше питання",
+    "contact_reply_to": "Email або номер телефону",
+    "contact_sent": "Дякуємо! Питання передано до служби підтримки, ми з вами зв'яжемося.",
+    "contact_need_question": "Напишіть, будь ласка, ваше питання.",
+    "contact_need_reply_to": "Вкажіть email або номер телефону з кодом країни.",
     "menu": "Меню",
 }
 

@@ -88,7 +88,7 @@ async def widget_answer(
         locale = kb.LOCALES[0]
     check_rate(f"addr:{client_address(request) or 'unknown'}")
     base = base_url(request)
-    contact = page_settings().contact_url or f"{base}/help/{locale}/"
+    contact = page_settings().contact_url or f"{base}/help/{locale}/contact"  # our form: a person answers
     try:
         reply = await answering.ask(q, locale, CHANNEL, format=FORMAT, base_url=base)
     except kb.InvalidQuery:  # nothing searchable in it: a person helps

@@ -33,6 +33,14 @@
       });
       if (!hits.length) {
         var none = document.createElement("li"); none.className = "s-empty"; none.textContent = form.dataset.empty;
+        if (form.dataset.contact) {  // "…or contact us": the way to a person, with the question carried over
+          var own = form.dataset.contact.indexOf("/help/") === 0;
+          var a = document.createElement("a");
+          a.href = form.dataset.contact + (own ? "?q=" + encodeURIComponent(input.value.trim()) : "");
+          a.textContent = form.dataset.contactLabel;
+          a.addEventListener("mousedown", function (e) { e.stopPropagation(); });
+          none.appendChild(document.createTextNode(" ")); none.appendChild(a);
+        }
         list.appendChild(none);
       }
       list.hidden = false; input.setAttribute("aria-expanded", "true");

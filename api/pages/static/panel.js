@@ -148,11 +148,15 @@
   });
   document.addEventListener("keydown", function (e) {
     var typing = /^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement && document.activeElement.tagName);
-    if (e.key === "/" && !typing) { e.preventDefault(); input.focus(); input.select(); }
+    // `/` jumps to search and is never typed: not from elsewhere, nor into an empty search field.
+    var slashToSearch = e.key === "/" && !e.ctrlKey && !e.metaKey && !e.altKey &&
+      (!typing || (document.activeElement === input && !input.value));
+    if (slashToSearch) { e.preventDefault(); input.focus(); input.select(); }
     else if ((e.key === "c" || e.key === "C") && !typing && !e.ctrlKey && !e.metaKey && card) {
       e.preventDefault(); copy(card.replies.chat, cardBox.querySelector("[data-copy=chat]"));
     }
   });
-  if (root.dataset.q) { search(); }
-  input.focus();
+  // No autofocus on a plain load: `/` (the hint) focuses search. A deep link (?q=) searches and focuses,
+  // so Enter opens the top answer; a `/` pressed then in the field is typed only once it holds text.
+  if (root.dataset.q) { search(); input.focus(); }
 })();
