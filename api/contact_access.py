@@ -153,3 +153,13 @@ def _vouched(identities: list[contacts.Identity], found: contacts.Address | None
         return None
     row = next((i for i in identities if i.channel == found.channel.value and i.address == found.address), None)
     return row.verified_by if row is not None else None
+
+
+def suggest(question: str, locale: str | None) -> contacts.RouteSuggestion:
+    """The routing suggestion for a question: keyword rules, else the best article's category."""
+    lang = locale if locale in kb.LOCALES else contacts.detect_locale(question)
+    try:
+        hits = kb.search_articles(question, lang, "public", per_page=3, index=runtime.index()).hits
+    except kb.InvalidQuery:  # nothing searchable in it (only punctuation): keyword rules still apply
+        hits = []
+    return contacts.suggest_route(question, rules=contacts.routing_rules(), hits=hits)

@@ -32,6 +32,15 @@ def missing_tool(message: str) -> None:
 
 
 @pytest.fixture(scope="session")
+def espeak() -> str:
+    """The espeak-ng binary, which speaks the IVR (renderer tests, the WAV routes, the Asterisk adapter)."""
+    path = shutil.which("espeak-ng")
+    if path is None:
+        missing_tool("espeak-ng is not installed (apt-get install espeak-ng)")
+    return path or ""
+
+
+@pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"
     engine = kb.make_engine(f"sqlite:///{path}")

@@ -19,14 +19,13 @@ from starlette.concurrency import run_in_threadpool
 import contacts
 import kb
 from api import live, rendering, runtime
-from api.contact_access import recording
+from api.contact_access import recording, suggest
 from api.deps import Forbidden, client_address, writing
 from api.http.ratelimit import check_rate
 from api.pages.caching import not_modified, validators
 from api.pages.phrases import category_name, phrases
 from api.pages.settings import base_url, page_settings
 from api.pages.templating import page, snippet_html, trusted_html
-from api.routes.interactions import suggest
 
 router = APIRouter(include_in_schema=False)
 VOTER_COOKIE = "istok_voter"

@@ -12,8 +12,7 @@ from sqlmodel import Session
 
 import contacts
 import kb
-from api import runtime
-from api.contact_access import ConversationKey, audit_access, recording
+from api.contact_access import ConversationKey, audit_access, recording, suggest
 from api.http.errors_doc import responses
 from api.schemas import InteractionCreated, InteractionIn
 
@@ -65,16 +64,6 @@ def record(body: InteractionIn, request: Request, response: Response, who: Conve
             at=interaction.at,
             replayed=replayed,
         )
-
-
-def suggest(question: str, locale: str | None) -> contacts.RouteSuggestion:
-    """The routing suggestion for a question: keyword rules, else the best article's category."""
-    lang = locale if locale in kb.LOCALES else contacts.detect_locale(question)
-    try:
-        hits = kb.search_articles(question, lang, "public", per_page=3, index=runtime.index()).hits
-    except kb.InvalidQuery:  # nothing searchable in it (only punctuation): keyword rules still apply
-        hits = []
-    return contacts.suggest_route(question, rules=contacts.routing_rules(), hits=hits)
 
 
 def _contact(

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import string
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
@@ -81,18 +82,18 @@ class Call(Generic[T]):
         return self.endpoint.parse(response)
 
 
-class SyncSender:
+class SyncSender(ABC):
     """A transport that sends a call and returns its result (`Client`)."""
 
-    def _send(self, call: Call[T]) -> T:
-        raise NotImplementedError
+    @abstractmethod
+    def _send(self, call: Call[T]) -> T: ...
 
 
-class AsyncSender:
+class AsyncSender(ABC):
     """A transport that sends a call and awaits its result (`AsyncClient`)."""
 
-    async def _send(self, call: Call[T]) -> T:
-        raise NotImplementedError
+    @abstractmethod
+    async def _send(self, call: Call[T]) -> T: ...
 
 
 class Endpoint(Generic[P, T]):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,13 +34,3 @@ def istok(
         env["ISTOK_PUBLIC_URL"] = istok_public_url
     module = request.module.__name__.rpartition(".")[2]
     yield from sample_server(tmp_path_factory.mktemp(f"{module}-istok"), sqlite_template, **env)
-
-
-@pytest.fixture(scope="module")
-def espeak() -> None:
-    """Skip where espeak-ng is missing (Istok speaks through it), but fail in CI, which must have it."""
-    if shutil.which("espeak-ng") is None:
-        message = "espeak-ng is not installed (apt-get install espeak-ng)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{message}; CI=true requires it")
-        pytest.skip(message)

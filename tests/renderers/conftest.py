@@ -1,9 +1,6 @@
-"""Fixtures for renderer tests: the sample facts, the sample articles and their slugs."""
+"""Fixtures for renderer tests: the sample facts, the sample articles and their slugs (espeak: tests/conftest.py)."""
 
 from __future__ import annotations
-
-import os
-import shutil
 
 import pytest
 
@@ -24,15 +21,3 @@ def samples() -> list[kb.Unit]:
 @pytest.fixture(scope="session")
 def slugs(samples: list[kb.Unit]) -> dict[str, dict[str, str]]:
     return slugs_by_locale(samples)
-
-
-@pytest.fixture(scope="session")
-def espeak() -> str:
-    """The espeak-ng binary; missing, it skips a developer's run and fails CI's."""
-    path = shutil.which("espeak-ng")
-    if path is None:
-        message = "espeak-ng is not installed (apt-get install espeak-ng)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{message}; CI=true requires it")
-        pytest.skip(message)
-    return path
