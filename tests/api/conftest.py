@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -45,23 +47,33 @@ def free_port() -> int:
 
 
 def start_server(db_url: str, data_dir: Path, **env: str) -> tuple[subprocess.Popen[str], str]:
-    port = free_port()
+    """A uvicorn serving the app, once it answers with the semantic evidence loaded.
+
+    It binds a port the system picks (`--port 0`) and says which in its log: test workers run side
+    by side, and a port picked free beforehand could be another worker's by the time it is bound.
+    """
     environ = {**os.environ, "ISTOK_DATABASE_URL": db_url, "ISTOK_DATA_DIR": str(data_dir), **env}
     data_dir.mkdir(parents=True, exist_ok=True)
+    log = data_dir / f"server-{uuid.uuid4().hex[:8]}.log"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.app:app", "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
+        [sys.executable, "-m", "uvicorn", "api.app:app", "--host", "127.0.0.1", "--port", "0", "--no-access-log"],
         env=environ,
         cwd=ROOT,
         # A file, not a pipe: a pipe nobody reads fills up and freezes a server that logs a lot.
-        stdout=(data_dir / f"server-{port}.log").open("w", encoding="utf-8"),
+        stdout=log.open("w", encoding="utf-8"),
         stderr=subprocess.STDOUT,
         text=True,
     )
-    base = f"http://127.0.0.1:{port}"
+    base = None
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {(data_dir / f'server-{port}.log').read_text(encoding='utf-8')}")
+            raise RuntimeError(f"server exited: {log.read_text(encoding='utf-8')}")
+        if base is None:
+            bound = _BOUND.search(log.read_text(encoding="utf-8"))
+            base = bound.group(1) if bound else None
+            time.sleep(0.1)
+            continue
         try:
             health = httpx.get(f"{base}/healthz", timeout=1).json()
         except httpx.TransportError:
@@ -72,6 +84,9 @@ def start_server(db_url: str, data_dir: Path, **env: str) -> tuple[subprocess.Po
         time.sleep(0.1)
     proc.kill()
     raise RuntimeError("server did not start in 60 s")
+
+
+_BOUND = re.compile(r"Uvicorn running on (http://127\.0\.0\.1:\d+)")
 
 
 def sample_server(data_dir: Path, sqlite_template: Path, **env: str) -> Iterator[Live]:
