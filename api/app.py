@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import gc
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import threadpoolctl
 from fastapi import FastAPI
 
 import kb
@@ -55,16 +52,10 @@ Errors are `application/problem+json` (RFC 9457).
 
 @asynccontextmanager
 async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
-    # One BLAS thread per worker: the workers are the parallelism, and BLAS threads that spin
-    # between a request's small matrix products starve the other worker on the same cores.
-    threadpoolctl.threadpool_limits(limits=int(os.environ.get("ISTOK_BLAS_THREADS", "1")))
+    kb.limit_math_threads()  # the workers are the parallelism (kb/search/serving.py says why)
     runtime.engine()  # refuses an unmigrated database before the first request
     runtime.index()  # opens the search index, rebuilding it if missing, stale or corrupt
-    # The index holds millions of long-lived objects; without this every full collection
-    # walks them all and stalls requests for hundreds of milliseconds.
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 50)  # fewer, larger young collections: answers allocate in bursts
+    kb.settle_heap()
     # Every worker runs a job runner: the database's locks make each job run once (kb/jobs.py).
     runner = kb.JobRunner(runtime.engine()) if kb.JobRunner.enabled() else None
     if runner is not None:

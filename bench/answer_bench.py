@@ -151,6 +151,7 @@ def measure(engine: sa.Engine, folder: Path, asked: list[tuple[str, str]], *, se
     index = kb.SearchIndex(engine, data_dir=folder, use_semantic=semantic, defer_vectors=False)
     index.open()
     build = time.perf_counter() - started
+    kb.settle_heap()  # as a serving worker does once its index is open
     started = time.perf_counter()
     reopened = kb.SearchIndex(engine, data_dir=folder, use_semantic=semantic, defer_vectors=False)
     reopened.open()
@@ -201,6 +202,7 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=10_000)
     parser.add_argument("--questions", type=int, default=1_000)
     args = parser.parse_args()
+    kb.limit_math_threads()  # as a serving worker is set up (kb/search/serving.py)
     with tempfile.TemporaryDirectory(prefix="istok-answer-bench-") as tmp:
         folder = Path(tmp)
         made = generate(folder / "content", args.articles)

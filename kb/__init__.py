@@ -236,6 +236,8 @@ _LAZY = {
     "semantic_wanted": "kb.search.semantic:wanted",
     "semantic_status": "kb.search.semantic:status",
     "SemanticStatus": "kb.search.semantic:Status",
+    "limit_math_threads": "kb.search.serving",
+    "settle_heap": "kb.search.serving",
 }
 
 if TYPE_CHECKING:
@@ -264,6 +266,7 @@ if TYPE_CHECKING:
     from kb.search.semantic import Status as SemanticStatus
     from kb.search.semantic import status as semantic_status
     from kb.search.semantic import wanted as semantic_wanted
+    from kb.search.serving import limit_math_threads, settle_heap
 
 
 def __getattr__(name: str) -> Any:
@@ -301,6 +304,8 @@ __all__ += [
     "search_articles",
     "semantic_status",
     "semantic_wanted",
+    "limit_math_threads",
+    "settle_heap",
 ]
 
 # ---- people and readers' votes (the pages' accounts and "was this helpful?", issue #7) ----

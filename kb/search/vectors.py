@@ -115,7 +115,6 @@ class _Fit:
     phrases: int  # how many it was fitted on
     centre: FloatArray
     whiten: FloatArray  # dim × dim, symmetric
-    squared: FloatArray  # whiten @ whiten
     raw_basis: FloatArray  # dim × POOL_DIM: principal directions of the unit centroids
     white_basis: FloatArray  # the same for the whitened unit centroids
 
@@ -362,7 +361,7 @@ class SemanticIndex:
         dim = self.encoder.dim
         if not chosen:
             eye = np.eye(dim, dtype=np.float32)
-            return _Fit(0, np.zeros(dim, dtype=np.float32), eye, eye, eye[:, :POOL_DIM], eye[:, :POOL_DIM])
+            return _Fit(0, np.zeros(dim, dtype=np.float32), eye, eye[:, :POOL_DIM], eye[:, :POOL_DIM])
         floats = [self._rows[s].floats() for s in chosen]
         matrix = np.concatenate(floats)
         owners = np.repeat(np.arange(len(chosen), dtype=np.int32), [len(f) for f in floats])
@@ -370,7 +369,7 @@ class SemanticIndex:
         centre = matrix.mean(axis=0).astype(np.float32)
         unit = _unit(np.stack([f.sum(axis=0) for f in floats]))
         white = _unit(np.asarray((unit - centre) @ whiten, dtype=np.float32))
-        return _Fit(total, centre, whiten, whiten @ whiten, principal(unit), principal(white))
+        return _Fit(total, centre, whiten, principal(unit), principal(white))
 
     def scores(self, forms: Sequence[str], size: int, near: IntArray | None = None) -> tuple[IntArray, FloatArray]:
         """Slots scored (ascending) and their `SCORE_COLUMNS` (the best over the question's `forms`).
@@ -388,13 +387,17 @@ class SemanticIndex:
         wq = centred @ fit.whiten
         wq_norm = np.maximum(np.linalg.norm(wq, axis=1), 1e-9)
         pool = self._pool(space, questions, wq / wq_norm[:, None], near)
-        rows, matrix = _phrases(space, pool)
+        rows, matrix, scales = _phrases(space, pool)
         lengths = space.ends[pool] - space.starts[pool]
         first = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-        u = centred @ fit.squared  # `squared` is symmetric
+        u = wq @ fit.whiten  # (q - c)·W², with W symmetric and still in the cache from `wq`
         offset = fit.centre @ u.T  # per form
-        sims = matrix @ questions.T  # phrases × forms
-        products = matrix @ u.T
+        # One pass over the phrases for both products; each row's int8 scale applied to the result.
+        columns = np.asarray(np.concatenate((questions, u)).T, dtype=np.float32)
+        both = matrix @ columns
+        if scales is not None:
+            both *= scales[:, None]
+        sims, products = both[:, : len(questions)], both[:, len(questions) :]  # phrases × forms
         wsims = (products - offset) / (np.maximum(space.wnorms[rows], 1e-9)[:, None] * wq_norm[None, :])
         # An article's centroid cosines: sums of its phrases' products over its kept norms.
         norms = space.norms[pool][:, None]
@@ -407,11 +410,8 @@ class SemanticIndex:
             dtype=np.float32,
         )
         centroid[empty], wcentroid[empty] = 0.0, 0.0
-        local = np.repeat(np.arange(len(pool), dtype=np.int32), lengths)
-        best = _columns(local, sims[:, 0], wsims[:, 0], centroid[:, 0], wcentroid[:, 0])
-        for f in range(1, len(questions)):
-            best = np.maximum(best, _columns(local, sims[:, f], wsims[:, f], centroid[:, f], wcentroid[:, f]))
-        return pool, best
+        local, place, width = _grouped(lengths, len(rows))
+        return pool, _columns(local, place, width, sims, wsims, centroid, wcentroid)
 
     def _pool(self, space: _Space, questions: FloatArray, wunit: FloatArray, near: IntArray | None) -> IntArray:
         """The slots to score: all with phrases, or the nearest by either centroid and the `near` ones."""
@@ -445,58 +445,73 @@ def principal(rows: FloatArray) -> FloatArray:
     return np.ascontiguousarray(vectors[:, ::-1][:, :POOL_DIM], dtype=np.float32)
 
 
-def _phrases(space: _Space, pool: IntArray) -> tuple[IntArray, FloatArray]:
-    """The phrase rows of the pooled slots (contiguous per slot, in pool order) and their vectors as float32."""
+def _phrases(space: _Space, pool: IntArray) -> tuple[IntArray, FloatArray, FloatArray | None]:
+    """The phrase rows of the pooled slots (contiguous per slot, in pool order), their vectors, and their scales.
+
+    Past `FULL_SCAN` the vectors are the int8 codes as float32, unscaled: the caller scales the
+    products (phrases × a few columns) rather than the rows (phrases × 512). While every phrase
+    is scored they are the kept float32 rows, already scaled (scales None).
+    """
     if space.dense is not None:
-        return np.arange(len(space.owners), dtype=np.int32), space.dense
+        return np.arange(len(space.owners), dtype=np.int32), space.dense, None
     starts, lengths = space.starts[pool], space.ends[pool] - space.starts[pool]
     first = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
     rows = (first + np.arange(int(lengths.sum()))).astype(np.int32)
-    return rows, space.codes[rows].astype(np.float32) * space.scales[rows, None]
+    return rows, space.codes[rows].astype(np.float32), space.scales[rows]
+
+
+def _grouped(lengths: IntArray, total: int) -> tuple[IntArray, IntArray, int]:
+    """Each phrase's (pool index, place in its article) for a padded pool × width layout, and the width."""
+    local = np.repeat(np.arange(len(lengths), dtype=np.int32), lengths)
+    first = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+    place = (np.arange(total, dtype=np.int64) - np.repeat(first, lengths)).astype(np.int32)
+    return local, place, int(lengths.max()) if len(lengths) else 0
 
 
 def _columns(
-    local: IntArray, sims: FloatArray, wsims: FloatArray, centroid: FloatArray, wcentroid: FloatArray
+    local: IntArray,
+    place: IntArray,
+    width: int,
+    sims: FloatArray,
+    wsims: FloatArray,
+    centroid: FloatArray,
+    wcentroid: FloatArray,
 ) -> FloatArray:
-    """`SCORE_COLUMNS` of each pooled slot for one form of the question (`local`: each phrase's pool index)."""
-    sims, wsims = sims.astype(np.float32), wsims.astype(np.float32)
-    size = len(centroid)
-    out = np.empty((size, len(SCORE_COLUMNS)), dtype=np.float32)
-    out[:, 0] = _best(sims, local, size)
-    out[:, 1] = _top3(sims, local, size)
-    out[:, 2] = centroid
-    out[:, 3] = _vote(sims, local, size, KNN, KNN_TEMPERATURE)
-    out[:, 4] = _best(wsims, local, size)
-    out[:, 5] = wcentroid
-    out[:, 6] = _vote(wsims, local, size, WKNN, WKNN_TEMPERATURE)
-    return out
+    """`SCORE_COLUMNS` of each pooled slot, the best over the question's forms (columns of `sims`).
+
+    Phrases are contiguous per slot, so they are laid out padded, one row per slot, and every
+    per-article reduction is one operation along that row for all forms at once.
+    """
+    size, forms = centroid.shape
+    padded = np.full((2, forms, size, width), -np.inf, dtype=np.float32)
+    padded[0][:, local, place] = sims.T
+    padded[1][:, local, place] = wsims.T
+    best = padded.max(axis=-1)  # 2 × forms × size
+    top = np.sort(padded[0], axis=-1)[..., -3:]
+    finite = np.isfinite(top)
+    top3 = np.where(finite, top, 0.0).sum(axis=-1) / np.maximum(finite.sum(axis=-1), 1)
+    columns = np.stack(
+        (
+            best[0],
+            top3,
+            centroid.T,
+            _vote(sims, local, size, KNN, KNN_TEMPERATURE),
+            best[1],
+            wcentroid.T,
+            _vote(wsims, local, size, WKNN, WKNN_TEMPERATURE),
+        ),
+        axis=-1,
+    )  # forms × size × columns
+    return np.asarray(columns.max(axis=0), dtype=np.float32)
 
 
 def _vote(sims: FloatArray, owners: IntArray, size: int, k: int, temperature: float) -> FloatArray:
-    """Each slot's share of the softmax vote of the `k` phrases nearest to the question."""
+    """Per form: each slot's share of the softmax vote of the `k` phrases nearest to the question."""
     k = min(k, len(sims))
-    near = np.argpartition(-sims, k - 1)[:k]
-    votes = np.exp((sims[near] - sims[near].max()) / temperature)
-    share = np.zeros(size, dtype=np.float32)
-    np.add.at(share, owners[near], votes / votes.sum())
-    return share
-
-
-def _best(values: FloatArray, owners: IntArray, size: int) -> FloatArray:
-    best = np.full(size, -1.0, dtype=np.float32)
-    np.maximum.at(best, owners, values.astype(np.float32))
-    return best
-
-
-def _top3(sims: FloatArray, owners: IntArray, size: int) -> FloatArray:
-    """Mean of each slot's three best cosines."""
-    order = np.lexsort((-sims, owners))
-    ranked_owners, ranked_sims = owners[order], sims[order]
-    starts = np.flatnonzero(np.r_[True, ranked_owners[1:] != ranked_owners[:-1]])
-    position = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
-    top = position < 3
-    sums = np.zeros(size, dtype=np.float32)
-    counts = np.zeros(size, dtype=np.float32)
-    np.add.at(sums, ranked_owners[top], ranked_sims[top])
-    np.add.at(counts, ranked_owners[top], 1.0)
-    return np.where(counts > 0, sums / np.maximum(counts, 1.0), -1.0).astype(np.float32)
+    out = np.empty((sims.shape[1], size), dtype=np.float32)
+    for f in range(sims.shape[1]):
+        column = sims[:, f]
+        near = np.argpartition(-column, k - 1)[:k]
+        votes = np.exp((column[near] - column[near].max()) / temperature)
+        out[f] = np.bincount(owners[near], weights=votes / votes.sum(), minlength=size)
+    return out
