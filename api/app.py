@@ -15,7 +15,7 @@ from api.http.limits import BodyLimit
 from api.http.methods import HeadAsGet
 from api.http.metrics import install_metrics
 from api.http.problems import install_problem_handlers
-from api.pages import admin_webhooks, chatwoot_app
+from api.pages import admin_schedules, admin_webhooks, chatwoot_app
 from api.pages import install as install_pages
 from api.routes import (
     answers,
@@ -31,8 +31,10 @@ from api.routes import (
     policy,
     render,
     routing,
+    schedules,
     speech,
     synonyms,
+    translations,
     webhooks,
 )
 
@@ -95,6 +97,9 @@ def create_app() -> FastAPI:
     app.include_router(speech.router)  # the IVR's words as 8 kHz WAV for a phone switch
     app.include_router(webhooks.router)  # outbound webhooks (issue #13): the API and the admin's page
     app.include_router(admin_webhooks.router)
+    app.include_router(translations.router)  # translations that know they are stale (issue #16)
+    app.include_router(schedules.router)  # scheduled publishing (issue #16): the API and the admin's page
+    app.include_router(admin_schedules.router)
     app.include_router(chatwoot_app.router)  # the Chatwoot Dashboard App: /panel/chatwoot, framed by Chatwoot
     install_pages(app)
     return app

@@ -132,7 +132,7 @@ def rate_limited(*roles: kb.Role) -> Callable[..., Awaitable[Principal]]:
 
     async def dependency(request: Request, who: Principal = Depends(inner)) -> Principal:  # noqa: B008 - a local
         client = request.client.host if request.client else "unknown"
-        check_rate(f"key:{who.key_id}", f"addr:{client}")
+        await run_in_threadpool(check_rate, f"key:{who.key_id}", f"addr:{client}")  # Redis, when configured
         return who
 
     return dependency

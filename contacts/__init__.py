@@ -39,7 +39,7 @@ from contacts.merging import merge_contacts, merges_of, undo_merge
 from contacts.models import Case, CaseStatus, Contact, Identity, Interaction, Merge, Outcome
 from contacts.personalisation import MenuChoice, answer_segment, intro, order_menu
 from contacts.policy import Decision, decide
-from contacts.privacy import anonymise_older_than, audit_access, erase_contact, export_contact
+from contacts.privacy import anonymise_older_than, audit_access, erase_contact, export_contact, reapply_erasures
 from contacts.routing import RouteSuggestion, detect_locale, suggest_route
 from contacts.rules import MenuRules, PolicyRules, RoutingRules, menu_rules, policy_rules, routing_rules
 from contacts.settings import default_region, retention
@@ -122,6 +122,7 @@ __all__ = [
     "order_menu",
     "parse_identity",
     "policy_rules",
+    "reapply_erasures",
     "record_interaction",
     "resolve_case",
     "retention",

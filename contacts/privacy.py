@@ -7,11 +7,14 @@ contact id on them for this). Contacts merged into the erased one are the same p
 and are erased with it. Audit entries name contacts by id only, never by an address, so
 the audit log holds nothing an erasure would have to chase. On SQLite the erased rows are
 zeroed in the file (secure_delete) and the write-ahead log is emptied after the commit.
+Each erasure is also appended to the erasure journal outside the database (`kb.record_erasure`),
+before it commits, so that a restored backup erases the person again (`reapply_erasures`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,7 +22,18 @@ from sqlmodel import Session, col, select
 
 from contacts.merging import merges_of
 from contacts.models import Case, Contact, Identity, Interaction, Merge
-from kb import audit_record, checkpoint_after_commit, forget_gaps, forget_webhook_contacts, utcnow
+from kb import (
+    ErasedContact,
+    Erasure,
+    audit_record,
+    checkpoint_after_commit,
+    erasure_key_id,
+    forget_gaps,
+    forget_webhook_contacts,
+    identity_digest,
+    record_erasure,
+    utcnow,
+)
 
 
 def audit_access(
@@ -53,9 +67,15 @@ def export_contact(*, session: Session, contact: Contact) -> dict[str, Any]:
     }
 
 
-def erase_contact(*, session: Session, contact: Contact) -> dict[str, int]:
-    """Erase the person, keep anonymous statistics; returns how many rows of each kind changed."""
+def erase_contact(*, session: Session, contact: Contact, journal: bool = True) -> dict[str, int]:
+    """Erase the person, keep anonymous statistics; returns how many rows of each kind changed.
+
+    The erasure is first appended to the erasure journal outside the database (`kb.record_erasure`),
+    so restoring an older backup erases the person again; `journal=False` only for that re-erasure.
+    """
     ids = _family(session, contact.id or 0)
+    if journal:
+        _journal(session, ids)
     counts = {
         "identities": _run(session, sa.delete(Identity).where(col(Identity.contact_id).in_(ids))),
         "interactions": _run(
@@ -82,6 +102,35 @@ def erase_contact(*, session: Session, contact: Contact) -> dict[str, int]:
     return counts
 
 
+def reapply_erasures(*, session: Session, erasures: Sequence[Erasure], since: dt.datetime) -> list[int]:
+    """After a restore, erase again everyone the journal names; returns the contact ids erased now.
+
+    A journaled contact row (same id, same creation time) that the backup still holds unerased
+    is erased again, whenever the erasure was. For erasures made after the backup (`since`) a
+    contact holding an identity whose keyed hash the journal lists is erased too: at the
+    backup's time that address was the erased person's. The one erase function does it.
+    """
+    targets: set[int] = set()
+    for erasure in erasures:
+        for person in erasure.contacts:
+            row = session.get(Contact, person.id)
+            if row is not None and row.erased_at is None and row.created_at == person.created_at:
+                targets.add(person.id)
+    hashes = {h for e in erasures if e.at >= since and e.key_id == erasure_key_id() for h in e.identities}
+    if hashes:
+        for identity in session.exec(select(Identity)):
+            if identity_digest(identity.channel, identity.address) in hashes:
+                targets.add(identity.contact_id)
+    erased: list[int] = []
+    for contact_id in sorted(targets):
+        contact = session.get(Contact, contact_id)
+        if contact is None or contact.erased_at is not None:  # erased already, with a contact merged with it
+            continue
+        erase_contact(session=session, contact=contact, journal=False)
+        erased.append(contact_id)
+    return erased
+
+
 def anonymise_older_than(*, session: Session, age: dt.timedelta, now: dt.datetime | None = None) -> int:
     """Retention: interactions older than `age` lose their contact and text; returns how many."""
     cutoff = (now or utcnow()) - age
@@ -102,6 +151,17 @@ def _family(session: Session, contact_id: int) -> list[int]:
         frontier = [int(r) for r in rows if r is not None and r not in found]
         found.extend(frontier)
     return found
+
+
+def _journal(session: Session, ids: list[int]) -> None:
+    """Append the erasure of these contact rows, and the keyed hashes of their identities, to the journal."""
+    people = session.exec(select(Contact).where(col(Contact.id).in_(ids))).all()
+    identities = session.exec(select(Identity).where(col(Identity.contact_id).in_(ids))).all()
+    record_erasure(
+        contacts=[ErasedContact(id=p.id or 0, created_at=p.created_at) for p in people],
+        identities=[(i.channel, i.address) for i in identities],
+        at=utcnow(),
+    )
 
 
 def _run(session: Session, stmt: Any) -> int:

@@ -18,7 +18,7 @@ from kb.channels import (
     UnknownChannel,
     check_channel,
 )
-from kb.config import Settings, load_settings
+from kb.config import Settings, load_settings, secret_key
 from kb.content import content_hash, normalise_source, parse_source, unknown_facts
 from kb.db import (
     ensure_migrated,
@@ -152,6 +152,7 @@ __all__ = [
     "replace_locale",
     "rollback",
     "save_draft",
+    "secret_key",
     "set_fact",
     "split_source",
     "status_of",
@@ -225,6 +226,11 @@ _LAZY = {
     "note_gap": "kb.search",
     "close_indexes": "kb.search",
     "forget_gaps": "kb.search",
+    "dismiss_gap": "kb.search",
+    "merge_gaps": "kb.search",
+    "restore_gap": "kb.search",
+    "GapGroup": "kb.search",
+    "GapNotFound": "kb.search",
     "get_index": "kb.search",
     "list_gaps": "kb.search",
     "refresh_index": "kb.search",
@@ -247,18 +253,23 @@ if TYPE_CHECKING:
         Answer,
         Answerer,
         AnswerStatus,
+        GapGroup,
+        GapNotFound,
         InvalidQuery,
         SearchHit,
         SearchIndex,
         SearchResults,
         answer,
         close_indexes,
+        dismiss_gap,
         forget_gaps,
         get_index,
         list_gaps,
+        merge_gaps,
         note_gap,
         refresh_index,
         reindex,
+        restore_gap,
         search_articles,
     )
     from kb.search.evaluation import NothingToMeasure, evaluate
@@ -286,6 +297,8 @@ __all__ += [
     "Answer",
     "AnswerStatus",
     "Answerer",
+    "GapGroup",
+    "GapNotFound",
     "InvalidQuery",
     "NothingToMeasure",
     "SearchHit",
@@ -294,17 +307,20 @@ __all__ += [
     "SemanticStatus",
     "answer",
     "close_indexes",
+    "dismiss_gap",
     "evaluate",
     "forget_gaps",
     "get_index",
+    "limit_math_threads",
     "list_gaps",
+    "merge_gaps",
     "note_gap",
     "refresh_index",
     "reindex",
+    "restore_gap",
     "search_articles",
     "semantic_status",
     "semantic_wanted",
-    "limit_math_threads",
     "settle_heap",
 ]
 
@@ -323,12 +339,16 @@ from kb.users import (  # noqa: E402
     session_user,
     set_password,
 )
-from kb.votes import VoteTally, record_vote, tally  # noqa: E402
+from kb.votes import COMMENT_MAX as VOTE_COMMENT_MAX  # noqa: E402
+from kb.votes import VoteComment, VoteReason, VoteTally, recent_comments, record_vote, tally  # noqa: E402
 
 __all__ += [
+    "VOTE_COMMENT_MAX",
     "HelpfulVote",
     "User",
     "UserSession",
+    "VoteComment",
+    "VoteReason",
     "VoteTally",
     "authenticate",
     "create_user",
@@ -339,6 +359,7 @@ __all__ += [
     "find_user",
     "get_user",
     "list_users",
+    "recent_comments",
     "record_vote",
     "session_user",
     "set_password",
@@ -429,3 +450,76 @@ __all__ += [
     "resume_subscription",
     "update_subscription",
 ]
+
+# ---- scheduled publishing and unpublishing (issue #16) ----
+from kb.models import Schedule  # noqa: E402
+from kb.schedules import (  # noqa: E402
+    ScheduleAction,
+    ScheduleNotFound,
+    ScheduleState,
+    cancel_schedule,
+    editor_zone,
+    get_schedule,
+    list_schedules,
+    local_time,
+    run_schedule,
+    schedule_publish,
+    schedule_unpublish,
+)
+
+__all__ += [
+    "Schedule",
+    "ScheduleAction",
+    "ScheduleNotFound",
+    "ScheduleState",
+    "cancel_schedule",
+    "editor_zone",
+    "get_schedule",
+    "list_schedules",
+    "local_time",
+    "run_schedule",
+    "schedule_publish",
+    "schedule_unpublish",
+]
+
+# ---- backups and the erasure journal (issue #17) ----
+from kb.backup import BackupError, RestoreReport, create_backup, restore_backup  # noqa: E402
+from kb.backup import Manifest as BackupManifest  # noqa: E402
+from kb.backup import read_manifest as read_backup_manifest  # noqa: E402
+from kb.erasure_journal import (  # noqa: E402
+    ErasedContact,
+    Erasure,
+    ErasureJournalError,
+    identity_digest,
+    read_erasures,
+    record_erasure,
+)
+from kb.erasure_journal import journal_path as erasure_journal_path  # noqa: E402
+from kb.erasure_journal import key_id as erasure_key_id  # noqa: E402
+
+__all__ += [
+    "BackupError",
+    "BackupManifest",
+    "ErasedContact",
+    "Erasure",
+    "ErasureJournalError",
+    "RestoreReport",
+    "create_backup",
+    "erasure_journal_path",
+    "erasure_key_id",
+    "identity_digest",
+    "read_backup_manifest",
+    "read_erasures",
+    "record_erasure",
+    "restore_backup",
+]
+
+from kb.translations import (  # noqa: E402
+    Translation,
+    TranslationState,
+    required_locale,
+)
+from kb.translations import report as translation_report  # noqa: E402
+from kb.translations import translations as translation_states  # noqa: E402
+
+__all__ += ["Translation", "TranslationState", "required_locale", "translation_report", "translation_states"]

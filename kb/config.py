@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -50,3 +53,25 @@ def _allowed_hosts(listen: str) -> tuple[str, ...]:
     listen = listen.strip().strip("[]").lower()
     own = [h for h in (public.lower(), listen) if h not in _ANY_ADDRESS]
     return tuple(dict.fromkeys((*LOCAL_HOSTS, *own)))
+
+
+def secret_key() -> str:
+    """ISTOK_SECRET_KEY, else the data folder's `secret-key`, made once (the pages sign with it, erasures hash with it).
+
+    Every replica must be given the same ISTOK_SECRET_KEY; the file is for one host's own use.
+    """
+    given = os.environ.get("ISTOK_SECRET_KEY", "").strip()
+    if given:
+        return given
+    return _key_file(load_settings().data_dir / "secret-key")
+
+
+@functools.lru_cache(maxsize=8)
+def _key_file(path: Path) -> str:
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):  # another process made it first: read theirs
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(48))
+    return path.read_text(encoding="utf-8").strip()

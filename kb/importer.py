@@ -19,14 +19,14 @@ import yaml
 from sqlmodel import Session, col, select
 
 from kb import facts as facts_mod
-from kb import store, synonyms
+from kb import store, synonyms, translations
 from kb.audit import Actor
 from kb.content import check_source, normalise_source, unknown_facts
 from kb.db import read_session, write_session
 from kb.errors import ContentError, ContentProblem, InvalidChange
 from kb.frontmatter import FrontMatter
 from kb.models import Article, Fact, Revision
-from kb.types import ArticleStatus
+from kb.types import LOCALES, ArticleStatus
 
 MAX_FILE_BYTES = 1024 * 1024
 FACT_ENTRY_KEYS = frozenset({"type", "value", "locales"})
@@ -111,7 +111,9 @@ def _apply(
             report.synonym_locales_changed.append(locale)
     existing = _existing_articles(session, collected.articles)
     to_publish: list[Article] = []
-    for art in collected.articles:
+    # Sources first, so a translation imported with its source is in step with it as imported.
+    in_step: dict[str, int] = {}  # key → its source's draft revision, when this import wrote it
+    for art in sorted(collected.articles, key=_source_first):
         article, draft_hash = existing.get((art.front.key, art.front.locale), (None, None))
         wants_live = publish and art.front.status is ArticleStatus.PUBLISHED
         if article is not None and draft_hash == art.content_hash:
@@ -128,7 +130,10 @@ def _apply(
             file=art.path,
             known_facts=known,
             article=article,
+            translated_from=in_step.get(art.front.key),
         )
+        if result.created and result.revision.translated_from_revision is None:
+            in_step.setdefault(art.front.key, result.revision.number)  # it is its key's source
         if not result.created:
             report.unchanged += 1
         elif result.revision.number == 1:
@@ -139,6 +144,13 @@ def _apply(
             to_publish.append(result.article)
     report.published = store.publish_many(session=session, articles=to_publish, actor=actor, known_facts=known)
     return report
+
+
+def _source_first(art: _ArticleFile) -> int:
+    """The required locale first, then the others in the order of LOCALES (a new key's source is its first)."""
+    required = translations.required_locale()
+    rank = LOCALES.index(art.front.locale) + 1 if art.front.locale in LOCALES else len(LOCALES) + 1
+    return 0 if art.front.locale == required else rank
 
 
 def _existing_articles(session: Session, files: Iterable[_ArticleFile]) -> dict[tuple[str, str], tuple[Article, str]]:

@@ -79,6 +79,9 @@ class Revision(SQLModel, table=True):
     author: str = Field(max_length=200)
     message: str = Field(default="", sa_type=sa.Text)
     created_at: dt.datetime = _time()
+    # A translation's source: the revision of the key's source locale it was last brought up to date with.
+    translated_from_locale: str | None = Field(default=None, max_length=16)
+    translated_from_revision: int | None = None
 
 
 class RevisionFact(SQLModel, table=True):
@@ -279,6 +282,9 @@ class HelpfulVote(SQLModel, table=True):
     helpful: bool
     voter: str = Field(max_length=64)
     at: dt.datetime = _time()
+    # Why a reader said "not helpful" (kb/votes.py REASONS), and a few words of theirs, masked.
+    reason: str | None = Field(default=None, max_length=16)
+    comment: str | None = Field(default=None, max_length=300)
 
 
 class Job(SQLModel, table=True):
@@ -395,3 +401,51 @@ class WebhookCursor(SQLModel, table=True):
 
     id: int = Field(default=1, primary_key=True)
     last_event_id: int = 0
+
+
+class Schedule(SQLModel, table=True):
+    """A publish or an unpublish set for a time (kb/schedules.py), run once by a job.
+
+    `live_revision_at_set` is what was live when it was set: if that changed meanwhile (someone
+    published by hand), the schedule is skipped rather than undo it silently.
+    """
+
+    __tablename__ = "schedules"
+    __table_args__ = (
+        sa.Index("ix_schedules_state_due_at", "state", "due_at"),
+        sa.Index("ix_schedules_locale_key", "locale", "key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    locale: str = Field(max_length=16)
+    key: str = Field(max_length=128)
+    action: str = Field(max_length=16)  # publish, unpublish
+    revision: int | None = None  # the revision to publish (publish only)
+    due_at: dt.datetime = Field(sa_type=UTCDateTime)
+    live_revision_at_set: int | None = None
+    created_by: str = Field(max_length=200)
+    created_at: dt.datetime = _time()
+    state: str = Field(default="pending", max_length=16)  # pending, done, skipped, cancelled, failed
+    outcome: str = Field(default="", sa_type=sa.Text)
+    finished_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ContentGapState(SQLModel, table=True):
+    """What editors decided about one question (every row of it, whoever asked): dismissed or merged.
+
+    Keyed by the question's folded form, locale and channel rather than by a row, so a later
+    occurrence, or a new contact asking it, falls under the same decision. `merged_into`
+    always names a group's main question, whose own `merged_into` is empty (kb/search/gap_states.py).
+    """
+
+    __tablename__ = "content_gap_states"
+    __table_args__ = (sa.UniqueConstraint("normalised", "locale", "channel", name="uq_content_gap_states"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    normalised: str = Field(max_length=500)
+    locale: str = Field(max_length=16)
+    channel: str = Field(max_length=32)
+    dismissed_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    dismissed_by: str | None = Field(default=None, max_length=200)
+    merged_into: int | None = Field(default=None, foreign_key="content_gap_states.id", index=True)
+    changed_at: dt.datetime = _time()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from kb import events
+from kb import events, translations
 from kb.audit import Actor, as_actor, record_action
 from kb.content import normalise_source, parse_source, unknown_facts
 from kb.errors import (
@@ -86,8 +86,12 @@ def save_draft(
     file: str = "<source>",
     known_facts: Collection[str] | None = None,
     article: Article | None = None,
+    translated_from: int | None = None,
 ) -> SaveResult:
     """Store `source` as the article's newest revision, creating the article if new.
+
+    `translated_from` is the editor's word that this translation now follows that revision of
+    its key's source locale (kb.translations); without it the revision keeps what it followed.
 
     `base_revision` is the draft revision the editor started from (None or 0 when
     creating). Content identical to the current draft writes no revision (the attempt
@@ -104,6 +108,7 @@ def save_draft(
         file=file,
         known_facts=known_facts,
         article=article,
+        translated_from=translated_from,
     )
     record_action(
         session,
@@ -113,6 +118,7 @@ def save_draft(
         base_revision=base_revision,
         new_revision=saved.revision.number,
         created=saved.created,
+        **({"translated_from": translated_from} if translated_from is not None else {}),
     )
     return saved
 
@@ -127,6 +133,7 @@ def _save_draft(
     file: str,
     known_facts: Collection[str] | None,
     article: Article | None,
+    translated_from: int | None = None,
 ) -> SaveResult:
     source = normalise_source(source)
     unit = parse_source(source, file=file)
@@ -136,16 +143,20 @@ def _save_draft(
         raise ContentError(problems)
     if article is None:
         article = find_article(session=session, key=unit.key, locale=unit.locale)
+    follows = translations.record_for(session, key=unit.key, locale=unit.locale, article=article, claim=translated_from)
     if article is None:
         if base_revision not in (None, 0):
             raise ArticleNotFound(unit.key, unit.locale)
-        return _create(session, unit=unit, source=source, actor=actor, message=message, file=file)
+        return _create(session, unit=unit, source=source, actor=actor, message=message, file=file, follows=follows)
     if base_revision != article.draft_revision:
         raise RevisionConflict(
             f"article {article.key!r} ({article.locale})", base=base_revision, current=article.draft_revision
         )
     current = get_revision(session=session, article=article, number=article.draft_revision)
     if current.content_hash == unit.content_hash:
+        if translated_from is not None and follows != _follows(current):
+            current.translated_from_locale, current.translated_from_revision = follows or (None, None)
+            session.add(current)  # brought up to date without a change of text: the record moves, no revision
         return SaveResult(article=article, revision=current, created=False)
     _check_slug_free(session, unit=unit, article_id=article.id, file=file)
     number = article.draft_revision + 1
@@ -166,12 +177,27 @@ def _save_draft(
         raise RevisionConflict(f"article {article.key!r} ({article.locale})", base=base_revision, current=None)
     session.refresh(article)
     revision = _add_revision(
-        session, article=article, number=number, unit=unit, source=source, actor=actor, message=message
+        session, article=article, number=number, unit=unit, source=source, actor=actor, message=message, follows=follows
     )
     return SaveResult(article=article, revision=revision, created=True)
 
 
-def _create(session: Session, *, unit: Unit, source: str, actor: str, message: str, file: str) -> SaveResult:
+def _follows(revision: Revision) -> tuple[str, int] | None:
+    if revision.translated_from_locale is None or revision.translated_from_revision is None:
+        return None
+    return (revision.translated_from_locale, revision.translated_from_revision)
+
+
+def _create(
+    session: Session,
+    *,
+    unit: Unit,
+    source: str,
+    actor: str,
+    message: str,
+    file: str,
+    follows: tuple[str, int] | None,
+) -> SaveResult:
     _check_slug_free(session, unit=unit, article_id=None, file=file)
     article = Article(
         key=unit.key,
@@ -190,7 +216,14 @@ def _create(session: Session, *, unit: Unit, source: str, actor: str, message: s
         # Another writer created the same (key, locale) between our look and our write.
         raise RevisionConflict(f"article {unit.key!r} ({unit.locale})", base=None, current=1) from None
     revision = _add_revision(
-        session, article=article, number=1, unit=unit, source=source, actor=actor, message=message or "created"
+        session,
+        article=article,
+        number=1,
+        unit=unit,
+        source=source,
+        actor=actor,
+        message=message or "created",
+        follows=follows,
     )
     return SaveResult(article=article, revision=revision, created=True)
 
@@ -204,7 +237,15 @@ def _check_slug_free(session: Session, *, unit: Unit, article_id: int | None, fi
 
 
 def _add_revision(
-    session: Session, *, article: Article, number: int, unit: Unit, source: str, actor: str, message: str
+    session: Session,
+    *,
+    article: Article,
+    number: int,
+    unit: Unit,
+    source: str,
+    actor: str,
+    message: str,
+    follows: tuple[str, int] | None = None,
 ) -> Revision:
     front = split_source(source, file="<stored>").front
     revision = Revision(
@@ -215,6 +256,8 @@ def _add_revision(
         content_hash=unit.content_hash,
         author=actor,
         message=message,
+        translated_from_locale=follows[0] if follows else None,
+        translated_from_revision=follows[1] if follows else None,
     )
     session.add(revision)
     session.flush()
@@ -237,6 +280,9 @@ def publish(
     after) in the same transaction, whoever calls.
     """
     before = article.published_revision
+    required = translations.unpublished_required(session, article.key, article.locale)
+    if required is not None:
+        raise InvalidChange(f"{article.key!r} must be live in {required} before it goes live in {article.locale}")
     entry = _publish(
         session=session,
         article=article,
@@ -324,6 +370,7 @@ def publish_many(
     targets = sorted((a for a in articles if a.published_revision != a.draft_revision), key=lambda a: a.id or 0)
     if not targets:
         return 0
+    _check_required_first(session, targets)
     known = set(fact_keys(session=session) if known_facts is None else known_facts)
     drafts: dict[int, tuple[int, str]] = {}  # article id -> (draft revision id, content hash)
     for chunk in _chunks([a.id or 0 for a in targets]):
@@ -379,6 +426,21 @@ def publish_many(
     for a in targets:
         session.expire(a)
     return len(targets)
+
+
+def _check_required_first(session: Session, targets: Sequence[Article]) -> None:
+    """Refuse a bulk publish that would put a key live elsewhere before the required locale (kb.translations)."""
+    required = translations.required_locale()
+    if required is None:
+        return
+    going = {a.key for a in targets if a.locale == required}
+    waiting = [a for a in targets if a.locale != required and a.key not in going]
+    early = sorted(
+        f"{a.key} ({a.locale})" for a in waiting if translations.unpublished_required(session, a.key, a.locale)
+    )
+    if early:
+        shown = ", ".join(early[:10]) + (f" and {len(early) - 10} more" if len(early) > 10 else "")
+        raise InvalidChange(f"these must be live in {required} before they go live elsewhere: {shown}")
 
 
 def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:

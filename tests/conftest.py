@@ -31,6 +31,22 @@ def missing_tool(message: str) -> None:
     pytest.skip(message)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _erasures_journaled_outside_the_checkout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Tests that erase a contact in-process journal it in a temporary file, not in the checkout's `var/`.
+
+    A test about the journal itself names its own (ISTOK_ERASURE_JOURNAL, or a data folder).
+    """
+    if "ISTOK_ERASURE_JOURNAL" in os.environ:
+        yield
+        return
+    os.environ["ISTOK_ERASURE_JOURNAL"] = str(tmp_path_factory.mktemp("journal") / "erasures.jsonl")
+    try:
+        yield
+    finally:
+        os.environ.pop("ISTOK_ERASURE_JOURNAL", None)
+
+
 @pytest.fixture(scope="session")
 def espeak() -> str:
     """The espeak-ng binary, which speaks the IVR (renderer tests, the WAV routes, the Asterisk adapter)."""

@@ -1,4 +1,4 @@
-"""`istok answer`, `search`, `reindex`, `gaps` and `eval`: the answer engine from the command line.
+"""`istok answer`, `search`, `reindex` and `eval`: the answer engine from the command line (`gaps`: gaps.py).
 
 `api/cli/main.py` registers the functions of `COMMANDS`, wrapped in its `_clean_errors`, so
 Istok's errors end a command with their message and exit code 1. `answer` asks through
@@ -105,41 +105,6 @@ def reindex() -> None:
     typer.echo(f"indexed {count} published articles in {time.perf_counter() - started:.1f} s")
 
 
-def gaps(
-    locale: Annotated[str | None, typer.Option(help="Only this locale.")] = None,
-    channel: Annotated[str | None, typer.Option(help="Only this channel.")] = None,
-    limit: Annotated[int, typer.Option(help="At most this many.")] = 50,
-    json_out: JsonOpt = False,
-) -> None:
-    """Questions the engine could not answer with confidence, most frequent first."""
-    import kb
-    from api import runtime
-
-    with kb.read_session(runtime.engine()) as session:
-        rows = [
-            {
-                "question": g.normalised,
-                "last_wording": g.question,
-                "locale": g.locale,
-                "channel": g.channel,
-                "count": g.count,
-                "best_key": g.best_key,
-                "best_confidence": g.best_confidence,
-                "first_seen": g.first_seen.isoformat(),
-                "last_seen": g.last_seen.isoformat(),
-            }
-            for g in kb.list_gaps(session=session, locale=locale, channel=channel, limit=limit)
-        ]
-    if json_out:
-        _print_json(rows)
-        return
-    if not rows:
-        typer.echo("no content gaps recorded")
-    for r in rows:
-        guess = f" (best: {r['best_key']} {r['best_confidence']:.2f})" if r["best_key"] else ""
-        typer.echo(f"{r['count']:>5}  {r['locale']:3} {r['channel']:8} {r['question']}{guess}")
-
-
 def eval_(
     kb_dir: Annotated[Path, typer.Option("--kb", help="A content folder to build a throw-away store from.")],
     questions: Annotated[Path, typer.Option(help="CSV: question,expected[,locale]; empty expected = hand off.")],
@@ -186,6 +151,5 @@ COMMANDS: dict[str, Callable[..., None]] = {
     "answer": answer,
     "search": search,
     "reindex": reindex,
-    "gaps": gaps,
     "eval": eval_,
 }

@@ -81,7 +81,7 @@ def serve(
     settings = kb.load_settings()
     runtime.engine()  # fail here, with the fix named, rather than in a worker
     host = host or settings.host
-    port = port or settings.port
+    port = settings.port if port is None else port  # --port 0: the system picks one (uvicorn logs it)
     os.environ["ISTOK_HOST"] = host  # the app (and every worker) allows the address it was told to serve
     typer.echo(f"Istok is serving on http://{host}:{port}/  (health: http://{host}:{port}/healthz)")
     uvicorn.run("api.app:app", host=host, port=port, workers=workers, access_log=access_log, log_config=log_config())
@@ -430,6 +430,15 @@ app.command("preview")(_clean_errors(render.preview))
 for _name, _command in engine.COMMANDS.items():
     app.command(_name)(_clean_errors(_command))
 
+# ---- content gaps, listed, dismissed and merged (issues #5 and #16) ----
+from api.cli import gaps  # noqa: E402
+
+gaps_app = typer.Typer(help="Content gaps: questions answered without confidence.")
+app.add_typer(gaps_app, name="gaps")
+gaps_app.callback(invoke_without_command=True)(_clean_errors(gaps.list_))
+for _gap_command_name, _gap_command in gaps.COMMANDS.items():
+    gaps_app.command(_gap_command_name)(_clean_errors(_gap_command))
+
 
 # ---- people who sign in to the admin and the operator panel (issue #7) ----
 from api.cli import users  # noqa: E402
@@ -438,6 +447,12 @@ users_app = typer.Typer(help="People who sign in to the admin and the operator p
 app.add_typer(users_app, name="users")
 for _user_command_name, _user_command in users.COMMANDS.items():
     users_app.command(_user_command_name)(_clean_errors(_user_command))
+
+# ---- backups (issue #17) ----
+from api.cli import backup  # noqa: E402
+
+for _backup_command_name, _backup_command in backup.COMMANDS.items():
+    app.command(_backup_command_name)(_clean_errors(_backup_command))
 
 # ---- contact context (issue #8) ----
 contacts_app = typer.Typer(help="Contact context: clients across channels.", no_args_is_help=True)
@@ -469,6 +484,19 @@ def contacts_retention(
     else:
         typer.echo(f"anonymised {count} interaction(s) older than {age.days} days")
 
+
+# ---- scheduled publishing and unpublishing (issue #16) ----
+from api.cli import schedules  # noqa: E402
+
+schedule_app = typer.Typer(help="Publish or unpublish at a time, run once by `istok serve`.", no_args_is_help=True)
+app.add_typer(schedule_app, name="schedule")
+for _schedule_command_name, _schedule_command in schedules.COMMANDS.items():
+    schedule_app.command(_schedule_command_name)(_clean_errors(_schedule_command))
+
+# ---- translations that know they are stale (issue #16) ----
+from api.cli import translations  # noqa: E402
+
+app.command("translations")(_clean_errors(translations.report))
 
 if __name__ == "__main__":
     app()

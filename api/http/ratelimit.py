@@ -1,18 +1,21 @@
-"""Token buckets per API key and per client address for the answer and search routes.
+"""Request budgets per API key and per client address for the answer and search routes.
 
-In memory, per process: a limit protects this process's CPU, which is what a flood
-of questions exhausts. ISTOK_RATE_LIMIT sets requests per second (burst: twice that).
+A flood of questions exhausts CPU; ISTOK_RATE_LIMIT sets requests per second, with bursts of
+twice that: a moving window of `2 × rate` requests in any 2 seconds (at least one request per
+`1 / rate` seconds for rates under 0.5). The counts live in `api.http.limitstore`: shared by
+the replicas through Redis when ISTOK_REDIS_URL is set, per process otherwise.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import threading
 import time
-from dataclasses import dataclass
+
+from limits import RateLimitItem, RateLimitItemPerSecond
 
 import kb
+from api.http.limitstore import store
 
 
 class RateLimited(kb.IstokError):
@@ -24,41 +27,23 @@ class RateLimited(kb.IstokError):
         self.retry_after = retry_after
 
 
-@dataclass
-class _Bucket:
-    tokens: float
-    stamp: float
+def request_budget(per_second: float) -> RateLimitItem:
+    """The window that lets `per_second` requests through on average, twice that in a burst."""
+    if per_second <= 0:
+        raise ValueError(f"ISTOK_RATE_LIMIT must be above 0, not {per_second}")
+    amount = max(1, round(per_second * 2))
+    return RateLimitItemPerSecond(amount, max(1, round(amount / per_second)))
 
 
-class RateLimiter:
-    def __init__(self, per_second: float) -> None:
-        self.rate = per_second
-        self.burst = max(1.0, per_second * 2)
-        self._buckets: dict[str, _Bucket] = {}
-        self._lock = threading.Lock()
-
-    def wait_time(self, name: str, now: float | None = None) -> float:
-        """Take one token from `name`'s bucket: 0 if there was one, else seconds to wait."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            bucket = self._buckets.get(name)
-            if bucket is None:
-                bucket = self._buckets[name] = _Bucket(self.burst, now)
-                if len(self._buckets) > 100_000:  # forget idle clients rather than grow forever
-                    self._buckets = {name: bucket}
-            bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.stamp) * self.rate)
-            bucket.stamp = now
-            if bucket.tokens >= 1:
-                bucket.tokens -= 1
-                return 0.0
-            return (1 - bucket.tokens) / self.rate
-
-
-_limiter = RateLimiter(float(os.environ.get("ISTOK_RATE_LIMIT", "200")))
+_budget = request_budget(float(os.environ.get("ISTOK_RATE_LIMIT", "200")))
 
 
 def check_rate(*names: str) -> None:
-    """Raise RateLimited (429 with Retry-After) if any of the named buckets is empty."""
-    wait = max(_limiter.wait_time(name) for name in names)
-    if wait > 0:
+    """Count one request against each named budget; RateLimited (429 with Retry-After) if any is spent.
+
+    It talks to Redis when one is configured: from async code, call it in the thread pool.
+    """
+    full = [name for name in names if not store.hit(_budget, name)]
+    if full:
+        wait = max(store.free_at(_budget, name) for name in full) - time.time()
         raise RateLimited(max(1, math.ceil(wait)))

@@ -114,26 +114,34 @@ def _status(name: str) -> kb.ArticleStatus | None:
 
 
 @router.get("/admin/articles/{locale}/{key}")
-def edit(request: Request, locale: str, key: str) -> Response:
-    """The editor: source beside a live preview of every channel, history and translations."""
+def edit(request: Request, locale: str, key: str, follows: Annotated[int | None, Query(ge=1)] = None) -> Response:
+    """The editor: source beside a live preview of every channel, history and translations.
+
+    `follows` (from the translations view) ticks "this translation follows source revision N".
+    """
     who = editor_gate(request)
     if isinstance(who, Response):
         return who
     with reading() as session:
         article = kb.get_article(session=session, key=key, locale=locale)
         draft = kb.get_revision(session=session, article=article, number=article.draft_revision)
-        ctx = _editor_ctx(session, article, source=draft.source)
+        ctx = _editor_ctx(session, article, source=draft.source, follows=follows)
     return staff_page(request, who, "admin_edit.html", ctx)
 
 
 def _editor_ctx(session: Any, article: kb.Article | None, *, source: str, **extra: Any) -> dict[str, Any]:
     history = kb.history(session=session, article=article)[::-1] if article else []
     translations = []
+    translation: kb.Translation | None = None
     votes: list[kb.VoteTally] = []
+    comments: list[kb.VoteComment] = []
     if article is not None:
         siblings = kb.translations_of(session=session, key=article.key)
         translations = [(a.locale, a.title) for a, _source in siblings if a.locale != article.locale]
+        states = {t.locale: t for t in kb.translation_states(session=session, key=article.key)}
+        translation = states.get(article.locale)
         votes = kb.tally(session=session, key=article.key, locale=article.locale)
+        comments = kb.recent_comments(session=session, key=article.key, locale=article.locale, limit=5)
     return {
         "title": article.title if article else "New article",
         "section": "articles",
@@ -142,10 +150,16 @@ def _editor_ctx(session: Any, article: kb.Article | None, *, source: str, **extr
         "base": article.draft_revision if article else 0,
         "history": history,
         "translations": translations,
+        "translation": translation,  # this locale against its key's source (kb.translations)
+        "follows": None,
         "missing_locales": [
             loc for loc in kb.LOCALES if article and loc != article.locale and loc not in dict(translations)
         ],
         "votes": votes,
+        "vote_comments": comments,  # readers' words with "not helpful" (issue #16)
+        "schedules": kb.list_schedules(session=session, locale=article.locale, key=article.key, limit=10)
+        if article
+        else [],  # scheduled publishing (issue #16): admin_schedules.py
         "conflict": None,
         "problems": [],
         "message": "",
@@ -188,8 +202,11 @@ def save(
     message: Annotated[str, Form(max_length=500)] = "",
     locale: Annotated[str, Form(max_length=16)] = "",
     key: Annotated[str, Form(max_length=200)] = "",
+    translated_from: Annotated[int | None, Form(ge=1)] = None,
 ) -> Response:
     """Save a draft revision based on `base`; a stale base shows the conflict and keeps the text.
+
+    `translated_from`: the editor ticked "this translation follows source revision N".
 
     `locale` and `key` name the article the editor was opened on, so a source too broken to
     parse still re-opens that article's editor (its title, history), with the message kept.
@@ -206,6 +223,7 @@ def save(
                 actor=actor_of(who, request),
                 message=message,
                 file="editor",
+                translated_from=translated_from,
             )
             where = f"/admin/articles/{saved.article.locale}/{saved.article.key}"
             note = f"Saved revision {saved.revision.number}" if saved.created else "No changes to save"

@@ -1,4 +1,6 @@
-"""The admin's other pages: history with diffs, translations side by side, facts, synonyms, content gaps.
+"""The admin's other pages: history with diffs, translations side by side, facts, synonyms.
+
+Content gaps have a module of their own, `admin_gaps.py`.
 
 Facts and synonyms are edited through the same `kb` functions as the API, with the version
 each form was read at, so two editors changing one fact cannot overwrite each other silently.
@@ -33,7 +35,7 @@ def diff(
     with reading() as session:
         article = kb.get_article(session=session, key=key, locale=locale)
         text = kb.diff(session=session, article=article, from_revision=from_, to_revision=to)
-    lines = [(_kind(line), line) for line in text.splitlines()]
+    lines = [(line_kind(line), line) for line in text.splitlines()]
     ctx = {
         "title": f"{article.title}: {from_} → {to}",
         "section": "articles",
@@ -45,28 +47,13 @@ def diff(
     return staff_page(request, who, "admin_diff.html", ctx)
 
 
-def _kind(line: str) -> str:
+def line_kind(line: str) -> str:
+    """How a line of a unified diff is shown: added, removed, or context."""
     if line.startswith("+") and not line.startswith("+++"):
         return "add"
     if line.startswith("-") and not line.startswith("---"):
         return "del"
     return ""
-
-
-@router.get("/admin/translations/{key}")
-def translations(request: Request, key: str) -> Response:
-    """Every locale's draft of one article, side by side."""
-    who = editor_gate(request)
-    if isinstance(who, Response):
-        return who
-    with reading() as session:
-        drafts = kb.translations_of(session=session, key=key)
-        if not drafts:
-            raise kb.NotFound(f"no article {key!r}")
-        columns: list[dict[str, Any]] = [{"a": a, "source": source} for a, source in drafts]
-    missing = [loc for loc in kb.LOCALES if loc not in {c["a"].locale for c in columns}]
-    ctx = {"title": f"Translations of {key}", "section": "articles", "key": key, "columns": columns, "missing": missing}
-    return staff_page(request, who, "admin_translations.html", ctx)
 
 
 @router.get("/admin/facts")
@@ -149,23 +136,3 @@ def save_synonyms(
         changed = kb.replace_locale(session=session, locale=locale, sets=sets, actor=actor_of(who, request))
     runtime.index().poll()
     return back("/admin/synonyms", f"{len(sets)} sets saved" if changed else "No changes")
-
-
-@router.get("/admin/gaps")
-def gaps(request: Request, locale: str = "", channel: str = "") -> Response:
-    """Questions the answer engine could not answer with confidence, most frequent first."""
-    who = editor_gate(request)
-    if isinstance(who, Response):
-        return who
-    runtime.index().gaps.flush()
-    with reading() as session:
-        rows = kb.list_gaps(session=session, locale=locale or None, channel=channel or None, limit=200)
-    ctx = {
-        "title": "Content gaps",
-        "section": "gaps",
-        "gaps": rows,
-        "locale": locale,
-        "channel": channel,
-        "locales": kb.LOCALES,
-    }
-    return staff_page(request, who, "admin_gaps.html", ctx)

@@ -12,18 +12,18 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import secrets
-import threading
 import time
-from collections import deque
 from typing import Any
 
 from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from limits import RateLimitItem, RateLimitItemPerMinute
 from sqlmodel import Session
 
 import kb
 from api import runtime
 from api.deps import Principal
+from api.http.limitstore import store as limit_store
 from api.pages.settings import page_settings
 
 COOKIE = "istok_session"
@@ -35,8 +35,8 @@ def _serializer(salt: str) -> URLSafeTimedSerializer:
 
 
 def _secure(request: Request) -> bool:
-    forwarded = request.headers.get("x-forwarded-proto", "")
-    return request.url.scheme == "https" or forwarded == "https"
+    """https as uvicorn saw it: it takes `X-Forwarded-Proto` only from a trusted proxy (FORWARDED_ALLOW_IPS)."""
+    return request.url.scheme == "https"
 
 
 def _set_cookie(response: Response, request: Request, name: str, value: str, max_age: int) -> None:
@@ -145,36 +145,29 @@ def login_csrf_ok(request: Request, sent: str | None) -> bool:
 
 
 class LoginLimiter:
-    """Failed sign-ins per address and per user name in the last minute; over the limit, wait."""
+    """Failed sign-ins per address and per user name in the last minute; over the limit, wait.
 
-    def __init__(self) -> None:
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+    The counts are the rate limits' (`api.http.limitstore`): shared by every replica through
+    Redis when ISTOK_REDIS_URL is set, so a guesser gains nothing by spreading over them.
+    """
 
     def blocked(self, *names: str) -> int:
         """Seconds until any of `names` may try again (0: now)."""
-        limit, now = page_settings().login_attempts, time.monotonic()
-        wait = 0.0
-        with self._lock:
-            for name in names:
-                recent = self._failures.get(name)
-                if not recent:
-                    continue
-                while recent and recent[0] < now - 60:
-                    recent.popleft()
-                # An address may hold several people (an office behind one NAT): it gets more tries.
-                allowed = limit * 4 if name.startswith("login-addr:") else limit
-                if len(recent) >= allowed:
-                    wait = max(wait, recent[0] + 60 - now)
+        now = time.time()
+        windows = {name: self._window(name) for name in names}
+        free = [limit_store.free_at(w, name) for name, w in windows.items() if not limit_store.allows(w, name)]
+        wait = max(free, default=now) - now
         return int(wait) + 1 if wait > 0 else 0
 
     def failed(self, *names: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            if len(self._failures) > 100_000:
-                self._failures.clear()
-            for name in names:
-                self._failures.setdefault(name, deque()).append(now)
+        for name in names:
+            limit_store.hit(self._window(name), name)
+
+    @staticmethod
+    def _window(name: str) -> RateLimitItem:
+        limit = page_settings().login_attempts
+        # An address may hold several people (an office behind one NAT): it gets more tries.
+        return RateLimitItemPerMinute(limit * 4 if name.startswith("login-addr:") else limit)
 
 
 login_limiter = LoginLimiter()

@@ -278,8 +278,11 @@ def help_article(request: Request, locale: str, slug: str) -> Response:
         "jsonld": jsonld,
         "breadcrumb_ld": {"@context": "https://schema.org", "@type": "BreadcrumbList", "itemListElement": trail},
         "og_type": "article",
+        "vote_reasons": [r.value for r in kb.VoteReason],
+        "comment_max": kb.VOTE_COMMENT_MAX,
     }
-    return _cached(request, "help_article.html", ctx, locale, slug, entry.content_hash, cat=cat)
+    voted = request.query_params.get("voted", "")  # `no`: thanked, and asked why (the form without script)
+    return _cached(request, "help_article.html", ctx, locale, slug, entry.content_hash, voted, cat=cat)
 
 
 @router.post("/help/{locale}/{slug}/vote")
@@ -289,8 +292,14 @@ def help_vote(
     slug: str,
     revision: Annotated[int, Form(ge=1)],
     helpful: Annotated[str, Form(pattern="^(yes|no)$")],
+    reason: Annotated[str, Form(max_length=32)] = "",
+    comment: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    """Store "was this helpful?" against the revision the reader saw; one vote per browser and revision."""
+    """Store "was this helpful?" against the revision the reader saw; one vote per browser and revision.
+
+    A "no" without a reason is answered with the page again, asking why (`?voted=no`); the
+    reasons form posts here once more, with the same browser token, and so amends that vote.
+    """
     origin = request.headers.get("origin")
     if origin and origin.rstrip("/") != str(request.base_url).rstrip("/") and origin != page_settings().public_url:
         raise Forbidden("votes come from the help pages only")
@@ -301,12 +310,22 @@ def help_vote(
     token = request.cookies.get(VOTER_COOKIE) or secrets.token_urlsafe(18)
     voter = hmac.new(page_settings().secret_key.encode(), token.encode(), hashlib.sha256).hexdigest()[:32]
     with writing() as session:
-        kb.record_vote(
-            session=session, key=entry.key, locale=locale, revision=revision, helpful=helpful == "yes", voter=voter
+        vote = kb.record_vote(
+            session=session,
+            key=entry.key,
+            locale=locale,
+            revision=revision,
+            helpful=helpful == "yes",
+            voter=voter,
+            reason=reason or None,
+            comment=comment,
         )
+        why = vote.reason
     if "application/json" in request.headers.get("accept", ""):
-        resp: Response = JSONResponse({"recorded": True, "revision": revision, "helpful": helpful == "yes"})
+        body = {"recorded": True, "revision": revision, "helpful": helpful == "yes", "reason": why}
+        resp: Response = JSONResponse(body)
     else:
-        resp = RedirectResponse(f"/help/{locale}/{slug}?voted=1#vote", status_code=303)
+        asked = helpful == "no" and not (reason or comment.strip())
+        resp = RedirectResponse(f"/help/{locale}/{slug}?voted={'no' if asked else '1'}#vote", status_code=303)
     resp.set_cookie(VOTER_COOKIE, token, max_age=365 * 86400, httponly=True, samesite="lax", path="/help")
     return resp

@@ -82,13 +82,13 @@ async def login(
     user = None
     if not login_csrf_ok(request, csrf):
         error = "csrf"
-    elif (wait := login_limiter.blocked(address, account)) > 0:
+    elif (wait := await run_in_threadpool(login_limiter.blocked, address, account)) > 0:  # Redis, maybe
         error = "limited"
         request.state.retry_after = wait
     else:
         user = await run_in_threadpool(_authenticate, username, password, client_address(request))
         if user is None:
-            login_limiter.failed(address, account)
+            await run_in_threadpool(login_limiter.failed, address, account)
             error = "bad"
     if user is None:
         status = 429 if error == "limited" else 400 if error == "csrf" else 401

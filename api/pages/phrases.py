@@ -52,6 +52,14 @@ _EN = {
     "contact_need_question": "Please write your question.",
     "contact_need_reply_to": "Please give an email address or a phone number with its country code.",
     "menu": "Menu",
+    "why_not_helpful": "What was wrong with it?",
+    "reason_incomplete": "Something is missing",
+    "reason_wrong": "It is wrong or out of date",
+    "reason_unclear": "Hard to understand",
+    "reason_broken_link": "A link does not work",
+    "reason_other": "Something else",
+    "reason_comment": "Anything to add? (optional, please no personal details)",
+    "reason_thanks": "Thank you: the editors will see why.",
 }
 
 _RU = {
@@ -98,6 +106,14 @@ _RU = {
     "contact_need_question": "Напишите, пожалуйста, ваш вопрос.",
     "contact_need_reply_to": "Укажите email или номер телефона с кодом страны.",
     "menu": "Меню",
+    "why_not_helpful": "Что с ней не так?",
+    "reason_incomplete": "Чего-то не хватает",
+    "reason_wrong": "Ошибка или устаревшие сведения",
+    "reason_unclear": "Трудно понять",
+    "reason_broken_link": "Не работает ссылка",
+    "reason_other": "Другое",
+    "reason_comment": "Хотите что-то добавить? (необязательно, без личных данных)",
+    "reason_thanks": "Спасибо: редакторы узнают, в чём дело.",
 }
 
 _UK = {
@@ -144,6 +160,14 @@ _UK = {
     "contact_need_question": "Напишіть, будь ласка, ваше питання.",
     "contact_need_reply_to": "Вкажіть email або номер телефону з кодом країни.",
     "menu": "Меню",
+    "why_not_helpful": "Що з нею не так?",
+    "reason_incomplete": "Чогось бракує",
+    "reason_wrong": "Помилка або застарілі відомості",
+    "reason_unclear": "Важко зрозуміти",
+    "reason_broken_link": "Не працює посилання",
+    "reason_other": "Інше",
+    "reason_comment": "Бажаєте щось додати? (необов'язково, без особистих даних)",
+    "reason_thanks": "Дякуємо: редактори дізнаються, у чому річ.",
 }
 
 PHRASES: dict[str, dict[str, str]] = {"en": _EN, "ru": _RU, "uk": _UK}

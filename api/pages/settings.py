@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import os
 import re
-import secrets
 from dataclasses import dataclass
 
 from starlette.requests import Request
@@ -39,19 +38,6 @@ class PageSettings:
         return "*" in self.widget_origins or origin in self.widget_origins
 
 
-def _secret_key() -> str:
-    given = os.environ.get("ISTOK_SECRET_KEY", "").strip()
-    if given:
-        return given
-    path = kb.load_settings().data_dir / "secret-key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(secrets.token_urlsafe(48))
-    return path.read_text(encoding="utf-8").strip()
-
-
 def _colour(value: str) -> str:
     if not _COLOUR_RE.match(value):
         raise ValueError(f"ISTOK_THEME_COLOR must look like #1a73e8, not {value!r}")
@@ -67,7 +53,7 @@ def page_settings() -> PageSettings:
         raise ValueError(f"ISTOK_SESSION_SAMESITE must be lax, strict or none, not {samesite!r}")
     origins = tuple(o.strip().rstrip("/") for o in env("ISTOK_WIDGET_ORIGINS", "*").split(",") if o.strip())
     return PageSettings(
-        secret_key=_secret_key(),
+        secret_key=kb.secret_key(),
         public_url=env("ISTOK_PUBLIC_URL", "").rstrip("/"),
         brand=env("ISTOK_BRAND_NAME", "Sfera"),
         theme_colour=_colour(env("ISTOK_THEME_COLOR", "#4338ca")),

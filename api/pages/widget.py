@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 import kb
 from api import answering, live
@@ -86,7 +87,7 @@ async def widget_answer(
         raise Forbidden("this site may not embed the widget")
     if locale not in kb.LOCALES:
         locale = kb.LOCALES[0]
-    check_rate(f"addr:{client_address(request) or 'unknown'}")
+    await run_in_threadpool(check_rate, f"addr:{client_address(request) or 'unknown'}")  # Redis, when configured
     base = base_url(request)
     contact = page_settings().contact_url or f"{base}/help/{locale}/contact"  # our form: a person answers
     try:

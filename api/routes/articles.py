@@ -137,6 +137,7 @@ def put_article(
             actor=actor_of(who, request),
             message=body.message,
             file=what,
+            translated_from=body.translated_from,
         )
         if existing is None:
             response.status_code = 201

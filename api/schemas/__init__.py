@@ -71,7 +71,15 @@ from api.schemas.fields import (
     Text,
     one_of,
 )
-from api.schemas.health import Health, JobsState, LocaleCounts, QuarantinedUnit, SemanticState
+from api.schemas.health import (
+    Health,
+    JobsState,
+    LimitsState,
+    LocaleCounts,
+    QuarantinedUnit,
+    Readiness,
+    SemanticState,
+)
 from api.schemas.problems import Problem
 from api.schemas.synonyms import SynonymsIn, SynonymsOut, SynonymsUpdate
 
@@ -117,6 +125,7 @@ __all__ = [
     "InteractionIn",
     "InteractionOut",
     "JobsState",
+    "LimitsState",
     "LocaleCounts",
     "MenuOptionOut",
     "MenuOut",
@@ -130,6 +139,7 @@ __all__ = [
     "PublishIn",
     "Purpose",
     "QuarantinedUnit",
+    "Readiness",
     "RenderedOut",
     "RevisionOut",
     "RevisionSummary",

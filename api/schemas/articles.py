@@ -46,6 +46,12 @@ class ArticleIn(BaseModel):
 
     source: str = Field(min_length=1, max_length=1_000_000)
     message: str = Field(default="", max_length=2000)
+    translated_from: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_INT32,
+        description="A translation: the revision of its key's source locale it now follows (default: what it followed)",
+    )
 
 
 class PublishIn(BaseModel):

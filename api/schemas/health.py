@@ -43,11 +43,19 @@ class SemanticState(BaseModel):
     failed: bool = Field(False, description="it was wanted but did not load (the service is `degraded`)")
 
 
+class LimitsState(BaseModel):
+    """Where the rate limits count: shared through Redis (ISTOK_REDIS_URL) or per process."""
+
+    storage: str = Field(description="`redis`, or `memory`: per process (no Redis configured, or it is unreachable)")
+    shared: bool = Field(description="the replicas share one budget per key and address right now")
+    detail: str
+
+
 class Health(BaseModel):
     status: str = Field(
         description=(
             "`ok`, or `degraded` while some units are quarantined, due jobs wait over a minute, "
-            "or the semantic encoder that was asked for failed to load"
+            "the semantic encoder that was asked for failed to load, or the configured Redis is unreachable"
         )
     )
     database: str
@@ -57,3 +65,14 @@ class Health(BaseModel):
     quarantined: list[QuarantinedUnit]
     jobs: JobsState
     semantic: SemanticState
+    limits: LimitsState
+
+
+class Readiness(BaseModel):
+    """Ready for traffic: the database answers, its schema is this code's, the index has caught up."""
+
+    status: str = Field(description="`ready` (otherwise the answer is a 503 problem naming the failed check)")
+    checks: dict[str, str] = Field(description="`database`, `schema`, `index`: `ok`, or what is wrong")
+    last_seq: int = Field(description="the publication log's last sequence")
+    index_seq: int = Field(description="the last sequence this process's search index has applied")
+    index_lag_seconds: float = Field(description="how long the oldest entry the index has not applied has waited")

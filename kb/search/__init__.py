@@ -21,7 +21,8 @@ from kb.config import load_settings
 from kb.db import ensure_migrated, make_engine
 from kb.search.answering import THRESHOLDS, Answerer, answerer_for, check_question, forget_answerers
 from kb.search.errors import InvalidQuery
-from kb.search.gaps import forget_gaps, list_gaps
+from kb.search.gap_states import GapGroup, GapNotFound, dismiss_gap, list_gaps, merge_gaps, restore_gap
+from kb.search.gaps import forget_gaps
 from kb.search.index import SearchIndex
 from kb.search.results import Alternative, Answer, AnswerStatus, SearchHit, SearchResults
 from kb.search.searching import search
@@ -124,17 +125,22 @@ __all__ = [
     "Answer",
     "AnswerStatus",
     "Answerer",
+    "GapGroup",
+    "GapNotFound",
     "InvalidQuery",
     "SearchHit",
     "SearchIndex",
     "SearchResults",
     "answer",
     "close_indexes",
+    "dismiss_gap",
     "forget_gaps",
     "get_index",
     "list_gaps",
+    "merge_gaps",
     "note_gap",
     "refresh_index",
     "reindex",
+    "restore_gap",
     "search_articles",
 ]

@@ -10,7 +10,8 @@ Client words are masked (`kb.pii.mask_personal`) when written, in the writer thr
 no phone, e-mail, card or document number reaches the table and the answering path pays
 nothing for it. A question asked on behalf of a contact (the answer API's `contact=` or
 `identity=`) is a row of its own carrying the contact's id, so erasing the contact deletes
-exactly its words (`forget_gaps`); `list_gaps` adds the rows of one question up again.
+exactly its words (`forget_gaps`); `list_gaps` (kb/search/gap_states.py, with editors' dismissals
+and merges) adds the rows of one question up again.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from kb import outbox
 from kb.db import write_session
 from kb.models import ContentGap, utcnow
 from kb.pii import mask_personal
+from kb.search.gap_states import forget_states
 from kb.search.text import clean_question
 from kb.types import ArticleKey, ChannelName, Locale
 
@@ -187,61 +189,14 @@ def _masked(batch: list[tuple[Gap, int]]) -> list[tuple[Gap, int]]:
 
 
 def forget_gaps(*, session: Session, contact_ids: Sequence[int]) -> int:
-    """Erasure: delete the questions these contacts asked; returns how many rows went."""
+    """Erasure: delete the questions these contacts asked; returns how many rows went.
+
+    Their words kept as examples of a merged group are these same rows; editors' decisions
+    about questions no one else asked go with them (`forget_states`).
+    """
     if not contact_ids:
         return 0
     stmt = sa.delete(ContentGap).where(col(ContentGap.contact_id).in_(list(contact_ids)))
     result = session.execute(stmt.execution_options(synchronize_session=False))
+    forget_states(session=session)
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
-def list_gaps(
-    *, session: Session, locale: Locale | None = None, channel: ChannelName | None = None, limit: int = 100
-) -> Sequence[ContentGap]:
-    """Content gaps, most frequent first, then most recent; one per question, whoever asked it.
-
-    The rows of one question (the anonymous one and each contact's) are added up, and the
-    latest wording stands for them; the result names no contact.
-    """
-    t = ContentGap.__table__  # type: ignore[attr-defined]
-    total = sa.func.sum(t.c["count"]).label("total")
-    first, last = sa.func.min(t.c.first_seen).label("first"), sa.func.max(t.c.last_seen).label("last")
-    groups = sa.select(t.c.normalised, t.c.locale, t.c.channel, total, first, last)
-    if locale:
-        groups = groups.where(t.c.locale == locale)
-    if channel:
-        groups = groups.where(t.c.channel == channel)
-    top = (
-        groups.group_by(t.c.normalised, t.c.locale, t.c.channel)
-        .order_by(total.desc(), last.desc())
-        .limit(limit)
-        .subquery()
-    )
-    same = sa.and_(
-        t.c.normalised == top.c.normalised,
-        t.c.locale == top.c.locale,
-        t.c.channel == top.c.channel,
-        t.c.last_seen == top.c["last"],
-    )
-    stmt = (
-        sa.select(ContentGap, top.c.total, top.c["first"], top.c["last"])
-        .join(top, same)
-        .order_by(top.c.total.desc(), top.c["last"].desc(), col(ContentGap.id).desc())
-    )
-    found: dict[tuple[str, str, str], ContentGap] = {}
-    for gap, count, first_seen, last_seen in session.execute(stmt):
-        key = (gap.normalised, gap.locale, gap.channel)
-        if key not in found:
-            found[key] = ContentGap(
-                id=gap.id,
-                normalised=gap.normalised,
-                question=gap.question,
-                locale=gap.locale,
-                channel=gap.channel,
-                count=int(count),
-                best_key=gap.best_key,
-                best_confidence=gap.best_confidence,
-                first_seen=first_seen,
-                last_seen=last_seen,
-            )
-    return list(found.values())

@@ -65,6 +65,32 @@
     input.addEventListener("blur", function () { setTimeout(close, 150); });
   }
 
+  function post(form, body) {
+    return fetch(form.action, {method: "POST", body: body, headers: {Accept: "application/json"}, credentials: "same-origin"})
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r; });
+  }
+
+  // After "no", the reasons form (kept in a <template>; without script the server's ?voted=no page offers it).
+  function offerReasons(form) {
+    var template = document.getElementById("vote-reasons");
+    if (!template) return;
+    var reasons = template.content.firstElementChild.cloneNode(true);
+    form.parentNode.insertBefore(reasons, form.nextSibling);
+    reasons.addEventListener("submit", function (e) {
+      e.preventDefault();
+      post(reasons, new URLSearchParams(new FormData(reasons)))
+        .then(function () {
+          reasons.querySelector("fieldset").hidden = true;
+          reasons.querySelector(".vote-comment").hidden = true;
+          reasons.querySelector(".vote-send").hidden = true;
+          reasons.querySelector(".vote-status").textContent = reasons.dataset.thanks;
+        })
+        .catch(function () { reasons.submit(); });
+    });
+    var first = reasons.querySelector("input[type=radio]");
+    if (first) first.focus();
+  }
+
   function setupVote(form) {
     form.addEventListener("submit", function (e) {
       var button = e.submitter;
@@ -72,16 +98,21 @@
       e.preventDefault();
       var body = new URLSearchParams(new FormData(form));
       body.set("helpful", button.value);
-      fetch(form.action, {method: "POST", body: body, headers: {Accept: "application/json"}, credentials: "same-origin"})
-        .then(function (r) {
-          if (!r.ok) throw new Error(r.status);
+      post(form, body)
+        .then(function () {
           form.querySelector(".vote-buttons").hidden = true;
           form.querySelector(".vote-status").textContent = form.dataset.thanks;
+          if (button.value === "no") offerReasons(form);
         })
-        .catch(function () { form.submit(); });
+        .catch(function () {
+          var fallback = document.createElement("input");  // submit() sends no button: name the answer
+          fallback.type = "hidden"; fallback.name = "helpful"; fallback.value = button.value;
+          form.appendChild(fallback);
+          form.submit();
+        });
     });
   }
 
   document.querySelectorAll("form.search[data-suggest]").forEach(setupSearch);
-  document.querySelectorAll(".vote form").forEach(setupVote);
+  document.querySelectorAll(".vote form.vote-ask").forEach(setupVote);
 })();

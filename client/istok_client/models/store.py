@@ -38,6 +38,12 @@ class SemanticState(TypedDict):
     failed: NotRequired[bool]
 
 
+class LimitsState(TypedDict):
+    storage: str  # "redis", or "memory": per process
+    shared: bool
+    detail: str
+
+
 class Health(TypedDict):
     status: str
     database: str
@@ -47,6 +53,15 @@ class Health(TypedDict):
     quarantined: list[QuarantinedUnit]
     jobs: JobsState
     semantic: SemanticState
+    limits: LimitsState
+
+
+class Readiness(TypedDict):
+    status: str  # "ready"; not ready is a 503, raised as ServiceUnavailable
+    checks: dict[str, str]
+    last_seq: int
+    index_seq: int
+    index_lag_seconds: float
 
 
 # --- facts, synonyms, changes, audit ------------------------------------------------------------
@@ -175,3 +190,40 @@ class Delivery(TypedDict):
 class DeliveryPage(TypedDict):
     items: list[Delivery]
     next: int | None  # the `before` of the next (older) page
+
+
+# --- scheduled publishing -----------------------------------------------------------------------
+
+
+class Schedule(TypedDict):
+    """A publish or unpublish set for a time; skipped if what was live changed after it was set."""
+
+    id: int
+    locale: str
+    key: str
+    action: str  # publish or unpublish
+    revision: int | None  # the revision to make live (publish)
+    due_at: str
+    live_revision_at_set: int | None
+    created_by: str
+    created_at: str
+    state: str  # pending, done, skipped, cancelled or failed
+    outcome: str  # what happened, or who changed what meanwhile (skipped)
+    finished_at: str | None
+
+
+# --- translations -------------------------------------------------------------------------------
+
+
+class Translation(TypedDict):
+    """One locale of one key, judged against the key's source locale."""
+
+    key: str
+    locale: str
+    state: str  # source, current, outdated, missing or unlinked
+    source_locale: str
+    source_revision: int  # the source revision a translation follows (its live one, else its draft)
+    based_on: int | None  # the source revision this translation was made from
+    behind: int  # source revisions not carried over yet
+    title: str
+    draft_revision: int | None

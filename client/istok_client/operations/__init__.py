@@ -18,6 +18,8 @@ from istok_client.operations.common import Base, if_match
 from istok_client.operations.contacts import ContactOperations
 from istok_client.operations.facts import FactOperations
 from istok_client.operations.feeds import FeedOperations
+from istok_client.operations.schedules import ScheduleOperations
+from istok_client.operations.translations import TranslationOperations
 from istok_client.operations.webhooks import WebhookOperations
 
 
@@ -28,6 +30,8 @@ class Operations(
     FactOperations,
     ContactOperations,
     WebhookOperations,
+    ScheduleOperations,
+    TranslationOperations,
 ):
     """The API's operations; see `Client` (blocking) and `AsyncClient` (asyncio) to call them."""
 

@@ -40,19 +40,44 @@ class ArticleOperations:
         return Parts(path={"locale": locale, "key": key}, query={"as_of": as_of})
 
     @endpoint("PUT", _ARTICLE, parse=Json(models.Article, extra=TAGGED), headers=("If-None-Match",))
-    def create_article(self, locale: str, key: str, source: str, *, message: str | None = None) -> Parts:
-        """A new article from its Markdown source (front matter included); 412 if it exists already."""
+    def create_article(
+        self,
+        locale: str,
+        key: str,
+        source: str,
+        *,
+        message: str | None = None,
+        translated_from: int | None = None,
+    ) -> Parts:
+        """A new article from its Markdown source (front matter included); 412 if it exists already.
+
+        A new translation follows its key's source as it is now, or `translated_from` (a source revision).
+        """
         return Parts(
             path={"locale": locale, "key": key},
             headers={"If-None-Match": "*"},
-            json=present(source=source, message=message),
+            json=present(source=source, message=message, translated_from=translated_from),
         )
 
     @endpoint("PUT", _ARTICLE, parse=Json(models.Article, extra=TAGGED), headers=("If-Match",))
-    def save_article(self, locale: str, key: str, source: str, *, base: Base, message: str | None = None) -> Parts:
-        """A new draft revision based on `base` (the article you read, or its ETag); 412 if it is stale."""
+    def save_article(
+        self,
+        locale: str,
+        key: str,
+        source: str,
+        *,
+        base: Base,
+        message: str | None = None,
+        translated_from: int | None = None,
+    ) -> Parts:
+        """A new draft revision based on `base` (the article you read, or its ETag); 412 if it is stale.
+
+        `translated_from`: this translation now follows that revision of its key's source locale.
+        """
         return Parts(
-            path={"locale": locale, "key": key}, headers=if_match(base), json=present(source=source, message=message)
+            path={"locale": locale, "key": key},
+            headers=if_match(base),
+            json=present(source=source, message=message, translated_from=translated_from),
         )
 
     @endpoint("POST", f"{_ARTICLE}/publish", parse=Json(models.Publication))

@@ -1,4 +1,4 @@
-"""The service itself: health, the publication log for caches, the audit trail."""
+"""The service itself: health and readiness, the publication log for caches, the audit trail."""
 
 from __future__ import annotations
 
@@ -8,11 +8,16 @@ from istok_client.parsing import Json
 
 
 class FeedOperations:
-    """Health, changes and audit."""
+    """Health, readiness, changes and audit."""
 
     @endpoint("GET", "/healthz", parse=Json(models.Health))
     def health(self) -> Parts:
         """Liveness and the store's state: articles per locale, the log's last sequence, jobs, search."""
+        return Parts()
+
+    @endpoint("GET", "/readyz", parse=Json(models.Readiness))
+    def readiness(self) -> Parts:
+        """Whether this server should get traffic; not ready raises `ServiceUnavailable` naming the failed check."""
         return Parts()
 
     @endpoint("GET", "/api/v1/changes", parse=Json(models.ChangesPage), query=("since", "limit", "wait"))

@@ -1,0 +1,43 @@
+"""A job-runner process for tests/test_schedules_processes.py: `python -m tests.schedules_worker URL DIR`.
+
+Like tests/jobs_worker.py: it announces itself in DIR/ready-<pid>, waits for DIR/go so all the
+runners start together, then runs a `kb.JobRunner` (whose kinds include `schedules.run`, registered
+by importing kb) until no schedule is pending, and exits.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlmodel import select
+
+import kb
+
+SECONDS = 60
+
+
+def _pending(engine: sa.Engine) -> bool:
+    with kb.read_session(engine) as session:
+        return session.exec(select(kb.Schedule.id).where(kb.Schedule.state == "pending").limit(1)).first() is not None
+
+
+def main(url: str, folder: Path) -> None:
+    engine = kb.make_engine(url)
+    (folder / f"ready-{os.getpid()}").touch()
+    deadline = time.monotonic() + SECONDS
+    while not (folder / "go").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    runner = kb.JobRunner(engine, poll=0.05)
+    runner.start()
+    while time.monotonic() < deadline and _pending(engine):
+        time.sleep(0.05)
+    runner.stop()
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], Path(sys.argv[2]))
