@@ -29,7 +29,7 @@ run: install
 	$(BIN)/istok serve
 
 test: install
-	$(BIN)/ruff check kb renderers api tests bench contacts client adapters
+	$(BIN)/ruff check kb renderers api tests bench contacts insights client adapters
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q -n auto --dist loadfile  # a file's tests stay on one worker, with its servers
@@ -42,6 +42,7 @@ bench: install
 	$(BIN)/python bench/answer_path.py
 	$(BIN)/python bench/pages_bench.py
 	$(BIN)/python bench/contacts_bench.py
+	$(BIN)/python bench/replicas_bench.py
 
 # The answer engine on every data set in ../shared/eval, on content/questions.csv (tuned on) and on
 # content/unseen.csv (written after the engine changed, never tuned on),

@@ -4,8 +4,8 @@ question → `kb.answer` → the chosen unit rendered for the channel → the cl
 the content gap. A question travels api → kb → renderers → contacts once, and the caller
 gets back the engine's `kb.Answer` and the renderer's `Rendered` as they are.
 
-Replies are kept per publication sequence, because real traffic repeats itself and any
-publish moves the sequence and so retires every kept reply. A kept reply is served without
+Replies are kept per publication sequence and index generation, because real traffic repeats
+itself and any publish (or synonym change) moves them and so retires every kept reply. A kept reply is served without
 the engine, but a weak one still counts as a content gap each time it is asked, and each
 asker still gets it on their own timeline. A caller may keep what it made of a reply (the
 JSON body, say) in `presented`, so a repeat is not serialised again.
@@ -83,7 +83,17 @@ async def ask(
     index = runtime.index()
     index.poll()
     segment = asker.segment if asker else None
-    ident = (" ".join(question.lower().split()), locale, channel, format, base_url, segment, id(index), index.seq)
+    ident = (
+        " ".join(question.lower().split()),
+        locale,
+        channel,
+        format,
+        base_url,
+        segment,
+        id(index),
+        index.seq,
+        index.generation,
+    )
     with _kept_lock:
         reply = _kept.get(ident)
     if reply is not None:

@@ -20,21 +20,25 @@ from api.pages import install as install_pages
 from api.routes import (
     answers,
     articles,
+    assets,
     audit,
     cases,
     changes,
     contacts,
     facts,
     health,
+    insights,
     interactions,
     ivr,
     policy,
     render,
+    reviews,
     routing,
     schedules,
     speech,
     synonyms,
     translations,
+    verification,
     webhooks,
 )
 
@@ -57,6 +61,7 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     kb.limit_math_threads()  # the workers are the parallelism (kb/search/serving.py says why)
     runtime.engine()  # refuses an unmigrated database before the first request
     runtime.index()  # opens the search index, rebuilding it if missing, stale or corrupt
+    runtime.listen()  # publishes made by other processes wake the index at once (PostgreSQL; kb/notify.py)
     kb.settle_heap()
     # Every worker runs a job runner: the database's locks make each job run once (kb/jobs.py).
     runner = kb.JobRunner(runtime.engine()) if kb.JobRunner.enabled() else None
@@ -67,6 +72,7 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     finally:
         if runner is not None:
             runner.stop()
+        runtime.stop_listening()
 
 
 def _index_lag() -> int:
@@ -100,7 +106,11 @@ def create_app() -> FastAPI:
     app.include_router(translations.router)  # translations that know they are stale (issue #16)
     app.include_router(schedules.router)  # scheduled publishing (issue #16): the API and the admin's page
     app.include_router(admin_schedules.router)
+    app.include_router(reviews.router)  # review and approval per workflow (issue #16)
+    app.include_router(verification.router)  # article verification and the owners' queue (issue #16)
     app.include_router(chatwoot_app.router)  # the Chatwoot Dashboard App: /panel/chatwoot, framed by Chatwoot
+    app.include_router(insights.router)  # insights for support leads (issue #18): summary and daily figures
+    app.include_router(assets.router)  # images in articles (issue #16): upload, and /assets/{id} for everyone
     install_pages(app)
     return app
 

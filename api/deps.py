@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 import kb
 from api import runtime
-from api.http.ratelimit import check_rate
+from api.http.ratelimit import check_rate_async
 
 bearer = HTTPBearer(auto_error=False, description="An API key printed once by `istok keys create`.")
 
@@ -132,7 +132,7 @@ def rate_limited(*roles: kb.Role) -> Callable[..., Awaitable[Principal]]:
 
     async def dependency(request: Request, who: Principal = Depends(inner)) -> Principal:  # noqa: B008 - a local
         client = request.client.host if request.client else "unknown"
-        await run_in_threadpool(check_rate, f"key:{who.key_id}", f"addr:{client}")  # Redis, when configured
+        await check_rate_async(f"key:{who.key_id}", f"addr:{client}")
         return who
 
     return dependency

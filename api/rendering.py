@@ -22,6 +22,7 @@ UNIT_CACHE = 4096
 
 _lock = threading.Lock()
 _units: OrderedDict[tuple[str, str, int], kb.Unit] = OrderedDict()
+_sizes: dict[str, tuple[int, int]] = {}
 
 
 def unit(locale: str, key: str, revision: int) -> kb.Unit:
@@ -64,8 +65,24 @@ def render(
         articles=snapshot.slugs(source.locale),
         related=list(related),
         revision=revision,
+        images=_image_sizes(source.assets),
     )
     return renderers.render(channel, unit=source, facts=snapshot.facts, locale=source.locale, options=options)
+
+
+def _image_sizes(ids: frozenset[str]) -> dict[str, tuple[int, int]]:
+    """Width and height of the unit's images; kept per process, since an image never changes."""
+    if not ids:
+        return {}
+    with _lock:
+        missing = [i for i in ids if i not in _sizes]
+    if missing:
+        with kb.read_session(runtime.engine()) as session:
+            found = kb.asset_sizes(session=session, ids=missing)
+        with _lock:
+            _sizes.update(found)
+    with _lock:
+        return {i: _sizes[i] for i in ids if i in _sizes}
 
 
 def render_revision(

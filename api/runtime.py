@@ -32,3 +32,32 @@ def index() -> kb.SearchIndex:
 def published() -> None:
     """After a commit that touched the publication log: make it searchable here at once."""
     kb.refresh_index(index())
+
+
+_listener: kb.Listener | None = None
+
+
+def listen() -> kb.Listener:
+    """Start this process's LISTEN/NOTIFY listener beside its index (the app's lifespan does, per worker).
+
+    On SQLite, or with ISTOK_LISTEN=0, it starts nothing: the index's poll is the only path.
+    """
+    global _listener
+    if _listener is None:
+        _listener = kb.Listener(index(), enabled=kb.load_settings().listen)
+    _listener.start()
+    return _listener
+
+
+def stop_listening() -> None:
+    global _listener
+    if _listener is not None:
+        _listener.stop()
+        _listener = None
+
+
+def listener_state() -> kb.ListenerState:
+    """How this process learns of publishes made elsewhere, for `/healthz`."""
+    if _listener is None:
+        return kb.ListenerState(mode="poll", connected=False, detail="not listening: the app's lifespan has not run")
+    return _listener.state()

@@ -127,14 +127,16 @@ def _append(
     interaction.topic = case_topic
     case = None if case_topic is None else open_case_for(session=session, contact_id=contact.id or 0, topic=case_topic)
     if case is None and case_topic is not None and result in OPENS_CASE:
-        case = Case(contact_id=contact.id, topic=case_topic, queue=queue, channel=channel)
+        case = Case(  # a case opens when the interaction happened (an imported or replayed one too)
+            contact_id=contact.id, topic=case_topic, queue=queue, channel=channel, opened_at=interaction.at
+        )
         session.add(case)
         session.flush()
         _announce(session, case, "case.open", f"{channel} interaction")
     if case is not None:
         interaction.case_id = case.id
         if result is Outcome.RESOLVED:
-            _close(session, case, actor=f"{channel} interaction")
+            _close(session, case, actor=f"{channel} interaction", at=interaction.at)
         elif queue and result in OPENS_CASE:
             case.queue = queue
         session.add(case)
@@ -185,9 +187,9 @@ def last_interaction(*, session: Session, case_id: int) -> Interaction | None:
     return session.exec(stmt.order_by(col(Interaction.at).desc(), col(Interaction.id).desc())).first()
 
 
-def _close(session: Session, case: Case, *, actor: str) -> None:
+def _close(session: Session, case: Case, *, actor: str, at: dt.datetime | None = None) -> None:
     case.status = CaseStatus.RESOLVED.value
-    case.closed_at = utcnow()
+    case.closed_at = at or utcnow()
     case.closed_by = actor
     _announce(session, case, "case.resolve", actor)
 

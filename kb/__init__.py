@@ -517,9 +517,108 @@ __all__ += [
 from kb.translations import (  # noqa: E402
     Translation,
     TranslationState,
+    default_locale,
     required_locale,
 )
 from kb.translations import report as translation_report  # noqa: E402
 from kb.translations import translations as translation_states  # noqa: E402
 
-__all__ += ["Translation", "TranslationState", "required_locale", "translation_report", "translation_states"]
+__all__ += [
+    "Translation",
+    "TranslationState",
+    "default_locale",
+    "required_locale",
+    "translation_report",
+    "translation_states",
+]
+
+# ---- review and approval per workflow (issue #16) ----
+from kb.models import ReviewStep  # noqa: E402
+from kb.workflows import COMMENT_MAX as REVIEW_COMMENT_MAX  # noqa: E402
+from kb.workflows import (  # noqa: E402
+    NotAllowed,
+    Review,
+    ReviewRequired,
+    ReviewState,
+    StepKind,
+    Workflow,
+    add_comment,
+    approve,
+    pending_reviews,
+    request_changes,
+    review_of,
+    submit_review,
+    workflow_for,
+)
+from kb.workflows import workflows as review_workflows  # noqa: E402
+
+__all__ += [
+    "REVIEW_COMMENT_MAX",
+    "NotAllowed",
+    "Review",
+    "ReviewRequired",
+    "ReviewState",
+    "ReviewStep",
+    "StepKind",
+    "Workflow",
+    "add_comment",
+    "approve",
+    "pending_reviews",
+    "request_changes",
+    "review_of",
+    "review_workflows",
+    "submit_review",
+    "workflow_for",
+]
+
+# ---- article verification: rules, the owners' queue, one-click "still true" (issue #16) ----
+from kb.models import ArticleVerification  # noqa: E402
+from kb.verification_rules import DueArticle, DueReason, VerificationRules, last_verification  # noqa: E402
+from kb.verification_rules import Reason as DueReasonDetail  # noqa: E402
+from kb.verification_rules import due as due_for_verification  # noqa: E402
+from kb.verification_rules import load_rules as verification_rules  # noqa: E402
+from kb.verification_rules import verify as verify_article  # noqa: E402
+
+__all__ += [
+    "ArticleVerification",
+    "DueArticle",
+    "DueReason",
+    "DueReasonDetail",
+    "VerificationRules",
+    "due_for_verification",
+    "last_verification",
+    "verification_rules",
+    "verify_article",
+]
+
+# ---- publishes seen by every process at once: LISTEN/NOTIFY (issue #17) ----
+from kb.notify import Listener, ListenerState  # noqa: E402
+
+__all__ += ["Listener", "ListenerState"]
+
+# ---- images in articles, kept by content hash (issue #16, images) ----
+from kb.assets import (  # noqa: E402
+    MAX_BYTES as MAX_IMAGE_BYTES,
+)
+from kb.assets import (  # noqa: E402
+    AssetNotFound,
+    ImageTooLarge,
+    StoredImage,
+    UnsupportedImage,
+    asset_sizes,
+    get_asset,
+    store_image,
+)
+from kb.models import Asset  # noqa: E402
+
+__all__ += [
+    "MAX_IMAGE_BYTES",
+    "Asset",
+    "AssetNotFound",
+    "ImageTooLarge",
+    "StoredImage",
+    "UnsupportedImage",
+    "asset_sizes",
+    "get_asset",
+    "store_image",
+]

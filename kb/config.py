@@ -24,6 +24,8 @@ class Settings:
     port: int
     allowed_hosts: tuple[str, ...] = LOCAL_HOSTS  # `*.example.com` patterns, `*` for any
     metrics_token: str = ""  # "" leaves /metrics open
+    index_poll: float = 1.0  # seconds between a reader's looks at the log (the fallback to LISTEN/NOTIFY)
+    listen: bool = True  # LISTEN for publishes on PostgreSQL (kb/notify.py); off polls only
 
 
 def load_settings() -> Settings:
@@ -38,6 +40,8 @@ def load_settings() -> Settings:
         port=int(os.environ.get("ISTOK_PORT", "8000")),
         allowed_hosts=_allowed_hosts(host),
         metrics_token=os.environ.get("ISTOK_METRICS_TOKEN", "").strip(),
+        index_poll=float(os.environ.get("ISTOK_INDEX_POLL", "1")),
+        listen=os.environ.get("ISTOK_LISTEN", "1").strip() != "0",
     )
 
 

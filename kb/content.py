@@ -261,6 +261,7 @@ def _build_unit(front: FrontMatter, body: str, *, body_line: int, digest: str, f
         raise ContentError([ContentProblem(file, suspect or body_line, nesting_message(depth))])
     facts = frozenset(n.key for n in t.walk(everything) if isinstance(n, t.Fact))
     links = frozenset(n.article_key for n in t.walk(everything) if isinstance(n, t.Link) and n.article_key)
+    assets = frozenset(n.asset for n in t.walk(everything) if isinstance(n, t.Image) and n.asset)
     return t.Unit(
         key=front.key,
         locale=front.locale,
@@ -277,6 +278,7 @@ def _build_unit(front: FrontMatter, body: str, *, body_line: int, digest: str, f
         content_hash=digest,
         facts=facts,
         links=links,
+        assets=assets,
     )
 
 
@@ -310,6 +312,50 @@ def unknown_facts(source: str, known: Collection[str], *, file: str) -> list[Con
         for m in _FACT_LINE_RE.finditer(_strip_code_spans(line)):
             if m.group(1) not in known:
                 problems.append(ContentProblem(file, lineno, f"unknown fact {{{{ {m.group(1)} }}}}"))
+    return problems
+
+
+_IMAGE_RE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)\s>]*)")
+
+
+def image_problems(unit: t.Unit, source: str, known_assets: Collection[str], *, file: str) -> list[ContentProblem]:
+    """Every image without alt text, and every `asset:` id that names no stored image, with its line.
+
+    Alt text is required: it is all a screen reader, an SMS or a slow connection gets. The
+    lines come from the source; the tree decides (an image the lines cannot place is reported
+    at line 1, so nothing slips through).
+    """
+    images = [n for n in t.walk((*unit.body, *unit.summary)) if isinstance(n, t.Image)]
+    if not images:
+        return []
+    problems: list[ContentProblem] = []
+    placed_alt = placed_asset = 0
+    in_fence: str | None = None
+    for lineno, line in enumerate(normalise_source(source).split("\n"), start=1):
+        fence_m = _FENCE_RE.match(line.strip())
+        if in_fence is not None:
+            if fence_m and line.strip().startswith(in_fence):
+                in_fence = None
+            continue
+        if fence_m:
+            in_fence = fence_m.group(1)
+            continue
+        for m in _IMAGE_RE.finditer(_strip_code_spans(line)):
+            alt, src = m.group(1).strip(), m.group(2)
+            if not alt:
+                placed_alt += 1
+                problems.append(
+                    ContentProblem(file, lineno, f"image {src!r} has no alt text; describe it: ![what it shows]({src})")
+                )
+            asset = src[len("asset:") :].lower() if src.startswith("asset:") else None
+            if asset is not None and asset not in known_assets:
+                placed_asset += 1
+                problems.append(ContentProblem(file, lineno, f"unknown image asset:{asset}; upload it first"))
+    if placed_alt < sum(1 for n in images if not n.alt):
+        problems.append(ContentProblem(file, 1, "an image has no alt text; every image needs a description"))
+    unknown = {n.asset for n in images if n.asset and n.asset not in known_assets}
+    if placed_asset == 0 and unknown:
+        problems.append(ContentProblem(file, 1, f"unknown image asset:{sorted(unknown)[0]}; upload it first"))
     return problems
 
 

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from kb.models import Article, LogEntry, LogHead
+from kb.notify import announce
 from kb.types import LogKind
 
 
@@ -16,15 +17,18 @@ def next_seq(session: Session) -> int:
     writer's lock (SQLite), so numbers are handed out in commit order and a rollback
     gives its number back.
     """
-    session.execute(sa.update(LogHead).where(col(LogHead.id) == 1).values(seq=col(LogHead.seq) + 1))
-    seq = session.execute(sa.select(col(LogHead.seq)).where(col(LogHead.id) == 1)).scalar_one()
-    return int(seq)
+    return reserve_seqs(session, 1)
 
 
 def reserve_seqs(session: Session, count: int) -> int:
-    """Take `count` consecutive sequence numbers at once; returns the first."""
+    """Take `count` consecutive sequence numbers at once; returns the first.
+
+    The one place the log moves, so the one place that tells the other processes
+    (`kb.notify.announce`, delivered when the caller's transaction commits).
+    """
     session.execute(sa.update(LogHead).where(col(LogHead.id) == 1).values(seq=col(LogHead.seq) + count))
     last = int(session.execute(sa.select(col(LogHead.seq)).where(col(LogHead.id) == 1)).scalar_one())
+    announce(session, last)
     return last - count + 1
 
 

@@ -28,6 +28,8 @@ PARSER_VERSION = f"2/{markdown.__version__}"
 FACT_RE = r"\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}"
 FACT_TAG = "istok-fact"
 ARTICLE_SCHEME = "kb:"
+#: An uploaded image: `![alt](asset:<sha256>)` (kb/assets.py).
+ASSET_SCHEME = "asset:"
 
 _FENCED_HTML_RE = re.compile(r'^<pre(?: [^>]*)?><code(?: class="language-([^"]+)")?>(.*)</code></pre>$', re.DOTALL)
 
@@ -232,7 +234,9 @@ class _Converter:
         if tag == "a":
             return (self.link(el),)
         if tag == "img":
-            return (t.Image(src=el.get("src", ""), alt=el.get("alt", ""), title=el.get("title")),)
+            src = el.get("src", "")
+            asset = src[len(ASSET_SCHEME) :].strip().lower() if src.startswith(ASSET_SCHEME) else None
+            return (t.Image(src=src, alt=el.get("alt", "").strip(), title=el.get("title"), asset=asset),)
         # Anything else (a block where an inline was expected) keeps only its words.
         return self._text("".join(el.itertext()))
 

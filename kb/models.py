@@ -449,3 +449,62 @@ class ContentGapState(SQLModel, table=True):
     dismissed_by: str | None = Field(default=None, max_length=200)
     merged_into: int | None = Field(default=None, foreign_key="content_gap_states.id", index=True)
     changed_at: dt.datetime = _time()
+
+
+class ReviewStep(SQLModel, table=True):
+    """One step of a revision's review: submitted, approved, changes requested, or a comment.
+
+    Keyed by the revision and its content hash, so an approval covers exactly the text that was
+    read; a later edit is a new revision and starts with none (kb/workflows.py).
+    """
+
+    __tablename__ = "review_steps"
+    __table_args__ = (sa.Index("ix_review_steps_article_revision", "article_id", "revision"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = Field(foreign_key="articles.id")
+    revision: int
+    content_hash: str = Field(max_length=64)
+    kind: str = Field(max_length=24)  # submitted, approved, changes_requested, comment
+    actor: str = Field(max_length=200)
+    role: str = Field(max_length=32)
+    comment: str = Field(default="", sa_type=sa.Text)
+    at: dt.datetime = _time()
+
+
+class ArticleVerification(SQLModel, table=True):
+    """Someone checked that an article's live content is still true (kb/verification_rules.py).
+
+    No revision is made: the row names the live revision and content hash that were checked.
+    Keyed by locale and key (not the article's id), like schedules, so it reads as the audit does.
+    """
+
+    __tablename__ = "article_verifications"
+    __table_args__ = (sa.Index("ix_article_verifications_locale_key_at", "locale", "key", "verified_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    locale: str = Field(max_length=16)
+    key: str = Field(max_length=128)
+    revision: int  # the live revision that was checked
+    content_hash: str = Field(max_length=64)
+    verified_by: str = Field(max_length=200)
+    verified_at: dt.datetime = _time()
+    note: str = Field(default="", sa_type=sa.Text)
+
+
+class Asset(SQLModel, table=True):
+    """An image uploaded by an editor, re-encoded and kept by the sha256 of its bytes (kb/assets.py).
+
+    In the database rather than on disk so every replica serves it; never changed or reused,
+    so `/assets/{id}` may be cached for ever.
+    """
+
+    __tablename__ = "assets"
+
+    id: str = Field(primary_key=True, max_length=64)  # sha256 hex of `data`
+    media_type: str = Field(max_length=32)
+    width: int
+    height: int
+    data: bytes = Field(sa_type=sa.LargeBinary)
+    created_by: str = Field(max_length=200)
+    created_at: dt.datetime = _time()

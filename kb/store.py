@@ -16,9 +16,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from kb import events, translations
+from kb import events, translations, workflows
+from kb.assets import asset_sizes
 from kb.audit import Actor, as_actor, record_action
-from kb.content import normalise_source, parse_source, unknown_facts
+from kb.content import image_problems, normalise_source, parse_source, unknown_facts
 from kb.errors import (
     ArticleNotFound,
     ContentError,
@@ -139,6 +140,7 @@ def _save_draft(
     unit = parse_source(source, file=file)
     facts = fact_keys(session=session) if known_facts is None else known_facts
     problems = unknown_facts(source, facts, file=file)
+    problems += image_problems(unit, source, asset_sizes(session=session, ids=unit.assets), file=file)
     if problems:
         raise ContentError(problems)
     if article is None:
@@ -273,16 +275,23 @@ def publish(
     revision: int | None = None,
     actor: Actor | str,
     known_facts: Collection[str] | None = None,
+    emergency: bool = False,
 ) -> LogEntry | None:
     """Make `revision` (default: the latest draft) the live one; None if it already is.
 
     Writes its `article.publish` audit row (from the live revision before to the one
-    after) in the same transaction, whoever calls.
+    after) in the same transaction, whoever calls. A revision its category's workflow wants
+    reviewed needs its approvals, unless an actor allowed to publish directly says `emergency`
+    (kb/workflows.py; the audit row then says `emergency: true`).
     """
     before = article.published_revision
     required = translations.unpublished_required(session, article.key, article.locale)
     if required is not None:
         raise InvalidChange(f"{article.key!r} must be live in {required} before it goes live in {article.locale}")
+    number = article.draft_revision if revision is None else revision
+    review: dict[str, object] = {}
+    if article.published_revision != number:
+        review = workflows.publication_check(session, article, number, actor, emergency=emergency)
     entry = _publish(
         session=session,
         article=article,
@@ -291,7 +300,7 @@ def publish(
         kind=LogKind.PUBLISH,
         known_facts=known_facts,
     )
-    _audit_publication(session, actor, "article.publish", article, before)
+    _audit_publication(session, actor, "article.publish", article, before, **review)
     return entry
 
 
@@ -366,11 +375,17 @@ def publish_many(
     that goes live gets the same `article.publish` audit row `publish` writes, so the audit
     log answers "who published this, when" alike however it went live: an import writes a
     row per article anyway (its saves), and a summary row could not be found by target.
+    A bulk publish is a direct publish: a draft its workflow wants reviewed and that lacks
+    its approvals goes live only for an actor allowed to publish directly, audited
+    `emergency: true` (kb/workflows.py), and otherwise the whole call is refused.
     """
     targets = sorted((a for a in articles if a.published_revision != a.draft_revision), key=lambda a: a.id or 0)
     if not targets:
         return 0
     _check_required_first(session, targets)
+    reviews = {
+        a.id or 0: workflows.publication_check(session, a, a.draft_revision, actor, emergency=True) for a in targets
+    }
     known = set(fact_keys(session=session) if known_facts is None else known_facts)
     drafts: dict[int, tuple[int, str]] = {}  # article id -> (draft revision id, content hash)
     for chunk in _chunks([a.id or 0 for a in targets]):
@@ -415,6 +430,7 @@ def publish_many(
             target=target,
             base_revision=a.published_revision,
             new_revision=a.draft_revision,
+            **reviews[a.id or 0],
         )
     for chunk in _chunks([a.id or 0 for a in targets]):
         session.execute(

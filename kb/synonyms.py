@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 from kb.audit import Actor, as_actor, record_action
 from kb.errors import InvalidChange, NotFound, RevisionConflict
 from kb.models import SynonymSet, utcnow
+from kb.notify import SYNONYMS, announce
 from kb.types import Locale
 
 
@@ -68,6 +69,7 @@ def create_set(*, session: Session, locale: Locale, terms: Iterable[str], actor:
     record_action(
         session, actor, action="synonyms.create", target=f"{locale}/{syn.id}", new_revision=syn.version, terms=syn.terms
     )
+    announce(session, SYNONYMS)
     return syn
 
 
@@ -95,6 +97,7 @@ def update_set(
         new_revision=syn.version,
         terms=syn.terms,
     )
+    announce(session, SYNONYMS)
     return syn
 
 
@@ -107,6 +110,7 @@ def delete_set(*, session: Session, set_id: int, base_version: int | None, actor
     session.delete(syn)
     session.flush()
     record_action(session, actor, action="synonyms.delete", target=target, base_revision=base_version)
+    announce(session, SYNONYMS)
 
 
 def replace_locale(*, session: Session, locale: Locale, sets: Sequence[Sequence[str]], actor: Actor | str) -> bool:
@@ -126,4 +130,5 @@ def replace_locale(*, session: Session, locale: Locale, sets: Sequence[Sequence[
     for terms in wanted:
         session.add(SynonymSet(locale=locale, terms=terms, updated_by=as_actor(actor).name))
     session.flush()
+    announce(session, SYNONYMS)
     return True

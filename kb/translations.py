@@ -72,6 +72,11 @@ def required_locale() -> str | None:
     return given
 
 
+def default_locale() -> str:
+    """The locale a channel serves when nothing says which: the required one, else the first of LOCALES."""
+    return required_locale() or LOCALES[0]
+
+
 def source_of(articles: Sequence[Article]) -> Article | None:
     """The source among one key's articles: the required locale's, else the first written."""
     if not articles:

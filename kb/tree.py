@@ -61,9 +61,12 @@ class Link:
 
 @dataclass(frozen=True, slots=True)
 class Image:
+    """A picture; `asset` is the id of an uploaded image (`asset:<sha256>`, kb/assets.py)."""
+
     src: str
     alt: str
     title: str | None = None
+    asset: str | None = None
 
 
 Inline: TypeAlias = Text | Fact | Code | LineBreak | Emphasis | Strong | Link | Image
@@ -165,6 +168,7 @@ class Unit:
     content_hash: str
     facts: frozenset[FactKey] = field(default_factory=frozenset)
     links: frozenset[ArticleKey] = field(default_factory=frozenset)
+    assets: frozenset[str] = field(default_factory=frozenset)
 
     def general(self) -> tuple[Block, ...]:
         """The body without channel blocks: what channels with no block of their own derive from."""
@@ -289,7 +293,7 @@ def _dump_nodes(nodes: tuple[Node, ...], depth: int, lines: list[str]) -> None:
         elif isinstance(node, CodeBlock):
             detail = f" {node.language or ''} {node.text!r}"
         elif isinstance(node, Image):
-            detail = f" {node.src} {node.alt!r}"
+            detail = f" asset={node.asset} {node.alt!r}" if node.asset else f" {node.src} {node.alt!r}"
         elif isinstance(node, Admonition):
             detail = f" {node.kind} {node.title!r}"
         elif isinstance(node, TableCell) and node.align:

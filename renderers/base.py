@@ -74,6 +74,8 @@ class RenderOptions:
     sms_short_segments: int = 2
     ivr_max_seconds: float = 45.0
     bot_max_chars: int = 4096
+    #: Width and height of uploaded images by asset id, so the web can size them before they load.
+    images: Mapping[str, tuple[int, int]] = field(default_factory=dict)
 
 
 class Renderer(Protocol):

@@ -69,13 +69,14 @@ def render_bot(
     more = _more_line(fmt, ctx)
     cap = options.bot_max_chars
     body, source = more, "title"
+    shown: tuple[tree.Block, ...] = ()
     for blocks, candidate in _candidates(ctx):
         answer = _write(blocks, fmt, ctx)
         if not answer.strip():
             continue
         text = f"{answer}\n\n{more}" if fmt != "html" else f"{answer}\n{more}"
         if message_length(text) <= cap:
-            body, source = text, candidate
+            body, source, shown = text, candidate, blocks
             break
         ctx.warn(f"the bot answer from the {candidate} is {message_length(text)} characters, over the cap of {cap}")
     if message_length(body) > cap:
@@ -89,6 +90,7 @@ def render_bot(
         "quick_replies": _quick_replies(ctx),
         "length": message_length(body),
         "max_length": cap,
+        "images": ctx.images_in(shown),  # Telegram, WhatsApp and Viber adapters send these as photos
     }
     return ctx.rendered(format=fmt, body=body, media_type=_MEDIA_TYPES[fmt], meta=meta)
 

@@ -7,6 +7,7 @@ text, and the general text by construction holds no channel block at all.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit
@@ -96,6 +97,34 @@ class Context:
             # site to resolve it against, so it gets the public origin like our own links.
             return f"{self.options.base_url.rstrip('/')}{href}"
         return href
+
+    # ---- images --------------------------------------------------------------------
+
+    def image_url(self, image: tree.Image) -> str | None:
+        """Where an image is fetched: ours at `/assets/<id>`, else an http(s) address; None (warned) otherwise."""
+        if image.asset is not None:
+            return f"{self.options.base_url.rstrip('/')}/assets/{quote(image.asset, safe='')}"
+        src = image.src.strip()
+        if re.match(r"^https?://", src, re.I):
+            return src
+        self.warn(f"image {src!r} is neither an uploaded image (asset:…) nor an http(s) address; left out")
+        return None
+
+    def image_size(self, image: tree.Image) -> tuple[int, int] | None:
+        """The uploaded image's width and height, when the caller handed them in."""
+        return self.options.images.get(image.asset) if image.asset is not None else None
+
+    def images_in(self, blocks: tuple[tree.Block, ...]) -> list[dict[str, Any]]:
+        """The images of `blocks` as data (url, alt, width, height), for messengers that send photos."""
+        out: list[dict[str, Any]] = []
+        for node in tree.walk(blocks):
+            if isinstance(node, tree.Image) and (url := self.image_url(node)) is not None:
+                size = self.image_size(node)
+                entry: dict[str, Any] = {"url": url, "alt": node.alt, "asset": node.asset}
+                entry |= {"width": size[0], "height": size[1]} if size else {"width": None, "height": None}
+                if entry not in out:
+                    out.append(entry)
+        return out
 
     # ---- the result ----------------------------------------------------------------
 

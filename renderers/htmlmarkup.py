@@ -52,7 +52,7 @@ _TAGS = frozenset(
 )
 _ATTRIBUTES: dict[str, set[str]] = {
     "a": {"href", "title"},
-    "img": {"src", "alt", "title"},
+    "img": {"src", "alt", "title", "width", "height", "loading", "decoding"},
     "ol": {"start"},
     "th": {"style"},
     "td": {"style"},
@@ -164,9 +164,19 @@ def inline_html(nodes: tuple[tree.Inline, ...], ctx: Context, *, in_link: bool =
                 title = f' title="{escape(node.title)}"' if node.title else ""
                 out.append(f'<a href="{escape(target)}"{title}>{label}</a>')
         elif isinstance(node, tree.Image):
-            title = f' title="{escape(node.title)}"' if node.title else ""
-            out.append(f'<img src="{escape(node.src)}" alt="{escape(node.alt)}"{title}>')
+            out.append(_image(node, ctx))
     return "".join(out)
+
+
+def _image(node: tree.Image, ctx: Context) -> str:
+    """An image sized before it loads (no page jump) and fetched only when scrolled to."""
+    src = ctx.image_url(node)
+    if src is None:
+        return escape(node.alt, quote=False)
+    title = f' title="{escape(node.title)}"' if node.title else ""
+    size = ctx.image_size(node)
+    sized = f' width="{size[0]}" height="{size[1]}"' if size else ""
+    return f'<img src="{escape(src)}" alt="{escape(node.alt)}"{title}{sized} loading="lazy" decoding="async">'
 
 
 def _fact(key: str, ctx: Context, *, in_link: bool) -> str:

@@ -154,7 +154,7 @@ def _inline(nodes: tuple[tree.Inline, ...], sp: Speech, ctx: Context) -> None:
         elif isinstance(node, (tree.Emphasis, tree.Link)):
             _inline(node.children, sp, ctx)  # a link is its words; the address is never read
         elif isinstance(node, tree.Image):
-            sp.text(node.alt)
+            pass  # a caller cannot see it, and "image: …" read aloud helps no one
     if running:
         sp.text(running)
 

@@ -279,5 +279,17 @@ def inline_text(nodes: tuple[tree.Inline, ...], style: TextStyle, ctx: Context, 
             target = ctx.link_target(node)
             out.append(label if target is None or in_link else style.link(label, target))
         elif isinstance(node, tree.Image):
-            out.append(style.escape(node.alt))
+            out.append(_image_text(node, style, ctx, in_link=in_link))
     return "".join(out)
+
+
+def _image_text(node: tree.Image, style: TextStyle, ctx: Context, *, in_link: bool) -> str:
+    """An image in text: a link to it in plain and Markdown; its alt text in Telegram and
+    WhatsApp, whose adapters send the picture itself (the render's `meta["images"]`);
+    nothing in an SMS, which cannot show it and has no room to describe it."""
+    if style.name == "sms":
+        return ""
+    url = ctx.image_url(node)
+    if url is None or in_link or style.name not in ("plain", "markdown"):
+        return style.escape(node.alt)
+    return style.link(style.escape(node.alt), url)

@@ -47,6 +47,25 @@ def _erasures_journaled_outside_the_checkout(tmp_path_factory: pytest.TempPathFa
         os.environ.pop("ISTOK_ERASURE_JOURNAL", None)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_review_workflows_unless_asked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Tests publish without review (an empty workflows file) unless they name their own ISTOK_WORKFLOWS.
+
+    The sample `content/workflows.yaml` asks billing articles for an approval, which tests
+    about other things must not depend on; tests/kb/test_workflows.py and friends set their own.
+    """
+    if "ISTOK_WORKFLOWS" in os.environ:
+        yield
+        return
+    empty = tmp_path_factory.mktemp("workflows") / "workflows.yaml"
+    empty.write_text("", encoding="utf-8")
+    os.environ["ISTOK_WORKFLOWS"] = str(empty)
+    try:
+        yield
+    finally:
+        os.environ.pop("ISTOK_WORKFLOWS", None)
+
+
 @pytest.fixture(scope="session")
 def espeak() -> str:
     """The espeak-ng binary, which speaks the IVR (renderer tests, the WAV routes, the Asterisk adapter)."""
@@ -66,8 +85,8 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @contextmanager
-def fresh_pg_database(prefix: str) -> Iterator[str]:
-    """A migrated PostgreSQL database of its own, dropped afterwards; yields its URL.
+def fresh_pg_database(prefix: str, *, migrated: bool = True) -> Iterator[str]:
+    """A PostgreSQL database of its own (migrated, or with no tables at all), dropped afterwards; yields its URL.
 
     Without the server: skipped on a developer's machine, a failure under CI=true.
     """
@@ -80,9 +99,10 @@ def fresh_pg_database(prefix: str) -> Iterator[str]:
         admin.dispose()
         missing_tool(f"PostgreSQL is not reachable at {PG_SERVER}: {exc.orig}")
     url = f"{PG_SERVER}/{name}"
-    engine = kb.make_engine(url)
-    kb.upgrade(engine)
-    engine.dispose()
+    if migrated:
+        engine = kb.make_engine(url)
+        kb.upgrade(engine)
+        engine.dispose()
     try:
         yield url
     finally:

@@ -145,6 +145,9 @@ def publish(
     key: Annotated[str | None, typer.Argument(help="The article's key.")] = None,
     revision: Annotated[int | None, typer.Option(help="Revision to publish (default: the latest draft).")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Publish every article's latest draft.")] = False,
+    emergency: Annotated[
+        bool, typer.Option("--emergency", help="Publish without the approvals its workflow asks for (audited).")
+    ] = False,
 ) -> None:
     """Publish an article's revision (or, with --all, every latest draft) on every channel."""
     import kb
@@ -159,7 +162,9 @@ def publish(
         raise kb.InvalidChange("name LOCALE and KEY, or pass --all")
     with kb.write_session(runtime.engine()) as session:
         article = kb.get_article(session=session, key=key, locale=locale)
-        entry = kb.publish(session=session, article=article, revision=revision, actor=cli_actor())
+        entry = kb.publish(
+            session=session, article=article, revision=revision, actor=cli_actor(), emergency=emergency
+        )
     if entry is None:
         typer.echo(f"{locale}/{key} revision {article.published_revision} was already published")
     else:
@@ -497,6 +502,30 @@ for _schedule_command_name, _schedule_command in schedules.COMMANDS.items():
 from api.cli import translations  # noqa: E402
 
 app.command("translations")(_clean_errors(translations.report))
+# ---- content health (issue #18) ----
+from api.cli import content_health  # noqa: E402
+
+app.command("health")(_clean_errors(content_health.report))
+
+# ---- article verification and the owners' queue (issue #16) ----
+from api.cli import verification  # noqa: E402
+
+app.command("verify")(_clean_errors(verification.verify))
+app.command("due")(_clean_errors(verification.due))
+
+# ---- review and approval per workflow (issue #16) ----
+from api.cli import reviews  # noqa: E402
+
+review_app = typer.Typer(help="Submit drafts for review, approve them or ask for changes.", no_args_is_help=True)
+app.add_typer(review_app, name="review")
+for _review_command_name, _review_command in reviews.COMMANDS.items():
+    review_app.command(_review_command_name)(_clean_errors(_review_command))
+
+# ---- insights for support leads (issue #18) ----
+from api.cli import report  # noqa: E402
+
+app.command("report")(_clean_errors(report.report))
+
 
 if __name__ == "__main__":
     app()

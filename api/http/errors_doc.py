@@ -13,6 +13,7 @@ _MEANING = {
     409: "The change conflicts with the current state",
     412: "If-Match does not match the current ETag (or If-None-Match: * and it exists); nothing was changed",
     413: "The request body is over 1 MiB",
+    415: "The body is not of a media type this operation accepts (an image upload: not PNG, JPEG, WebP or GIF)",
     422: "The request or its content is invalid; `detail` (and `problems`) say where",
     428: "If-Match (or If-None-Match: * to create) is required",
     429: "Too many requests; see Retry-After",

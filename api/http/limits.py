@@ -7,6 +7,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.http.problems import problem
 
 MAX_BODY = 1024 * 1024
+#: Paths that take larger bodies: image uploads (kb.MAX_IMAGE_BYTES, plus a multipart envelope).
+LARGER_BODIES = {"/api/v1/assets": 10 * 1024 * 1024 + 65536, "/admin/assets": 10 * 1024 * 1024 + 65536}
 
 
 class BodyLimit:
@@ -27,10 +29,11 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
+        limit = max(self.max_body, LARGER_BODIES.get(scope.get("path", ""), 0))
         declared = headers.get(b"content-length")
         if declared is not None:
-            if declared.isdigit() and int(declared) > self.max_body:
-                await self._refuse(scope, receive, send)
+            if declared.isdigit() and int(declared) > limit:
+                await self._refuse(scope, receive, send, limit)
                 return
             await self.app(scope, receive, send)
             return
@@ -45,15 +48,15 @@ class BodyLimit:
             if message["type"] != "http.request":
                 break
             seen += len(message.get("body", b""))
-            if seen > self.max_body:
-                await self._refuse(scope, receive, send)
+            if seen > limit:
+                await self._refuse(scope, receive, send, limit)
                 return
             if not message.get("more_body", False):
                 break
         await self.app(scope, replaying(messages, receive), send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problem(413, "body-too-large", "Body too large", f"the request body is over {self.max_body} bytes")
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        response = problem(413, "body-too-large", "Body too large", f"the request body is over {limit} bytes")
         await response(scope, receive, send)
 
 

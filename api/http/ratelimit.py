@@ -13,6 +13,7 @@ import os
 import time
 
 from limits import RateLimitItem, RateLimitItemPerSecond
+from starlette.concurrency import run_in_threadpool
 
 import kb
 from api.http.limitstore import store
@@ -47,3 +48,15 @@ def check_rate(*names: str) -> None:
     if full:
         wait = max(store.free_at(_budget, name) for name in full) - time.time()
         raise RateLimited(max(1, math.ceil(wait)))
+
+
+async def check_rate_async(*names: str) -> None:
+    """`check_rate` for async routes: in the thread pool when it may wait on Redis, else at once.
+
+    Counting in memory takes microseconds; a hop to the thread pool and back for it would cost
+    more than the cached answer it guards.
+    """
+    if store.configured:
+        await run_in_threadpool(check_rate, *names)
+    else:
+        check_rate(*names)

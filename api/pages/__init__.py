@@ -11,7 +11,22 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 from starlette.types import Message, Receive, Scope, Send
 
-from api.pages import admin, admin_content, admin_gaps, admin_translations, help, login, panel, preview, seo, widget
+from api.pages import (
+    admin,
+    admin_assets,
+    admin_content,
+    admin_gaps,
+    admin_insights,
+    admin_reviews,
+    admin_translations,
+    admin_verification,
+    help,
+    login,
+    panel,
+    preview,
+    seo,
+    widget,
+)
 from api.pages.templating import STATIC
 
 
@@ -32,7 +47,22 @@ class _Static(StaticFiles):
 
 def install(app: FastAPI) -> None:
     """Add the faces' routes and `/static` to the app."""
-    for module in (seo, widget, login, panel, admin_content, admin_gaps, admin_translations, preview, admin, help):
+    for module in (
+        seo,
+        widget,
+        login,
+        panel,
+        admin_assets,
+        admin_content,
+        admin_gaps,
+        admin_insights,
+        admin_reviews,
+        admin_translations,
+        admin_verification,
+        preview,
+        admin,
+        help,
+    ):
         app.include_router(module.router)
     app.mount("/static", _Static(directory=STATIC), name="static")
 

@@ -160,11 +160,20 @@ def _editor_ctx(session: Any, article: kb.Article | None, *, source: str, **extr
         "schedules": kb.list_schedules(session=session, locale=article.locale, key=article.key, limit=10)
         if article
         else [],  # scheduled publishing (issue #16): admin_schedules.py
+        **_verification_state(session, article),  # article verification (issue #16): admin_verification.py
+        "review": kb.review_of(session, article) if article else None,  # admin_reviews.py
+        "workflow": kb.workflow_for(article.category) if article else None,
         "conflict": None,
         "problems": [],
         "message": "",
         **extra,
     }
+
+
+def _verification_state(session: Any, article: kb.Article | None) -> dict[str, Any]:
+    from api.pages.admin_verification import editor_state  # it builds on this module's helpers
+
+    return editor_state(session, article) if article else {}
 
 
 def new_source(locale: str, question: str, key: str = "") -> str:
@@ -182,12 +191,12 @@ def _yaml_str(text: str) -> str:
 
 
 @router.get("/admin/new")
-def new(request: Request, locale: str = "ru", question: str = "", key: str = "") -> Response:
+def new(request: Request, locale: str = kb.default_locale(), question: str = "", key: str = "") -> Response:
     """An empty editor (or one seeded from a content gap's question, or a translation's key)."""
     who = editor_gate(request)
     if isinstance(who, Response):
         return who
-    locale = locale if locale in kb.LOCALES else kb.LOCALES[0]
+    locale = locale if locale in kb.LOCALES else kb.default_locale()
     with reading() as session:
         ctx = _editor_ctx(session, None, source=new_source(locale, question[:300], key))
     return staff_page(request, who, "admin_edit.html", ctx)
@@ -314,6 +323,7 @@ def publication(
     revision: Annotated[int | None, Form(ge=1)] = None,
     base: Annotated[int | None, Form(ge=1)] = None,
     confirmed: Annotated[str, Form(max_length=10)] = "",
+    emergency: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     """Publish (a revision, default the draft), unpublish, or roll back to an old revision.
 
@@ -334,7 +344,9 @@ def publication(
             article = kb.get_article(session=session, key=key, locale=locale)
             actor = actor_of(who, request)
             if action == "publish":
-                kb.publish(session=session, article=article, revision=revision, actor=actor)
+                kb.publish(
+                    session=session, article=article, revision=revision, actor=actor, emergency=emergency == "yes"
+                )
             elif action == "unpublish":
                 kb.unpublish(session=session, article=article, actor=actor)
             else:
@@ -353,6 +365,6 @@ def publication(
             }[action]
     except kb.RevisionConflict as exc:
         return back(where, str(exc), "error")
-    except (kb.ContentError, kb.InvalidChange, kb.NotFound) as exc:
+    except (kb.ContentError, kb.InvalidChange, kb.NotFound, kb.ReviewRequired, kb.NotAllowed) as exc:
         return back(where, str(exc), "error")
     return back(where, note)

@@ -102,12 +102,12 @@ def save_fact(
 
 
 @router.get("/admin/synonyms")
-def synonyms(request: Request, locale: str = "ru") -> Response:
+def synonyms(request: Request, locale: str = kb.default_locale()) -> Response:
     """A locale's synonym sets as text: one set a line, terms separated by commas."""
     who = editor_gate(request)
     if isinstance(who, Response):
         return who
-    locale = locale if locale in kb.LOCALES else kb.LOCALES[0]
+    locale = locale if locale in kb.LOCALES else kb.default_locale()
     with reading() as session:
         sets = [", ".join(s.terms) for s in kb.list_sets(session=session, locale=locale)]
     ctx = {"title": "Synonyms", "section": "synonyms", "locale": locale, "locales": kb.LOCALES, "text": "\n".join(sets)}

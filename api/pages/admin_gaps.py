@@ -8,6 +8,7 @@ audit themselves; every post carries the session's CSRF token and needs the edit
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
@@ -50,15 +51,8 @@ def dismiss(
     request: Request, csrf: Annotated[str, Form(max_length=200)], gap_id: Annotated[int, Form(ge=1)]
 ) -> Response:
     """Take a gap (its whole group) off the list."""
-    who = editor_gate(request, csrf)
-    if isinstance(who, Response):
-        return who
-    try:
-        with writing() as session:
-            kb.dismiss_gap(session=session, gap_id=gap_id, actor=actor_of(who, request))
-    except (kb.InvalidChange, kb.NotFound) as exc:
-        return back(PAGE, exc.detail, "error")
-    return back(PAGE, f"Gap {gap_id} dismissed; it stays off the list when asked again (see Dismissed)")
+    done = f"Gap {gap_id} dismissed; it stays off the list when asked again (see Dismissed)"
+    return _decide(request, csrf, gap_id, kb.dismiss_gap, done)
 
 
 @router.post(f"{PAGE}/restore")
@@ -66,15 +60,20 @@ def restore(
     request: Request, csrf: Annotated[str, Form(max_length=200)], gap_id: Annotated[int, Form(ge=1)]
 ) -> Response:
     """Put a dismissed gap back on the list."""
+    return _decide(request, csrf, gap_id, kb.restore_gap, f"Gap {gap_id} is listed again")
+
+
+def _decide(request: Request, csrf: str, gap_id: int, action: Callable[..., object], done: str) -> Response:
+    """One editor's decision on a gap through its kb action, back to the list with what happened."""
     who = editor_gate(request, csrf)
     if isinstance(who, Response):
         return who
     try:
         with writing() as session:
-            kb.restore_gap(session=session, gap_id=gap_id, actor=actor_of(who, request))
+            action(session=session, gap_id=gap_id, actor=actor_of(who, request))
     except (kb.InvalidChange, kb.NotFound) as exc:
         return back(PAGE, exc.detail, "error")
-    return back(PAGE, f"Gap {gap_id} is listed again")
+    return back(PAGE, done)
 
 
 @router.post(f"{PAGE}/merge")

@@ -130,7 +130,7 @@ def chatwoot_context(
     if identifier:
         tries.append(("identity", f"crm:{identifier}"))
     view = _find(who, request, tries)
-    lang = locale if locale in kb.LOCALES else kb.LOCALES[0]
+    lang = locale if locale in kb.LOCALES else kb.default_locale()
     body = env.get_template("chatwoot_context.html").render(client=view, locale=lang)
     return HTMLResponse(body, headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
 

@@ -38,7 +38,7 @@ def negotiate(request: Request) -> str:
         tag = part.split(";")[0].strip().lower()[:2]
         if tag in kb.LOCALES:
             return tag
-    return kb.LOCALES[0]
+    return kb.default_locale()
 
 
 def not_found(request: Request, locale: str | None = None) -> HTMLResponse:

@@ -29,6 +29,7 @@ from api.pages.templating import page, snippet_html
 from api.schemas import ContextOut
 
 router = APIRouter(include_in_schema=False)
+DEFAULT_LOCALE = kb.default_locale()  # the required locale, else the first (ISTOK_REQUIRED_LOCALE, read at start)
 LocaleQ = Annotated[str, Query(pattern=r"^[a-z]{2,3}$")]
 
 
@@ -36,7 +37,7 @@ LocaleQ = Annotated[str, Query(pattern=r"^[a-z]{2,3}$")]
 def panel(
     request: Request,
     q: Annotated[str, Query(max_length=500)] = "",
-    locale: str = "ru",
+    locale: str | None = None,
     # Checked by _client_context, so a desk app's bad link shows a reason in the page, not a JSON error.
     contact: Annotated[str | None, Query(max_length=300)] = None,
     phone: Annotated[str | None, Query(max_length=300)] = None,
@@ -54,12 +55,24 @@ def panel(
         "who": who,
         "csrf": csrf_token(request),
         "q": q,
-        "locale": locale if locale in kb.LOCALES else kb.LOCALES[0],
+        "locale": _content_locale(locale, client),
         "locales": kb.LOCALES,
         "client": client,
     }
     headers = {"Cache-Control": "no-store"}
     return page(request, "panel.html", ctx, headers=headers, frame_ancestors=page_settings().frame_ancestors)
+
+
+def _content_locale(asked: str | None, client: ClientView | None) -> str:
+    """The locale of what the panel shows: the desk link's, else the client's own, else the default.
+
+    The content follows the client (a Ukrainian caller's topics, titles and answers in Ukrainian);
+    the operator can still switch it in the panel.
+    """
+    if asked in kb.LOCALES:
+        return str(asked)
+    own = client.context.contact.locale if client is not None and client.context is not None else None
+    return own if own in kb.LOCALES else kb.default_locale()
 
 
 @dataclass(frozen=True)
@@ -114,7 +127,7 @@ def _operator(request: Request) -> None:
 
 @router.get("/panel/search")
 async def panel_search(
-    request: Request, q: Annotated[str, Query(max_length=500)] = "", locale: LocaleQ = "ru"
+    request: Request, q: Annotated[str, Query(max_length=500)] = "", locale: LocaleQ = DEFAULT_LOCALE
 ) -> Response:
     """Hits for the operator: public and internal snippets, each with its article key."""
     _operator(request)

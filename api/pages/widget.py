@@ -16,12 +16,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 import kb
 from api import answering, live
 from api.deps import Forbidden, client_address
-from api.http.ratelimit import check_rate
+from api.http.ratelimit import check_rate_async
 from api.pages.phrases import phrases
 from api.pages.settings import base_url, page_settings
 from api.pages.templating import STATIC
@@ -79,15 +78,15 @@ def _cors(request: Request, response: Response) -> Response:
 async def widget_answer(
     request: Request,
     q: Annotated[str, Query(min_length=1, max_length=500)],
-    locale: Annotated[str, Query(pattern=r"^[a-z]{2,3}$")] = "ru",
+    locale: Annotated[str, Query(pattern=r"^[a-z]{2,3}$")] = kb.default_locale(),
 ) -> Response:
     """The answer engine for the widget (a chat: the bot channel): `answered` with the compact answer, or `handoff`."""
     origin = request.headers.get("origin")
     if origin and not page_settings().widget_allows(origin.rstrip("/")):
         raise Forbidden("this site may not embed the widget")
     if locale not in kb.LOCALES:
-        locale = kb.LOCALES[0]
-    await run_in_threadpool(check_rate, f"addr:{client_address(request) or 'unknown'}")  # Redis, when configured
+        locale = kb.default_locale()
+    await check_rate_async(f"addr:{client_address(request) or 'unknown'}")
     base = base_url(request)
     contact = page_settings().contact_url or f"{base}/help/{locale}/contact"  # our form: a person answers
     try:

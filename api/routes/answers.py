@@ -27,6 +27,7 @@ from api.schemas import (
 from api.schemas.fields import CHANNEL_NAMES, FORMAT_NAMES, one_of
 
 router = APIRouter(prefix="/api/v1", tags=["answers"], responses=responses(401, 403, 422))
+DEFAULT_LOCALE = kb.default_locale()  # the required locale, else the first (ISTOK_REQUIRED_LOCALE, read at start)
 Question = Annotated[str, Query(min_length=1, max_length=500, description="The client's words, as typed")]
 LocaleQ = Annotated[str, Query(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$", examples=["ru"])]
 
@@ -98,7 +99,7 @@ async def answer(
     q: Question,
     who: AskerKey,
     request: Request,
-    locale: LocaleQ = "ru",
+    locale: LocaleQ = DEFAULT_LOCALE,
     channel: Annotated[str, Query(max_length=32, json_schema_extra=one_of(CHANNEL_NAMES))] = "web",
     format: Annotated[
         str | None, Query(max_length=32, description="One of the channel's", json_schema_extra=one_of(FORMAT_NAMES))
@@ -165,7 +166,7 @@ async def answer(
 async def search(
     q: Question,
     who: AskerKey,
-    locale: LocaleQ = "ru",
+    locale: LocaleQ = DEFAULT_LOCALE,
     page: Annotated[int, Query(ge=1, le=1000, description="page × per_page: at most 1000 hits deep")] = 1,
     per_page: Annotated[int, Query(ge=1, le=50)] = 10,  # kb's MAX_PER_PAGE
     category: Annotated[str | None, Query(max_length=128)] = None,

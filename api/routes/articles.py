@@ -146,7 +146,10 @@ def put_article(
 
 
 @router.post(
-    "/{locale}/{key}/publish", response_model=PublicationOut, summary="Publish a revision", responses=responses(413)
+    "/{locale}/{key}/publish",
+    response_model=PublicationOut,
+    summary="Publish a revision",
+    responses=responses(409, 413),
 )
 def publish(
     locale: LocalePath,
@@ -159,7 +162,11 @@ def publish(
     with writing() as session:
         article = kb.get_article(session=session, key=key, locale=locale)
         entry = kb.publish(
-            session=session, article=article, revision=body.revision if body else None, actor=actor_of(who, request)
+            session=session,
+            article=article,
+            revision=body.revision if body else None,
+            actor=actor_of(who, request),
+            emergency=body.emergency if body else False,
         )
         return PublicationOut(
             key=key,

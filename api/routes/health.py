@@ -20,7 +20,17 @@ import kb
 from api import runtime
 from api.http.limitstore import store as limit_store
 from api.http.problems import problem
-from api.schemas import Health, JobsState, LimitsState, LocaleCounts, Problem, QuarantinedUnit, Readiness, SemanticState
+from api.schemas import (
+    Health,
+    JobsState,
+    LimitsState,
+    ListenerState,
+    LocaleCounts,
+    Problem,
+    QuarantinedUnit,
+    Readiness,
+    SemanticState,
+)
 
 router = APIRouter(tags=["health"])
 
@@ -28,7 +38,7 @@ router = APIRouter(tags=["health"])
 @router.get("/healthz", response_model=Health, summary="Liveness and store state")
 def healthz() -> Health:
     """Counts per locale, the last publication sequence, quarantined units, the job queue, the semantic
-    evidence, and where the rate limits count."""
+    evidence, where the rate limits count, and whether publishes elsewhere reach this process by NOTIFY."""
     engine = runtime.engine()
     quarantined = [QuarantinedUnit(**asdict(q)) for q in runtime.index().quarantine.units()]
     with kb.read_session(engine) as session:
@@ -49,6 +59,7 @@ def healthz() -> Health:
         jobs=JobsState(**asdict(jobs)),
         semantic=SemanticState(**asdict(_warming(semantic, runtime.index()))),
         limits=LimitsState(**asdict(limits)),
+        listener=ListenerState(**asdict(runtime.listener_state())),
     )
 
 

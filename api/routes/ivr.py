@@ -33,7 +33,7 @@ def menu(
     caller: Annotated[
         str | None, Query(max_length=64, description="The caller's number, as the switch gives it")
     ] = None,
-    locale: Annotated[str, Query(pattern=LOCALE_PATTERN)] = kb.LOCALES[0],
+    locale: Annotated[str, Query(pattern=LOCALE_PATTERN)] = kb.default_locale(),
     format: Annotated[
         str | None, Query(max_length=16, description="Default: ssml", json_schema_extra=one_of(IVR_FORMATS))
     ] = None,

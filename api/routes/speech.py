@@ -41,6 +41,7 @@ from api.routes import ivr
 from api.speech import tag, wav_response
 
 router = APIRouter(tags=["speech"], responses=responses(401, 403, 404, 422))
+DEFAULT_LOCALE = kb.default_locale()  # the required locale, else the first (ISTOK_REQUIRED_LOCALE, read at start)
 
 LINK_SECONDS = 600  # long enough for a call's menu, short enough that a leaked URL soon stops working
 _SALT = "istok-speech-link"
@@ -260,7 +261,7 @@ async def menu_speech(
     request: Request,
     who: ConversationKey,
     caller: Annotated[str | None, Query(max_length=64, description="The caller's number")] = None,
-    locale: LOCALE = kb.LOCALES[0],
+    locale: LOCALE = DEFAULT_LOCALE,
 ) -> Response:
     ssml = await run_in_threadpool(menu_ssml, request, who, caller, locale)
     return await wav_response(request, ssml, locale, cache="private, no-cache")

@@ -58,6 +58,10 @@ class PublishIn(BaseModel):
     model_config = ConfigDict(json_schema_extra={"example": {"revision": 3}})
 
     revision: int | None = Field(default=None, ge=1, le=MAX_INT32, description="Default: the latest draft")
+    emergency: bool = Field(
+        default=False,
+        description="Publish without the approvals the category's workflow asks for (those allowed only; audited)",
+    )
 
 
 class RollbackIn(BaseModel):

@@ -51,6 +51,16 @@ class LimitsState(BaseModel):
     detail: str
 
 
+class ListenerState(BaseModel):
+    """How this process learns of publishes made by other processes (kb/notify.py)."""
+
+    mode: str = Field(description="`listen`: PostgreSQL LISTEN/NOTIFY, the poll as fallback; `poll`: the poll alone")
+    connected: bool = Field(description="the LISTEN connection is up (while it is down, the poll carries on)")
+    detail: str
+    reconnects: int = Field(0, description="how often the connection was lost and made again")
+    notifications: int = Field(0, description="notifications received since the process started")
+
+
 class Health(BaseModel):
     status: str = Field(
         description=(
@@ -66,6 +76,7 @@ class Health(BaseModel):
     jobs: JobsState
     semantic: SemanticState
     limits: LimitsState
+    listener: ListenerState
 
 
 class Readiness(BaseModel):

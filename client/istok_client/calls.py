@@ -42,6 +42,8 @@ class Parts:
     query: Mapping[str, QueryValue] = field(default_factory=dict)  # None values are left out
     headers: Mapping[str, str] = field(default_factory=dict)
     json: Any = None  # None: no body
+    content: bytes | None = None  # a raw body instead of JSON (an image upload)
+    content_type: str | None = None  # the raw body's media type
     timeout: float | None = None  # seconds added to the client's timeout (a long poll's wait)
     repeatable: bool = False  # the server recognises a repeat (an outside message id): retry even a POST on 503
 
@@ -70,10 +72,15 @@ class Call(Generic[T]):
             self.endpoint.method,
             url,
             params=params,
-            headers=dict(self.parts.headers),
+            headers=self._headers(),
             json=self.parts.json,
+            content=self.parts.content,
             timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
         )
+
+    def _headers(self) -> dict[str, str]:
+        typed = {"Content-Type": self.parts.content_type} if self.parts.content_type else {}
+        return {**self.parts.headers, **typed}
 
     def result(self, response: httpx.Response) -> T:
         """The parsed answer, or the typed error of a response that is not a success."""

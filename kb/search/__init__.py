@@ -45,7 +45,9 @@ def get_index(engine: sa.Engine | None = None, *, data_dir: Path | None = None, 
             if engine is None:
                 engine = make_engine(url)
                 ensure_migrated(engine)
-            found = _indexes[(url, str(folder))] = SearchIndex(engine, data_dir=folder)
+            found = _indexes[(url, str(folder))] = SearchIndex(
+                engine, data_dir=folder, poll_interval=settings.index_poll
+            )
     if opened:
         found.open()
     return found

@@ -33,6 +33,11 @@ EVENT_TYPES: dict[str, str] = {
     "gap.logged": "a question the answer engine could not answer with confidence was seen for the first time",
     "case.opened": "a handoff or an escalation opened a case for a contact",
     "case.resolved": "a case was resolved",
+    "review.submitted": "a draft revision was submitted for review",
+    "review.approved": "a reviewer approved a draft revision (its content hash)",
+    "review.changes_requested": "a reviewer asked for changes to a draft revision",
+    "schedule.skipped": "a scheduled publish or unpublish did not run: what was live changed by hand meanwhile",
+    "schedule.failed": "a scheduled publish or unpublish was refused (for example, approvals missing)",
 }
 ALL_EVENTS = "*"
 
@@ -55,7 +60,20 @@ def event_type(event: OutboxEvent) -> str | None:
         return "article.unpublished"
     if action in {"fact.set", "fact.delete"}:
         return "fact.changed"
-    return {"gap.logged": "gap.logged", "case.open": "case.opened", "case.resolve": "case.resolved"}.get(action)
+    return _RENAMED.get(action)
+
+
+#: Outbox actions told to receivers under another name (past tense, as receivers read them).
+_RENAMED = {
+    "gap.logged": "gap.logged",
+    "case.open": "case.opened",
+    "case.resolve": "case.resolved",
+    "review.submit": "review.submitted",
+    "review.approve": "review.approved",
+    "review.request_changes": "review.changes_requested",
+    "schedule.skip": "schedule.skipped",
+    "schedule.fail": "schedule.failed",
+}
 
 
 def build_body(session: Session, event: OutboxEvent, *, public: bool) -> EventBody | None:
@@ -149,4 +167,24 @@ def _case(_session: Session, event: OutboxEvent, public: bool) -> dict[str, Any]
     return data
 
 
-_BUILDERS = {"article": _article, "fact": _fact, "gap": _gap, "case": _case}
+def _editorial(_session: Session, event: OutboxEvent, public: bool) -> dict[str, Any]:
+    """A review step or a schedule's outcome: which article and revision; its words for staff only."""
+    locale, _, key = event.target.partition("/")
+    data: dict[str, Any] = {"key": key, "locale": locale, "revision": event.new_revision or event.base_revision}
+    if "content_hash" in event.detail:
+        data["content_hash"] = event.detail["content_hash"]
+    if not public:
+        for name in ("comment", "outcome", "schedule"):
+            if event.detail.get(name) is not None:
+                data[name] = event.detail[name]
+    return data
+
+
+_BUILDERS = {
+    "article": _article,
+    "fact": _fact,
+    "gap": _gap,
+    "case": _case,
+    "review": _editorial,
+    "schedule": _editorial,
+}

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
-from tests.api.conftest import Live
+import httpx
+
+import kb
+from tests.api.conftest import ROOT, Live, make_keys, migrated_database, start_server
 from tests.helpers import article
 
 
@@ -58,3 +62,24 @@ def test_a_translation_goes_outdated_and_is_brought_up_to_date_over_the_api(live
         assert c.get("/api/v1/translations/no-such-key-here").status_code == 404
     with live.client("bot") as c:
         assert c.get("/api/v1/translations").status_code == 403
+
+
+def test_a_required_locale_is_what_the_channels_serve_when_nothing_says_which(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    with migrated_database("sqlite", tmp_path, sqlite_template, prefix="istok_required") as db_url:
+        engine = kb.make_engine(db_url)
+        kb.import_paths([ROOT / "content"], engine=engine, publish=True)
+        engine.dispose()
+        proc, base = start_server(db_url, tmp_path, ISTOK_REQUIRED_LOCALE="uk", ISTOK_SEMANTIC="0")
+        try:
+            live = Live(base=base, db_url=db_url, data_dir=tmp_path, keys=make_keys(db_url))
+            with live.client("bot") as c:
+                answer = c.get("/api/v1/answer", params={"q": "баланс", "channel": "bot"}).json()
+                assert answer["locale"] == "uk"
+                assert c.get("/api/v1/ivr/menu").json()["locale"] == "uk"
+            root = httpx.get(f"{base}/help/", headers={"Accept-Language": "de"}, follow_redirects=False)
+            assert root.headers["location"] == "/help/uk/"
+        finally:
+            proc.terminate()
+            proc.wait(timeout=15)

@@ -169,4 +169,9 @@ def test_the_openapi_document_describes_the_webhook_routes(server: Live) -> None
         "gap.logged",
         "case.opened",
         "case.resolved",
+        "review.submitted",
+        "review.approved",
+        "review.changes_requested",
+        "schedule.skipped",
+        "schedule.failed",
     ]

@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 import contacts
 import kb
 from kb.db import alembic_config, current_revision, head_revision
-from tests.conftest import PG_SERVER, ROOT, fresh_pg_database, missing_tool
+from tests.conftest import ROOT, fresh_pg_database
 from tests.helpers import article, snapshot
 
 ISTOK = str(Path(sys.executable).parent / "istok")
@@ -46,25 +46,6 @@ def own_journal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @contextmanager
-def _blank_pg_database() -> Iterator[str]:
-    """A PostgreSQL database with no tables at all (never migrated)."""
-    admin = sa.create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
-    name = f"istok_blank_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except sa.exc.OperationalError as exc:
-        admin.dispose()
-        missing_tool(f"PostgreSQL is not reachable at {PG_SERVER}: {exc.orig}")
-    try:
-        yield f"{PG_SERVER}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-
-@contextmanager
 def _empty_target(dialect: str, tmp_path: Path, *, migrated: bool, template: Path) -> Iterator[sa.Engine]:
     """An empty database of `dialect`: migrated with no data, or with no tables at all."""
     if dialect == "sqlite":
@@ -76,7 +57,7 @@ def _empty_target(dialect: str, tmp_path: Path, *, migrated: bool, template: Pat
         yield eng
         eng.dispose()
         return
-    with fresh_pg_database("istok_restore") if migrated else _blank_pg_database() as url:
+    with fresh_pg_database("istok_restore", migrated=migrated) as url:
         eng = kb.make_engine(url)
         try:
             yield eng
@@ -386,7 +367,7 @@ def test_an_older_backup_restores_into_the_newer_schema(db_url: str, tmp_path: P
         url = f"sqlite:///{tmp_path / 'old' / 'istok.db'}"
         context = None
     else:
-        context = _blank_pg_database()
+        context = fresh_pg_database("istok_blank", migrated=False)
         url = context.__enter__()
     old = kb.make_engine(url)
     try:

@@ -8,6 +8,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
 
 import contacts  # noqa: F401  (the schema has contact context's tables too; kb never imports them)
+import insights  # noqa: F401  (and the roll-up table of insights, migration 0017)
 import kb
 
 

@@ -382,3 +382,36 @@ def test_finished_deliveries_are_pruned_with_the_events_and_pending_ones_kept(en
     with kb.write_session(engine) as session:
         assert webhooks.prune_deliveries(session, before=kb.utcnow() - webhooks.LOG_KEEP) == 1
     assert [d.id for d in _deliveries(engine, sub_id)] == [pending.id]
+
+
+def test_review_steps_and_schedule_outcomes_are_told_with_their_words_to_staff_only() -> None:
+    from sqlmodel import Session as _Session
+
+    from kb.models import OutboxEvent
+    from kb.webhooks.payloads import build_body
+
+    step = OutboxEvent(
+        action="review.request_changes",
+        target="en/top-up",
+        actor="anna",
+        role="editor",
+        new_revision=3,
+        detail={"content_hash": "abc", "comment": "the price is wrong"},
+    )
+    skipped = OutboxEvent(
+        action="schedule.skip",
+        target="ru/top-up",
+        actor="boris",
+        role="schedule",
+        base_revision=2,
+        detail={"schedule": 7, "outcome": "skipped: anna published revision 4 by hand"},
+    )
+    engine = kb.make_engine("sqlite://")
+    with _Session(engine) as session:
+        public = build_body(session, step, public=True)
+        staff = build_body(session, step, public=False)
+        told = build_body(session, skipped, public=False)
+    assert public is not None and staff is not None and told is not None
+    assert public.type == "review.changes_requested" and "the price is wrong" not in public.text
+    assert '"comment":"the price is wrong"' in staff.text and '"actor":"anna"' in staff.text
+    assert told.type == "schedule.skipped" and '"revision":2' in told.text and "by hand" in told.text

@@ -12,7 +12,7 @@ from playwright.sync_api import Page
 import contacts
 import kb
 import renderers
-from tests.pages.conftest import Site, login
+from tests.pages.conftest import Site, http_login, login
 
 
 def _chat_reply(site: Site) -> str:
@@ -127,3 +127,28 @@ def test_panel_shows_who_is_calling(page: Page, site: Site) -> None:
         ).scalar_one()
     engine.dispose()
     assert looks >= 2  # every look at the profile is audited
+
+
+def test_the_panels_content_follows_the_client_unless_the_desk_names_a_locale(site: Site) -> None:
+    """A Ukrainian caller's topics and search come in Ukrainian; `?locale=` from the desk still wins."""
+    engine = site.engine()
+    with kb.write_session(engine) as session:
+        caller = contacts.create_contact(
+            session=session, name="Оксана", locale="uk", identities=[contacts.normalise("phone", "+380 44 123 4567")]
+        )
+        live = kb.get_article(session=session, key="check-balance", locale="uk").published_revision or 0
+        contacts.record_interaction(
+            session=session,
+            contact=caller,
+            channel="chat",
+            outcome="handoff",
+            question="де мій баланс",
+            article=contacts.ArticleRef("check-balance", "uk", live),
+        )
+        cid = caller.id or 0
+    engine.dispose()
+    http = http_login(site, "operator")
+    own = http.get(f"/panel?contact={cid}").text
+    assert 'data-locale="uk"' in own and "Оплата й рахунки" in own and "Оплата и счета" not in own
+    named = http.get(f"/panel?contact={cid}&locale=ru").text
+    assert 'data-locale="ru"' in named and "Оплата и счета" in named

@@ -71,3 +71,45 @@
       .then(function () { listen.disabled = false; listen.textContent = "▶ Listen"; });
   });
 })();
+
+// Images: a picked or pasted image is uploaded (/admin/assets) and its Markdown inserted at the
+// cursor, with the alt text selected for the editor to write (a save without alt text is refused).
+(function () {
+  "use strict";
+  var source = document.getElementById("source"), picker = document.getElementById("image-file");
+  if (!source || !picker) return;
+  var status = document.getElementById("image-status");
+  function insert(markdown) {  // as a paragraph of its own, after the line the cursor is on
+    var text = source.value, eol = text.indexOf("\n", source.selectionEnd);
+    var start = eol < 0 ? text.length : eol;
+    var before = text.slice(0, start), lead = before && !/\n\n$/.test(before) ? (/\n$/.test(before) ? "\n" : "\n\n") : "";
+    source.value = before + lead + markdown + "\n" + text.slice(start);
+    var altStart = start + lead.length + 2, altEnd = altStart + markdown.indexOf("]") - 2;
+    source.focus();
+    source.setSelectionRange(altStart, altEnd);
+    source.dispatchEvent(new Event("input", {bubbles: true}));
+  }
+  function upload(file) {
+    var form = new FormData();
+    form.append("file", file, file.name || "pasted-image");
+    status.textContent = "Uploading " + (file.name || "image") + "…";
+    fetch(picker.dataset.upload, {method: "POST", body: form, credentials: "same-origin",
+                                  headers: {"X-CSRF-Token": source.dataset.csrf}})
+      .then(function (r) { return r.json().then(function (d) { if (!r.ok) throw new Error(d.detail); return d; }); })
+      .then(function (d) {
+        insert(d.markdown);
+        status.textContent = "Image added (" + d.width + "×" + d.height + "); describe it in the selected text.";
+      })
+      .catch(function (e) { status.textContent = "Image not added: " + (e.message || e); });
+  }
+  picker.addEventListener("change", function () {
+    if (picker.files && picker.files[0]) upload(picker.files[0]);
+    picker.value = "";
+  });
+  source.addEventListener("paste", function (ev) {
+    var items = (ev.clipboardData && ev.clipboardData.files) || [];
+    for (var i = 0; i < items.length; i++) {
+      if (/^image\//.test(items[i].type)) { ev.preventDefault(); upload(items[i]); return; }
+    }
+  });
+})();

@@ -44,6 +44,14 @@ class LimitsState(TypedDict):
     detail: str
 
 
+class ListenerState(TypedDict):
+    mode: str  # "listen": PostgreSQL LISTEN/NOTIFY with the poll as fallback; "poll": the poll alone
+    connected: bool
+    detail: str
+    reconnects: int
+    notifications: int
+
+
 class Health(TypedDict):
     status: str
     database: str
@@ -54,6 +62,7 @@ class Health(TypedDict):
     jobs: JobsState
     semantic: SemanticState
     limits: LimitsState
+    listener: ListenerState
 
 
 class Readiness(TypedDict):
@@ -227,3 +236,66 @@ class Translation(TypedDict):
     behind: int  # source revisions not carried over yet
     title: str
     draft_revision: int | None
+
+
+# --- article verification -----------------------------------------------------------------------
+
+
+class ArticleVerification(TypedDict):
+    """Someone checked that a live article is still true; no revision was made."""
+
+    locale: str
+    key: str
+    revision: int  # the live revision that was checked
+    content_hash: str
+    verified_by: str
+    verified_at: str
+    note: str
+
+
+class DueReason(TypedDict):
+    kind: str  # interval (the category's rule) or review_by (the article's date came)
+    since: str
+    detail: str
+
+
+class DueArticle(TypedDict):
+    """A live article in the owners' queue: why it is due and since when."""
+
+    locale: str
+    key: str
+    title: str
+    category: str | None
+    owner: str
+    live_revision: int
+    since: str
+    reasons: list[DueReason]
+    last_verification: ArticleVerification | None
+    changed_since: bool  # the live text is not the one the last verification checked
+
+
+# --- review and approval ------------------------------------------------------------------------
+
+
+class ReviewStep(TypedDict):
+    kind: str  # submitted, approved, changes_requested or comment
+    actor: str
+    role: str
+    comment: str
+    at: str
+
+
+class Review(TypedDict):
+    """Where one revision's review stands under its category's workflow."""
+
+    key: str
+    locale: str
+    category: str | None
+    revision: int
+    content_hash: str
+    author: str
+    state: str  # none, pending, changes_requested or approved
+    needed: int  # approvals the workflow asks for (0: no review)
+    approved_by: list[str]
+    ready: bool  # may go live without the emergency path
+    steps: list[ReviewStep]

@@ -14,12 +14,16 @@ nothing. Creating sends `If-None-Match: *`, so two clients cannot both create th
 
 from istok_client.operations.answers import AnswerOperations
 from istok_client.operations.articles import ArticleOperations
+from istok_client.operations.assets import AssetOperations
 from istok_client.operations.common import Base, if_match
 from istok_client.operations.contacts import ContactOperations
 from istok_client.operations.facts import FactOperations
 from istok_client.operations.feeds import FeedOperations
+from istok_client.operations.insights import InsightsOperations
+from istok_client.operations.reviews import ReviewOperations
 from istok_client.operations.schedules import ScheduleOperations
 from istok_client.operations.translations import TranslationOperations
+from istok_client.operations.verification import VerificationOperations
 from istok_client.operations.webhooks import WebhookOperations
 
 
@@ -32,6 +36,10 @@ class Operations(
     WebhookOperations,
     ScheduleOperations,
     TranslationOperations,
+    VerificationOperations,
+    ReviewOperations,
+    InsightsOperations,
+    AssetOperations,
 ):
     """The API's operations; see `Client` (blocking) and `AsyncClient` (asyncio) to call them."""
 

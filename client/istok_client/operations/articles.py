@@ -81,9 +81,15 @@ class ArticleOperations:
         )
 
     @endpoint("POST", f"{_ARTICLE}/publish", parse=Json(models.Publication))
-    def publish_article(self, locale: str, key: str, *, revision: int | None = None) -> Parts:
-        """Make a revision (default: the latest draft) live on every channel."""
-        return Parts(path={"locale": locale, "key": key}, json={"revision": revision} if revision else None)
+    def publish_article(
+        self, locale: str, key: str, *, revision: int | None = None, emergency: bool = False
+    ) -> Parts:
+        """Make a revision (default: the latest draft) live on every channel.
+
+        `emergency` skips the approvals its category's workflow asks for, for those allowed (audited).
+        """
+        body = {k: v for k, v in (("revision", revision), ("emergency", emergency)) if v}
+        return Parts(path={"locale": locale, "key": key}, json=body or None)
 
     @endpoint("POST", f"{_ARTICLE}/unpublish", parse=Json(models.Publication))
     def unpublish_article(self, locale: str, key: str) -> Parts:

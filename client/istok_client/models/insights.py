@@ -1,0 +1,72 @@
+"""Insights for support leads: figures over company days, each with the number of items behind it."""
+
+# No `from __future__ import annotations`, like the other model modules (TypedDict key sets).
+
+from typing import TypedDict
+
+
+class InsightsMeasure(TypedDict):
+    value: float | None  # a share 0..1 or a mean; None when nothing is behind it
+    items: int  # how many items the value is computed over
+
+
+class InsightsFigures(TypedDict):
+    questions: int
+    answered: int
+    handed_off: int
+    self_service: InsightsMeasure
+    answers: int
+    false_deflected: int
+    false_deflection: InsightsMeasure  # over answers to known contacts
+    followable: InsightsMeasure  # answers to known contacts / all answers
+    helpful: int
+    not_helpful: int
+    helpfulness: InsightsMeasure
+    reasons: dict[str, int]
+    cases_opened: int
+    cases_resolved: int
+    cases_reopened: int  # resolved, then the same contact opened one on its topic within the window
+    resolution_hours: InsightsMeasure
+    csat: InsightsMeasure
+    csat_satisfied: InsightsMeasure
+
+
+class InsightsGroup(TypedDict):
+    name: str  # a channel, a locale, `key@locale#revision` or a day
+    figures: InsightsFigures
+
+
+class InsightsRange(TypedDict):
+    first: str
+    last: str
+    zone: str
+
+
+class InsightsFilters(TypedDict):
+    channel: str | None
+    locale: str | None
+    category: str | None
+
+
+class InsightsTerm(TypedDict):
+    question: str
+    locale: str
+    channel: str
+    count: int
+    last_seen: str
+
+
+class InsightsSummary(TypedDict):
+    range: InsightsRange
+    filters: InsightsFilters
+    totals: InsightsFigures
+    by_channel: list[InsightsGroup]
+    by_locale: list[InsightsGroup]
+    by_article: list[InsightsGroup]
+    no_result_terms: list[InsightsTerm]
+
+
+class InsightsDaily(TypedDict):
+    range: InsightsRange
+    filters: InsightsFilters
+    days: list[InsightsGroup]
