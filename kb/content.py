@@ -13,7 +13,7 @@ import json
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -299,17 +299,8 @@ def _parse_body(
 def unknown_facts(source: str, known: Collection[str], *, file: str) -> list[ContentProblem]:
     """Every `{{ fact }}` in the source that names no known fact, with its line."""
     problems: list[ContentProblem] = []
-    in_fence: str | None = None
-    for lineno, line in enumerate(normalise_source(source).split("\n"), start=1):
-        fence_m = _FENCE_RE.match(line.strip())
-        if in_fence is not None:
-            if fence_m and line.strip().startswith(in_fence):
-                in_fence = None
-            continue
-        if fence_m:
-            in_fence = fence_m.group(1)
-            continue
-        for m in _FACT_LINE_RE.finditer(_strip_code_spans(line)):
+    for lineno, line in _prose_lines(source):
+        for m in _FACT_LINE_RE.finditer(line):
             if m.group(1) not in known:
                 problems.append(ContentProblem(file, lineno, f"unknown fact {{{{ {m.group(1)} }}}}"))
     return problems
@@ -330,17 +321,8 @@ def image_problems(unit: t.Unit, source: str, known_assets: Collection[str], *, 
         return []
     problems: list[ContentProblem] = []
     placed_alt = placed_asset = 0
-    in_fence: str | None = None
-    for lineno, line in enumerate(normalise_source(source).split("\n"), start=1):
-        fence_m = _FENCE_RE.match(line.strip())
-        if in_fence is not None:
-            if fence_m and line.strip().startswith(in_fence):
-                in_fence = None
-            continue
-        if fence_m:
-            in_fence = fence_m.group(1)
-            continue
-        for m in _IMAGE_RE.finditer(_strip_code_spans(line)):
+    for lineno, line in _prose_lines(source):
+        for m in _IMAGE_RE.finditer(line):
             alt, src = m.group(1).strip(), m.group(2)
             if not alt:
                 placed_alt += 1
@@ -357,6 +339,21 @@ def image_problems(unit: t.Unit, source: str, known_assets: Collection[str], *, 
     if placed_asset == 0 and unknown:
         problems.append(ContentProblem(file, 1, f"unknown image asset:{sorted(unknown)[0]}; upload it first"))
     return problems
+
+
+def _prose_lines(source: str) -> Iterator[tuple[int, str]]:
+    """(line number, line without code spans) of every line outside fenced code: where facts and images live."""
+    in_fence: str | None = None
+    for lineno, line in enumerate(normalise_source(source).split("\n"), start=1):
+        fence_m = _FENCE_RE.match(line.strip())
+        if in_fence is not None:
+            if fence_m and line.strip().startswith(in_fence):
+                in_fence = None
+            continue
+        if fence_m:
+            in_fence = fence_m.group(1)
+            continue
+        yield lineno, _strip_code_spans(line)
 
 
 def _strip_code_spans(line: str) -> str:
