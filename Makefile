@@ -4,9 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench eval clean screenshots
+.PHONY: install run test test-faults lint bench eval clean screenshots messages
 
-install: $(STAMP) node_modules/axe-core/axe.min.js
+install: $(STAMP) $(NPM_STAMP) api/pages/static/editor.bundle.js
 
 $(STAMP): pyproject.toml client/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,10 +15,23 @@ $(STAMP): pyproject.toml client/pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ./client
 	touch $(STAMP)
 
-# axe-core for the browser accessibility tests, from the npm registry into node_modules (not committed).
-node_modules/axe-core/axe.min.js:
-	command -v npm >/dev/null && npm install --no-save --no-package-lock --no-audit --no-fund axe-core@4 \
-	  || echo "npm not found: the accessibility tests will be skipped (CI=true fails them)" >&2
+# Front-end packages from the npm registry into node_modules (not committed), in one install, since npm
+# removes from node_modules whatever its command line does not name: axe-core for the accessibility
+# tests, oidc-provider for the OpenID provider the sign-in tests run, CodeMirror 6 and esbuild for the
+# editor. The stamp is named by the list, so changing the list installs again.
+NPM_PACKAGES := axe-core@4 oidc-provider@9 codemirror@6 @codemirror/lang-markdown@6 @codemirror/language@6 esbuild@0.28
+NPM_STAMP := node_modules/.istok-$(shell echo '$(NPM_PACKAGES)' | cksum | cut -d' ' -f1)
+$(NPM_STAMP):
+	command -v npm >/dev/null && npm install --no-save --no-package-lock --no-audit --no-fund $(NPM_PACKAGES) \
+	  && touch $@ \
+	  || echo "npm not found: the accessibility and sign-in tests will be skipped (CI=true fails them), the editor is the plain textarea" >&2
+
+# The editor's CodeMirror 6, bundled by esbuild into one static file (built, not committed). Without
+# it the editor is the plain textarea.
+api/pages/static/editor.bundle.js: api/pages/editor/editor.src.js $(NPM_STAMP)
+	test -x node_modules/.bin/esbuild \
+	  && node_modules/.bin/esbuild $< --bundle --minify --format=iife --target=es2020 --outfile=$@ \
+	  || echo "esbuild failed: the editor is the plain textarea" >&2
 
 run: install
 	$(BIN)/istok db upgrade
@@ -32,7 +45,12 @@ test: install
 	$(BIN)/ruff check kb renderers api tests bench contacts insights client adapters
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -q -n auto --dist loadfile  # a file's tests stay on one worker, with its servers
+	$(BIN)/python -m pytest -q -n auto --dist loadfile --ignore=tests/faults  # a file's tests stay on one worker, with its servers
+
+# Faults (tests/faults): PostgreSQL restarted under load, a replica killed with -9, a full disk, jobs
+# across three processes, migrations racing. One at a time: each starts servers and stops databases.
+test-faults: install
+	$(BIN)/python -m pytest -q tests/faults
 
 bench: install
 	$(BIN)/python bench/import_bench.py
@@ -43,6 +61,7 @@ bench: install
 	$(BIN)/python bench/pages_bench.py
 	$(BIN)/python bench/contacts_bench.py
 	$(BIN)/python bench/replicas_bench.py
+	$(BIN)/python bench/insights_bench.py
 
 # The answer engine on every data set in ../shared/eval, on content/questions.csv (tuned on) and on
 # content/unseen.csv (written after the engine changed, never tuned on),
@@ -66,6 +85,15 @@ eval: install
 # The README's screenshots: the browser tests save each face into docs/screenshots.
 screenshots: install
 	ISTOK_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q tests/pages -k browser
+
+# The faces' words into the gettext catalogs (babel.cfg says where they are): new msgids are added
+# empty, gone ones marked obsolete; translate them in api/pages/locale/*/LC_MESSAGES/messages.po.
+# The pages read the .po files themselves (api/pages/i18n.py): nothing is compiled.
+messages: install
+	$(BIN)/pybabel extract --mapping-file babel.cfg --no-location --sort-output --no-wrap --omit-header \
+	  --add-comments=Translators: -o var/messages.pot .
+	$(BIN)/pybabel update --input-file var/messages.pot --domain messages --output-dir api/pages/locale \
+	  --no-fuzzy-matching --ignore-obsolete --no-wrap
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

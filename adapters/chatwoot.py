@@ -234,6 +234,7 @@ class ChatwootBot:
             outcome="answered",
             identity=event.identity,
             direction="out",
+            agent_reply=True,
             message=f"{event.account}:conversation-{event.conversation}:first-agent-reply",
         )
         if recorded.get("replayed"):

@@ -11,6 +11,13 @@ Every exchange lands on the contact of `telegram:<user id>`, and each update is 
 Istok keeps the update id with the exchange, so a webhook Telegram delivers again is
 recognised and not answered twice. The Bot API's 429 `retry_after` is honoured by the library's
 rate limiter, which also keeps within Telegram's per-chat and global rates.
+
+An answer's images go first, each as a photo (`sendPhoto`) with its alt text as the caption
+(at most 1024 characters), then the text that refers to them. An uploaded image is sent as
+bytes fetched from Istok the first time and by the `file_id` Telegram gave it afterwards (an
+image never changes, so the id holds for as long as the process runs); an image linked from
+elsewhere goes by its address, for Telegram to fetch. A photo Telegram refuses is logged and
+left out: the text still carries its alt text.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final, Literal
 
+import httpx
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -31,6 +39,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -45,6 +54,7 @@ from telegram.ext import (
 from adapters import settings
 from adapters.contact_route import ContactRoute
 from adapters.phrases import phrase
+from adapters.pictures import Assets, Picture, caption, pictures
 from istok_client import AsyncClient, Identity, IstokError
 from istok_client.models import Alternative
 
@@ -54,6 +64,7 @@ CHANNEL: Final[Literal["telegram"]] = "telegram"  # the identity channel and the
 CALLBACK_LIMIT = 64  # bytes of callback_data the Bot API accepts
 ALTERNATIVES = 3
 GOOD, BAD = 5, 1  # the CSAT a client gives by "helped" and "did not help"
+CAPTION_LIMIT = 1024  # characters of a photo's caption
 
 
 @dataclass(frozen=True)
@@ -139,10 +150,12 @@ def share_phone_keyboard(locale: str) -> ReplyKeyboardMarkup:
 class TelegramBot:
     """The conversation: Istok answers, the bot frames them for Telegram."""
 
-    def __init__(self, istok: AsyncClient, default_locale: str) -> None:
+    def __init__(self, istok: AsyncClient, default_locale: str, assets: Assets) -> None:
         self.istok = istok
         self.default_locale = default_locale
         self.contact_route = ContactRoute(istok)
+        self.assets = assets
+        self._file_ids: dict[str, str] = {}  # asset id -> the file_id Telegram keeps it under
 
     def hint(self, update: Update) -> str:
         code = (update.effective_user.language_code if update.effective_user else None) or ""
@@ -174,14 +187,48 @@ class TelegramBot:
         if reply["status"] == "answered" and rendered is not None and provenance is not None:
             logger.info("update %s: answered with %s (%.2f)", update.update_id, provenance["key"], reply["confidence"])
             buttons = keyboard(served, reply["alternatives"], (provenance["key"], provenance["revision"]))
+            await self.send_pictures(message, pictures(rendered["meta"]))
             await message.reply_text(rendered["body"], parse_mode=ParseMode.HTML, reply_markup=buttons)
             return
         logger.info("update %s: handed off (%.2f)", update.update_id, reply["confidence"])
-        await self.hand_off(message, served, keyboard(served, reply["alternatives"]))
+        notices = [n["text"] for n in reply.get("announcements") or []]  # an answer's body already has them
+        await self.hand_off(message, served, keyboard(served, reply["alternatives"]), notices)
 
-    async def hand_off(self, message: Message, locale: str, buttons: InlineKeyboardMarkup | None = None) -> None:
-        """Say a person takes over, how to reach one now, and offer to share the phone number."""
-        text = phrase(locale, "handoff") + " " + await self.contact_route(locale)
+    async def send_pictures(self, message: Message, shown: list[Picture]) -> None:
+        """Each image as a photo with its alt text as the caption; one that cannot be sent is left out."""
+        for picture in shown:
+            try:
+                await self.send_picture(message, picture)
+            except (TelegramError, httpx.HTTPError) as err:
+                logger.warning("image %s not sent: %s", picture.asset or picture.url, err)
+
+    async def send_picture(self, message: Message, picture: Picture) -> None:
+        text = caption(picture.alt, CAPTION_LIMIT) or None
+        if picture.asset is None:
+            if not picture.public:
+                logger.warning("image %s has no address Telegram could fetch: left out", picture.url)
+                return
+            await message.reply_photo(picture.url, caption=text)
+            return
+        known = self._file_ids.get(picture.asset)
+        if known is not None:
+            await message.reply_photo(known, caption=text)
+            return
+        upload = await self.assets.fetch(picture.asset)
+        sent = await message.reply_photo(upload.data, caption=text, filename=upload.filename)
+        if sent.photo:
+            self._file_ids[picture.asset] = sent.photo[-1].file_id  # the largest size: the one sent
+
+    async def hand_off(
+        self,
+        message: Message,
+        locale: str,
+        buttons: InlineKeyboardMarkup | None = None,
+        notices: list[str] | None = None,
+    ) -> None:
+        """Say the announcements of now, that a person takes over and how to reach one now; offer to share the phone."""
+        said = phrase(locale, "handoff") + " " + await self.contact_route(locale)
+        text = "".join(f"{n}\n\n" for n in notices or ()) + said
         if buttons is not None:
             text += "\n\n" + phrase(locale, "maybe")
         await message.reply_text(text, reply_markup=buttons)
@@ -237,6 +284,7 @@ class TelegramBot:
         if recorded.get("replayed") or not isinstance(query.message, Message):
             return
         rated = keyboard(locale, [], (key, shown["revision"]))
+        await self.send_pictures(query.message, pictures(shown["meta"]))
         await query.message.reply_text(shown["body"], parse_mode=ParseMode.HTML, reply_markup=rated)
 
     async def on_contact(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -268,13 +316,19 @@ class TelegramBot:
 def build(config: TelegramSettings) -> Application:  # type: ignore[type-arg]
     """The bot's application: handlers, the Bot API address and a rate limiter honouring `retry_after`."""
     istok = AsyncClient(config.istok.url, api_key=config.istok.key)
-    bot = TelegramBot(istok, config.istok.locale)
+    assets = Assets(config.istok.url)
+    bot = TelegramBot(istok, config.istok.locale, assets)
+
+    async def close(_app: Application) -> None:  # type: ignore[type-arg]
+        await istok.aclose()
+        await assets.aclose()
+
     app = (
         ApplicationBuilder()
         .token(config.token)
         .base_url(config.api_url)
         .rate_limiter(AIORateLimiter(max_retries=5))
-        .post_shutdown(lambda _app: istok.aclose())
+        .post_shutdown(close)
         .build()
     )
     app.add_handler(CommandHandler("start", bot.on_start))

@@ -38,6 +38,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from adapters import settings
+from adapters.pictures import Assets
 from adapters.viber_api import SENDER_NAME_LIMIT, SIGNATURE_HEADER, ViberApi, ViberError, signed
 from adapters.viber_bot import ViberBot
 from istok_client import AsyncClient
@@ -120,6 +121,7 @@ async def serve(config: ViberSettings) -> int:
     """Listen, set the webhook, serve until SIGTERM or SIGINT; 0 after a clean stop, 1 on a refused start."""
     api = ViberApi(config.api_url, config.token)
     istok = AsyncClient(config.istok.url, api_key=config.istok.key)
+    assets = Assets(config.istok.url)
     try:
         try:
             account = await api.account_info()
@@ -127,7 +129,9 @@ async def serve(config: ViberSettings) -> int:
             logger.error("viber: cannot start: %s", err)
             return 1
         sender = config.sender_name or str(account.get("name") or "Istok")[:SENDER_NAME_LIMIT]
-        bot = ViberBot(istok, api, account=str(account["id"]), sender=sender, default_locale=config.istok.locale)
+        bot = ViberBot(
+            istok, api, assets, account=str(account["id"]), sender=sender, default_locale=config.istok.locale
+        )
         server = _Server(
             uvicorn.Config(
                 build(config, bot), host=config.listen, port=config.port, log_level="warning", lifespan="off"
@@ -155,6 +159,7 @@ async def serve(config: ViberSettings) -> int:
     finally:
         await api.aclose()
         await istok.aclose()
+        await assets.aclose()
 
 
 def run(config: ViberSettings) -> None:

@@ -10,6 +10,9 @@ From https://developers.viber.com/docs/api/rest-bot-api/ :
   with exponential backoff, a bounded number of times; every other status is final;
 * `send_message` takes `receiver` (a user id from a callback), `type` `text`, `text` of at most
   7000 characters, `sender.name` of at most 28 characters and an optional `keyboard`;
+* `type` `picture` takes `text` (the description, at most 768 characters, may be empty) and a
+  `media` URL Viber fetches, whose last path segment ends in .jpeg, .png or .gif (JPEG, PNG or a
+  still GIF; at most 1 MB on iOS, 3 MB on Android);
 * each callback carries `X-Viber-Content-Signature`, the hex HMAC-SHA256 of the raw body keyed
   by the auth token ("Callbacks", "Authentication").
 """
@@ -29,6 +32,8 @@ logger = logging.getLogger("istok.adapter.viber")
 AUTH_HEADER: Final = "X-Viber-Auth-Token"
 SIGNATURE_HEADER: Final = "X-Viber-Content-Signature"
 TEXT_LIMIT: Final = 7000  # characters of a text message
+PICTURE_TEXT_LIMIT: Final = 768  # characters of a picture's description
+PICTURE_BYTES_LIMIT: Final = 1024 * 1024  # the largest picture every Viber app shows (iOS)
 SENDER_NAME_LIMIT: Final = 28
 TOO_MANY_REQUESTS: Final = 12
 #: What the adapter asks to be told; `message`, `webhook` and the subscription events always come.
@@ -130,6 +135,17 @@ class ViberApi:
         payload: dict[str, Any] = {"receiver": receiver, "type": "text", "text": clip(text), "sender": {"name": sender}}
         if keyboard is not None:
             payload["keyboard"] = keyboard
+        return await self.call("send_message", payload)
+
+    async def send_picture(self, receiver: str, media: str, text: str, sender: str) -> dict[str, Any]:
+        """A picture message: the image at `media` (Viber fetches it) with `text` as its description."""
+        payload = {
+            "receiver": receiver,
+            "type": "picture",
+            "text": clip(text, PICTURE_TEXT_LIMIT),
+            "media": media,
+            "sender": {"name": sender},
+        }
         return await self.call("send_message", payload)
 
     async def aclose(self) -> None:

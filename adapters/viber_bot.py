@@ -11,6 +11,11 @@ detects it); the app's `language` is the hint it starts from.
 Every exchange lands on the contact of `viber:<sender.id>`. Message tokens are unique per
 account, so Istok keeps `<account id>:<message_token>` with the exchange: a callback Viber
 delivers again comes back `replayed` and is not answered twice.
+
+An answer's images go first, each a picture message described by its alt text. Viber only takes
+a picture by a link it fetches itself, ending in the image's type, so an uploaded image goes as
+the help centre's `/assets/{id}.png` (or `.jpg`); one over 1 MB, the most every Viber app shows,
+or without a public address is left out with a warning, and the text still carries its alt text.
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ from typing import Any, Final, Literal
 import httpx
 
 from adapters.contact_route import ContactRoute
-from adapters.viber_api import ViberApi, ViberError
+from adapters.pictures import EXTENSIONS, Assets, Picture, caption, pictures
+from adapters.viber_api import PICTURE_BYTES_LIMIT, PICTURE_TEXT_LIMIT, ViberApi, ViberError
 from adapters.viber_phrases import language, phrase
 from istok_client import AsyncClient, Identity, IstokError, NotFound
 from istok_client.models import Alternative
@@ -66,8 +72,10 @@ def keyboard(locale: str, alternatives: list[Alternative]) -> dict[str, Any] | N
 class ViberBot:
     """One account's conversations: Istok answers, the bot frames them for Viber."""
 
-    def __init__(self, istok: AsyncClient, api: ViberApi, *, account: str, sender: str, default_locale: str) -> None:
-        self.istok, self.api = istok, api
+    def __init__(
+        self, istok: AsyncClient, api: ViberApi, assets: Assets, *, account: str, sender: str, default_locale: str
+    ) -> None:
+        self.istok, self.api, self.assets = istok, api, assets
         self.account, self.sender, self.default_locale = account, sender, default_locale
         self.contact_route = ContactRoute(istok)
 
@@ -135,10 +143,12 @@ class ViberBot:
         if reply["status"] == "answered" and rendered is not None:
             key = reply["provenance"]["key"] if reply["provenance"] else None
             logger.info("message %s: answered with %s (%.2f)", token, key, reply["confidence"])
+            await self.send_pictures(receiver, pictures(rendered["meta"]))
             await self._send(receiver, rendered["body"], buttons)
             return
         logger.info("message %s: handed off (%.2f)", token, reply["confidence"])
         text = " ".join(filter(None, [phrase(served, "handoff"), await self.contact_route(served)]))
+        text = "".join(f"{n['text']}\n\n" for n in reply.get("announcements") or []) + text  # notices first
         if buttons is not None:
             text += "\n\n" + phrase(served, "maybe")
         await self._send(receiver, text, buttons)
@@ -162,7 +172,34 @@ class ViberBot:
             logger.info("message %s was answered before: not answering again", token)
             return
         logger.info("message %s: opened %s/%s", token, locale, key)
+        await self.send_pictures(receiver, pictures(shown["meta"]))
         await self._send(receiver, shown["body"])
+
+    async def send_pictures(self, receiver: str, shown: list[Picture]) -> None:
+        """Each image as a picture message; one Viber could not show is left out."""
+        for picture in shown:
+            try:
+                link = await self.picture_link(picture)
+                if link is not None:
+                    await self.api.send_picture(receiver, link, caption(picture.alt, PICTURE_TEXT_LIMIT), self.sender)
+            except (ViberError, httpx.HTTPError) as err:
+                logger.warning("to %s: image %s not sent: %s", receiver, picture.asset or picture.url, err)
+
+    async def picture_link(self, picture: Picture) -> str | None:
+        """The address Viber fetches `picture` from, ending in its type; None (logged) when there is none."""
+        if not picture.public:
+            logger.warning("image %s has no public address Viber could fetch: left out", picture.url)
+            return None
+        if picture.asset is None:
+            if picture.url.split("?")[0].lower().endswith((".jpeg", ".jpg", ".png", ".gif")):
+                return picture.url
+            logger.warning("image %s does not end in .jpeg, .png or .gif, as Viber requires: left out", picture.url)
+            return None
+        media_type, size = await self.assets.describe(picture.asset)
+        if size > PICTURE_BYTES_LIMIT or media_type not in EXTENSIONS:
+            logger.warning("image %s (%s, %d bytes): Viber cannot show it, left out", picture.asset, media_type, size)
+            return None
+        return f"{picture.url}.{EXTENSIONS[media_type]}"
 
     async def _send(self, receiver: str, text: str, buttons: dict[str, Any] | None = None) -> None:
         try:

@@ -20,6 +20,12 @@ served language. The message's own `timestamp` is the
 only client time a stateless adapter knows; a later message would only widen the window, so
 judging by it never sends free-form outside the window.
 
+An answer's images go before its text, each an image message captioned with its alt text. An
+uploaded image is fetched from Istok and uploaded to WhatsApp as media (Meta recommends media ids
+over links), once per business number for as long as WhatsApp keeps it; an image linked from
+elsewhere goes by its link. An image WhatsApp refuses is logged and left out: the text still
+carries its alt text.
+
 SIGTERM or SIGINT stops taking webhooks, finishes the messages in hand, and exits 0.
 
 The wa_id is the client's number and Meta vouches for it, but Istok accepts a verified phone only
@@ -47,7 +53,19 @@ from starlette.routing import Route
 
 from adapters import phrases
 from adapters.contact_route import ContactRoute
-from adapters.whatsapp_graph import REENGAGEMENT, Graph, GraphError, button_title, buttons, template, text
+from adapters.pictures import Assets, Picture, caption, pictures
+from adapters.whatsapp_graph import (
+    CAPTION_LIMIT,
+    MEDIA_DAYS,
+    REENGAGEMENT,
+    Graph,
+    GraphError,
+    button_title,
+    buttons,
+    image,
+    template,
+    text,
+)
 from adapters.whatsapp_settings import WhatsAppSettings
 from adapters.whatsapp_webhook import SIGNATURE_HEADER, Inbound, Value, inbound, signed, values
 from istok_client import AsyncClient, Identity, InvalidRequest, IstokError
@@ -112,10 +130,11 @@ def replies(locale: str, alternatives: list[Alternative]) -> list[tuple[str, str
 class WhatsAppBot:
     """The conversation: Istok answers, the bot frames them for WhatsApp."""
 
-    def __init__(self, istok: AsyncClient, graph: Graph, config: WhatsAppSettings) -> None:
-        self.istok, self.graph, self.config = istok, graph, config
+    def __init__(self, istok: AsyncClient, graph: Graph, config: WhatsAppSettings, assets: Assets) -> None:
+        self.istok, self.graph, self.config, self.assets = istok, graph, config, assets
         self.contact_route = ContactRoute(istok)
         self._vouched: set[str] = set()  # wa_ids already kept as verified phones by this process
+        self._media: dict[tuple[str, str], tuple[str, float]] = {}  # (number, asset) -> (media id, kept until)
 
     async def handle(self, msg: Inbound) -> None:
         """Answer one client message; failures are logged and, where Istok failed, told to the client."""
@@ -165,13 +184,16 @@ class WhatsAppBot:
         if reply["status"] == "answered" and rendered is not None:
             key = reply["provenance"]["key"] if reply["provenance"] else None
             logger.info("message %s: answered with %s (%.2f)", msg.wamid, key, reply["confidence"])
+            await self.send_pictures(msg, pictures(rendered["meta"]))
             outgoing = [text(msg.wa_id, rendered["body"])]
             if options:
                 outgoing.append(buttons(msg.wa_id, phrase(served, "related"), options))
         else:
             logger.info("message %s: handed off (%.2f)", msg.wamid, reply["confidence"])
             route = await self.contact_route(served)
-            outgoing = [text(msg.wa_id, " ".join(p for p in (phrase(served, "handoff"), route) if p))]
+            said = " ".join(p for p in (phrase(served, "handoff"), route) if p)
+            notices = "".join(f"*{n['text']}*\n\n" for n in reply.get("announcements") or [])  # first, in bold
+            outgoing = [text(msg.wa_id, notices + said)]
             if options:
                 outgoing.append(buttons(msg.wa_id, phrase(served, "maybe"), options))
         await self.send(msg, served, outgoing)
@@ -209,11 +231,46 @@ class WhatsAppBot:
             logger.info("button %s was answered before: not answering again", msg.wamid)
             return
         logger.info("message %s: opened %s/%s from a button", msg.wamid, locale, key)
+        await self.send_pictures(msg, pictures(shown["meta"]))
         await self.send(msg, locale, [text(msg.wa_id, shown["body"])])
+
+    async def send_pictures(self, msg: Inbound, shown: list[Picture]) -> None:
+        """Each image as an image message while the window is open; one WhatsApp refuses is left out."""
+        for picture in shown:
+            if self.window_closed(msg):
+                return  # the text that follows goes as the template, which has no room for pictures
+            try:
+                message = await self.picture_message(msg, picture)
+                if message is not None:
+                    await self.graph.send(msg.phone_number_id, message)
+            except (GraphError, httpx.HTTPError) as err:
+                logger.warning("message %s: image %s not sent: %s", msg.wamid, picture.asset or picture.url, err)
+                if isinstance(err, GraphError) and err.code == REENGAGEMENT:
+                    return  # the window closed: the text goes as the template
+
+    async def picture_message(self, msg: Inbound, picture: Picture) -> dict[str, Any] | None:
+        """The image message for `picture`: by a media id (uploaded now if none is kept), else by its link."""
+        said = caption(picture.alt, CAPTION_LIMIT)
+        if picture.asset is None:
+            if not picture.public:
+                logger.warning("image %s has no address WhatsApp could fetch: left out", picture.url)
+                return None
+            return image(msg.wa_id, caption=said, link=picture.url)
+        kept = self._media.get((msg.phone_number_id, picture.asset))
+        if kept is None or kept[1] <= time.time():
+            upload = await self.assets.fetch(picture.asset)
+            media_id = await self.graph.upload(msg.phone_number_id, upload.data, upload.media_type, upload.filename)
+            kept = (media_id, time.time() + (MEDIA_DAYS - 1) * 86400.0)  # a day short of WhatsApp's keeping
+            self._media[(msg.phone_number_id, picture.asset)] = kept
+        return image(msg.wa_id, caption=said, media_id=kept[0])
+
+    def window_closed(self, msg: Inbound) -> bool:
+        """Whether only a template may go to the sender of `msg` (with a margin for retries)."""
+        return time.time() > msg.sent_at + WINDOW - MARGIN
 
     async def send(self, msg: Inbound, locale: str, outgoing: list[dict[str, Any]]) -> None:
         """Send free-form messages while the window is open, else the template; 131047 also means the template."""
-        if time.time() > msg.sent_at + WINDOW - MARGIN:
+        if self.window_closed(msg):
             logger.info("message %s is over 24 h old: sending the template instead", msg.wamid)
             await self.send_template(msg, locale)
             return
@@ -249,7 +306,8 @@ def build(config: WhatsAppSettings) -> Starlette:
     graph = Graph(
         config.api_url, config.api_version, config.access_token, retries=config.retries, backoff=config.backoff
     )
-    bot = WhatsAppBot(istok, graph, config)
+    assets = Assets(config.istok.url)
+    bot = WhatsAppBot(istok, graph, config, assets)
     handling: set[asyncio.Task[None]] = set()
 
     async def verify(request: Request) -> Response:
@@ -290,6 +348,7 @@ def build(config: WhatsAppSettings) -> Starlette:
             await asyncio.wait(handling, timeout=60)
         await graph.aclose()
         await istok.aclose()
+        await assets.aclose()
 
     routes = [Route(PATH, verify, methods=["GET"]), Route(PATH, receive, methods=["POST"])]
     return Starlette(routes=routes, lifespan=lifespan)

@@ -13,7 +13,11 @@ https://developers.facebook.com/docs/whatsapp/cloud-api/messages/text-messages);
 reply buttons (body text up to 1024 characters, 1–3 buttons, each `id` up to 256 characters and a
 unique `title` up to 20, https://developers.facebook.com/docs/whatsapp/cloud-api/messages/interactive-reply-buttons-messages);
 a template by `name` and `language.code`
-(https://developers.facebook.com/docs/whatsapp/cloud-api/guides/send-message-templates).
+(https://developers.facebook.com/docs/whatsapp/cloud-api/guides/send-message-templates); an image
+by the `id` of uploaded media or a `link`, with a `caption` of up to 1024 characters
+(https://developers.facebook.com/docs/whatsapp/cloud-api/messages/image-messages). Media is
+uploaded as `POST {base}/{version}/{phone_number_id}/media`, a multipart form of
+`messaging_product`, `file` and its MIME `type`, answered `{"id": …}`; WhatsApp keeps it 30 days.
 
 Throughput errors are waited out with an exponential delay: HTTP 429 and the codes 4 (app call
 rate), 80007 (account rate), 130429 (Cloud API throughput) and 131056 (too many messages to one
@@ -37,6 +41,8 @@ BODY_LIMIT = 1024  # an interactive message's body text
 BUTTONS = 3
 BUTTON_ID_LIMIT = 256
 BUTTON_TITLE_LIMIT = 20
+CAPTION_LIMIT = 1024  # an image's caption
+MEDIA_DAYS = 30  # how long WhatsApp keeps uploaded media
 RATE_LIMITED = frozenset({4, 80007, 130429, 131056})
 TEMPORARY = frozenset({2})
 REENGAGEMENT = 131047  # more than 24 hours since the client's last message: only a template may go
@@ -82,6 +88,16 @@ def buttons(to: str, body: str, replies: list[tuple[str, str]]) -> dict[str, Any
     action = [{"type": "reply", "reply": {"id": rid, "title": title}} for rid, title in replies[:BUTTONS]]
     interactive = {"type": "button", "body": {"text": body[:BODY_LIMIT]}, "action": {"buttons": action}}
     return {"to": to, "type": "interactive", "interactive": interactive}
+
+
+def image(to: str, *, caption: str, media_id: str | None = None, link: str | None = None) -> dict[str, Any]:
+    """An image by uploaded media id or by link (exactly one), its caption cut to 1024 characters."""
+    if (media_id is None) == (link is None):
+        raise ValueError("an image is sent by media id or by link, exactly one of them")
+    picture: dict[str, Any] = {"id": media_id} if media_id is not None else {"link": link}
+    if caption:
+        picture["caption"] = caption[:CAPTION_LIMIT]
+    return {"to": to, "type": "image", "image": picture}
 
 
 def template(to: str, name: str, language: str) -> dict[str, Any]:
@@ -133,6 +149,18 @@ class Graph:
                 raise error
             await self._wait(attempt, str(error), response.headers.get("Retry-After"))
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    async def upload(self, phone_number_id: str, data: bytes, media_type: str, filename: str) -> str:
+        """Upload media for the business number; its media id, or GraphError (sent once: an upload is cheap to redo)."""
+        url = f"{self.base}/{phone_number_id}/media"
+        form = {"messaging_product": "whatsapp", "type": media_type}
+        try:
+            response = await self.http.post(url, data=form, files={"file": (filename, data, media_type)})
+        except httpx.HTTPError as err:
+            raise GraphError(0, 0, f"no answer from {self.base}: {err!r}") from err
+        if not response.is_success:
+            raise GraphError.of(response)
+        return str(response.json()["id"])
 
     async def _wait(self, attempt: int, why: str, retry_after: str | None) -> None:
         delay = self.backoff * 2**attempt

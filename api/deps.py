@@ -40,11 +40,12 @@ class PreconditionRequired(kb.IstokError):
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: a key's name and role (or a signed-in person's, later)."""
+    """Who is calling: a key's name and role, or a signed-in person's with their rights (kb/rights.py)."""
 
     name: str
     role: kb.Role
     key_id: int | None = None
+    rights: kb.Rights = kb.ALL_RIGHTS
 
     def may(self, *roles: kb.Role) -> bool:
         return self.role is kb.Role.ADMIN or self.role in roles
@@ -85,7 +86,7 @@ def _look_up_key(secret: str) -> Principal | None:
     if kb.needs_touch(key):
         with kb.write_session(engine) as session:
             kb.touch_key(session=session, key=key)
-    return Principal(name=key.name, role=kb.Role(key.role), key_id=key.id)
+    return Principal(name=key.name, role=kb.Role(key.role), key_id=key.id, rights=kb.key_rights(key))
 
 
 async def current_principal(
@@ -152,4 +153,4 @@ def client_address(request: Request) -> str | None:
 
 def actor_of(who: Principal, request: Request) -> kb.Actor:
     """The caller as plain data for a kb action, which writes its own audit row."""
-    return kb.Actor(name=who.name, role=who.role.value, client=client_address(request))
+    return kb.Actor(name=who.name, role=who.role.value, client=client_address(request), rights=who.rights)

@@ -77,7 +77,13 @@ class Case(SQLModel, table=True):
     """A support matter that ties interactions together across channels until it is resolved."""
 
     __tablename__ = "contact_cases"
-    __table_args__ = (sa.Index("ix_contact_cases_contact_status", "contact_id", "status"),)
+    __table_args__ = (
+        sa.Index("ix_contact_cases_contact_status", "contact_id", "status"),
+        # insights count cases by when they opened, closed and were first answered (migration 0018)
+        sa.Index("ix_contact_cases_opened_at", "opened_at"),
+        sa.Index("ix_contact_cases_closed_at", "closed_at"),
+        sa.Index("ix_contact_cases_first_response_at", "first_response_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     contact_id: int | None = Field(default=None, foreign_key="contacts.id")
@@ -88,6 +94,9 @@ class Case(SQLModel, table=True):
     opened_at: dt.datetime = _time()
     closed_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     closed_by: str | None = Field(default=None, max_length=200)
+    # When a person first answered the client after the case opened, where the channel reports it
+    # (a desk's agent reply: `record_interaction(agent_reply=True)`); None: not reported.
+    first_response_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Interaction(SQLModel, table=True):
@@ -119,6 +128,7 @@ class Interaction(SQLModel, table=True):
     topic: str | None = Field(default=None, max_length=128)
     outcome: str = Field(max_length=16)
     csat: int | None = None
+    nps: int | None = None  # 0..10, "how likely are you to recommend us", where the channel asks it
     case_id: int | None = Field(default=None, foreign_key="contact_cases.id", index=True)
     anonymised: bool = False
     # The outside system's id of the message this answers (a Telegram update, a WhatsApp message id):

@@ -47,6 +47,8 @@ def record_interaction(
     csat: int | None = None,
     at: dt.datetime | None = None,
     message_id: str | None = None,
+    nps: int | None = None,
+    agent_reply: bool = False,
 ) -> Interaction:
     """Append an interaction; open, join or resolve the contact's case for its topic.
 
@@ -55,11 +57,15 @@ def record_interaction(
     `message_id`, the outside system's id of the message, is recorded once per channel:
     AlreadyRecorded (carrying the first interaction) when it is there already, also when a
     concurrent redelivery got there first; nothing of the second is kept then, not even a case.
+    `nps` is a 0..10 recommendation score beside `csat`. `agent_reply` says a person answered the
+    client (a desk reports its agent's reply): the contact's open cases with no first response yet
+    get this one, and the interaction joins the newest of them.
     """
+    extra = _Extra(nps=nps, agent_reply=agent_reply)
 
     def append() -> Interaction:
         return _append(
-            session, contact, channel, outcome, question, article, topic, queue, direction, csat, at, message_id
+            session, contact, channel, outcome, question, article, topic, queue, direction, csat, at, message_id, extra
         )
 
     if message_id is None:
@@ -75,6 +81,12 @@ def record_interaction(
         if seen is None:
             raise
         raise AlreadyRecorded(seen) from None
+
+
+@dataclass(frozen=True)
+class _Extra:
+    nps: int | None = None
+    agent_reply: bool = False
 
 
 def _recorded(session: Session, channel: str, message_id: str) -> Interaction | None:
@@ -95,6 +107,7 @@ def _append(
     csat: int | None,
     at: dt.datetime | None,
     message_id: str | None,
+    extra: _Extra,
 ) -> Interaction:
     try:
         result = Outcome(outcome)
@@ -102,6 +115,8 @@ def _append(
         raise InvalidChange(f"unknown outcome {outcome!r} (outcomes: {', '.join(o.value for o in Outcome)})") from None
     if csat is not None and not 1 <= csat <= 5:
         raise InvalidChange(f"csat is a score from 1 to 5, not {csat}")
+    if extra.nps is not None and not 0 <= extra.nps <= 10:
+        raise InvalidChange(f"nps is a score from 0 to 10, not {extra.nps}")
     if question is not None:  # PostgreSQL text cannot hold NUL; a client can type it
         question = mask_personal(question.replace("\x00", ""))  # no phone, card or document number is kept
     content_hash = None
@@ -121,6 +136,7 @@ def _append(
         topic=topic,
         outcome=result.value,
         csat=csat,
+        nps=extra.nps,
         message_id=message_id,
     )
     case_topic = topic or (DEFAULT_TOPIC if result in OPENS_CASE else None)
@@ -133,6 +149,10 @@ def _append(
         session.add(case)
         session.flush()
         _announce(session, case, "case.open", f"{channel} interaction")
+    if extra.agent_reply and case is None:
+        case = _first_response(session, contact.id or 0, interaction.at)
+    elif extra.agent_reply and case is not None and case.first_response_at is None:
+        case.first_response_at = interaction.at
     if case is not None:
         interaction.case_id = case.id
         if result is Outcome.RESOLVED:
@@ -143,6 +163,21 @@ def _append(
     session.add(interaction)
     session.flush()
     return interaction
+
+
+def _first_response(session: Session, contact_id: int, at: dt.datetime) -> Case | None:
+    """A person's reply: the first response of the contact's open cases still waiting for one (the newest returned)."""
+    stmt = select(Case).where(
+        Case.contact_id == contact_id,
+        Case.status == CaseStatus.OPEN.value,
+        col(Case.first_response_at).is_(None),
+        col(Case.opened_at) <= at,
+    )
+    waiting = list(session.exec(stmt.order_by(col(Case.id))))
+    for case in waiting:
+        case.first_response_at = at
+        session.add(case)
+    return waiting[-1] if waiting else None
 
 
 def open_case_for(*, session: Session, contact_id: int, topic: str) -> Case | None:

@@ -5,6 +5,7 @@ Importing it registers the hourly roll-up job (`insights.rollup`) on kb's job ru
 Other packages import from here, never from the submodules.
 """
 
+from insights.drill import CaseLine, cases_behind
 from insights.figures import (
     Counter,
     Figures,
@@ -18,12 +19,15 @@ from insights.figures import (
     follow_up_window,
     live_counters,
 )
-from insights.models import DailyRollup
-from insights.rollups import JOB, built_days, counters, rebuild, roll_up
+from insights.models import CoarseRollup, DailyRollup, SearchTerm
+from insights.rollups import JOB, built_days, counters, rebuild, rebuild_today, roll_up
+from insights.search_terms import UnopenedTerm, record_search, unopened_terms
 from insights.summary import Group, Range, Summary, as_json, daily, parse_range, summary
 
 __all__ = [
     "JOB",
+    "CaseLine",
+    "CoarseRollup",
     "Counter",
     "DailyRollup",
     "Figures",
@@ -32,11 +36,14 @@ __all__ = [
     "InsightsError",
     "Measure",
     "Range",
+    "SearchTerm",
     "Slice",
     "Summary",
     "Term",
+    "UnopenedTerm",
     "as_json",
     "built_days",
+    "cases_behind",
     "company_day",
     "counters",
     "daily",
@@ -45,6 +52,9 @@ __all__ = [
     "live_counters",
     "parse_range",
     "rebuild",
+    "rebuild_today",
+    "record_search",
     "roll_up",
     "summary",
+    "unopened_terms",
 ]

@@ -18,6 +18,13 @@ Definitions:
 * cases: opened on the day they opened; resolved, with the time to resolution, on the day
   they closed; reopened (a resolved case stays resolved, a return opens a new one) when the
   same contact opened a case on the same topic within the follow-up window after it closed.
+  First response: from opening to the first reply of a person, where the channel reports it
+  (`Case.first_response_at`, set by a desk adapter's agent reply), on the day of the reply.
+  Channel switches: in a case resolved in the range, each interaction on another channel than
+  the one before it in the case (the case's own first channel included); counted on the
+  resolution day, with the number of such cases that switched at least once.
+* CSAT (1..5) and NPS (0..10) where an interaction carries a score: NPS is the share of
+  promoters (9, 10) minus the share of detractors (0..6), in points from -100 to 100.
 """
 
 from __future__ import annotations
@@ -128,6 +135,12 @@ class Figures:
     resolution_hours: Measure = Measure(None, 0)  # mean over cases resolved in the range
     csat: Measure = Measure(None, 0)  # mean score 1..5 over scored interactions
     csat_satisfied: Measure = Measure(None, 0)  # share of scores 4 or 5
+    first_response_hours: Measure = Measure(None, 0)  # mean over cases first answered by a person in the range
+    cases_switched: int = 0  # resolved cases whose interactions changed channel
+    channel_switches: int = 0  # the changes of channel within those cases
+    nps: Measure = Measure(None, 0)  # promoters - detractors, in points, over scored interactions
+    nps_promoters: int = 0
+    nps_detractors: int = 0
 
 
 def _ratio(part: float, whole: float) -> Measure:
@@ -146,6 +159,9 @@ def figures_of(counters: Iterable[Counter]) -> Figures:
     votes = n.get("helpful", 0) + n.get("not_helpful", 0)
     resolved = items.get("resolution_seconds", 0)
     scored = items.get("csat", 0)
+    responded = items.get("first_response_seconds", 0)
+    recommended = items.get("nps", 0)
+    promoters, detractors = n.get("nps_promoter", 0), n.get("nps_detractor", 0)
     return Figures(
         questions=n.get("asked", 0),
         answered=n.get("answered", 0),
@@ -167,6 +183,14 @@ def figures_of(counters: Iterable[Counter]) -> Figures:
         ),
         csat=Measure(round(value["csat"] / scored, 4) if scored else None, scored),
         csat_satisfied=_ratio(n.get("csat_satisfied", 0), scored),
+        first_response_hours=Measure(
+            round(value["first_response_seconds"] / responded / 3600, 4) if responded else None, responded
+        ),
+        cases_switched=n.get("cases_switched", 0),
+        channel_switches=n.get("channel_switches", 0),
+        nps=Measure(round((promoters - detractors) / recommended * 100, 2) if recommended else None, recommended),
+        nps_promoters=promoters,
+        nps_detractors=detractors,
     )
 
 
@@ -212,8 +236,19 @@ def live_counters(
     if last < first:
         raise InsightsError(f"a range ends on or after it starts ({first} .. {last})")
     zone = zone or kb.editor_zone()
-    window = window or follow_up_window()
     start, end = day_bounds(first, last, zone)
+    return counted_between(session, start, end, zone=zone, window=window)
+
+
+def counted_between(
+    session: Session, start: dt.datetime, end: dt.datetime, *, zone: ZoneInfo, window: dt.timedelta | None = None
+) -> list[Counter]:
+    """Count what happened from instant `start` to `end` (excluded), per company day.
+
+    Every counter is additive over time but one: an answer's false deflection is counted with
+    the answer, from the returns known when it is counted.
+    """
+    window = window or follow_up_window()
     tally = _Tally()
     _count_interactions(session, tally, start, end, zone, window)
     _count_votes(session, tally, start, end, zone)
@@ -221,22 +256,47 @@ def live_counters(
     return tally.counters()
 
 
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """The columns of an interaction the counting reads (a tuple row, not an ORM object: fast at scale)."""
+
+    id: int
+    contact_id: int | None
+    channel: str
+    direction: str
+    at: dt.datetime
+    article_key: str | None
+    article_locale: str | None
+    article_revision: int | None
+    topic: str | None
+    outcome: str
+    csat: int | None
+    nps: int | None
+
+
+_ROW_COLUMNS = [getattr(Interaction, f) for f in _Row.__dataclass_fields__]
+
+
 def _count_interactions(
     session: Session, tally: _Tally, start: dt.datetime, end: dt.datetime, zone: ZoneInfo, window: dt.timedelta
 ) -> None:
-    rows = session.exec(
-        select(Interaction)
+    stmt = (
+        sa.select(*_ROW_COLUMNS)
         .where(col(Interaction.at) >= start, col(Interaction.at) < end)
         .order_by(col(Interaction.at), col(Interaction.id))
-    ).all()
+    )
+    rows = [_Row(*r) for r in session.connection().execute(stmt).all()]
     returns = _returns(session, rows, end + window)
+    slices: dict[tuple[object, ...], Slice] = {}
     for i in rows:
         day = company_day(i.at, zone)
-        s = Slice(i.channel, i.article_locale or "", i.topic or "", i.article_key or "", i.article_revision or 0)
-        if i.csat is not None:
-            tally.add(day, s, "csat", float(i.csat))
-            if i.csat >= 4:
-                tally.add(day, s, "csat_satisfied")
+        shape = (i.channel, i.article_locale, i.topic, i.article_key, i.article_revision)
+        s = slices.get(shape)
+        if s is None:
+            s = slices[shape] = Slice(
+                i.channel, i.article_locale or "", i.topic or "", i.article_key or "", i.article_revision or 0
+            )
+        _count_scores(tally, day, s, i)
         if i.direction != "in":
             continue
         tally.add(day, s, "asked")
@@ -253,9 +313,20 @@ def _count_interactions(
             tally.add(day, s, "false_deflection")
 
 
-def _returns(
-    session: Session, answers: Sequence[Interaction], until: dt.datetime
-) -> dict[int, list[tuple[dt.datetime, int]]]:
+def _count_scores(tally: _Tally, day: dt.date, s: Slice, i: _Row) -> None:
+    if i.csat is not None:
+        tally.add(day, s, "csat", float(i.csat))
+        if i.csat >= 4:
+            tally.add(day, s, "csat_satisfied")
+    if i.nps is not None:
+        tally.add(day, s, "nps", float(i.nps))
+        if i.nps >= 9:
+            tally.add(day, s, "nps_promoter")
+        elif i.nps <= 6:
+            tally.add(day, s, "nps_detractor")
+
+
+def _returns(session: Session, answers: Sequence[_Row], until: dt.datetime) -> dict[int, list[tuple[dt.datetime, int]]]:
     """Per known contact, the (time, id) of each return: a question again, or a person reached."""
     known = [i for i in answers if i.contact_id is not None and i.outcome == Outcome.ANSWERED.value]
     if not known:
@@ -268,14 +339,14 @@ def _returns(
         .order_by(col(Interaction.contact_id), col(Interaction.at), col(Interaction.id))
     )
     found: dict[int, list[tuple[dt.datetime, int]]] = defaultdict(list)
-    for contact_id, at, iid in session.execute(stmt):  # UTCDateTime: aware UTC on SQLite too
+    for contact_id, at, iid in session.connection().execute(stmt).all():  # UTCDateTime: aware UTC on SQLite too
         found[int(contact_id or 0)].append((at, int(iid or 0)))
     return found
 
 
-def _came_back(answer: Interaction, returns: Iterable[tuple[dt.datetime, int]], window: dt.timedelta) -> bool:
+def _came_back(answer: _Row, returns: Iterable[tuple[dt.datetime, int]], window: dt.timedelta) -> bool:
     for at, iid in returns:
-        later = at > answer.at or (at == answer.at and iid > (answer.id or 0))
+        later = at > answer.at or (at == answer.at and iid > answer.id)
         if later and at - answer.at <= window:
             return True
     return False
@@ -300,7 +371,7 @@ def _count_votes(session: Session, tally: _Tally, start: dt.datetime, end: dt.da
         )
         .where(col(kb.HelpfulVote.at) >= start, col(kb.HelpfulVote.at) < end)
     )
-    for key, locale, revision, helpful, reason, at, category in session.execute(stmt):
+    for key, locale, revision, helpful, reason, at, category in session.connection().execute(stmt).all():
         s = Slice("", str(locale), str(category or ""), str(key), int(revision))
         day = company_day(at, zone)
         tally.add(day, s, "helpful" if helpful else "not_helpful")
@@ -317,6 +388,7 @@ def _count_cases(
     closed = select(Case).where(col(Case.status) == "resolved", col(Case.closed_at) >= start, col(Case.closed_at) < end)
     resolved = list(session.exec(closed))
     later = _later_cases(session, resolved, end + window)
+    channels = case_channels(session, resolved)
     for case in resolved:
         assert case.closed_at is not None
         s = Slice(case.channel, "", case.topic)
@@ -326,6 +398,41 @@ def _count_cases(
         closed_at = case.closed_at
         if any(closed_at < opened <= closed_at + window for opened in later.get((case.contact_id, case.topic), ())):
             tally.add(day, s, "cases_reopened")
+        switches = _switches(case.channel, channels.get(case.id or 0, ()))
+        if switches:
+            tally.add(day, s, "cases_switched")
+            tally.add(day, s, "channel_switches", float(switches))
+    answered = select(Case).where(col(Case.first_response_at) >= start, col(Case.first_response_at) < end)
+    for case in session.exec(answered):
+        assert case.first_response_at is not None
+        wait = max(0.0, (case.first_response_at - case.opened_at).total_seconds())
+        day = company_day(case.first_response_at, zone)
+        tally.add(day, Slice(case.channel, "", case.topic), "first_response_seconds", wait)
+
+
+def case_channels(session: Session, cases: Sequence[Case]) -> dict[int, list[str]]:
+    """The channel of each interaction of these cases, in the order they happened."""
+    ids = [c.id for c in cases if c.id is not None]
+    found: dict[int, list[str]] = defaultdict(list)
+    for chunk in range(0, len(ids), 1000):
+        stmt = (
+            sa.select(col(Interaction.case_id), col(Interaction.channel))
+            .where(col(Interaction.case_id).in_(ids[chunk : chunk + 1000]))
+            .order_by(col(Interaction.case_id), col(Interaction.at), col(Interaction.id))
+        )
+        for case_id, channel in session.connection().execute(stmt).all():
+            found[int(case_id or 0)].append(str(channel))
+    return found
+
+
+def _switches(first: str, channels: Iterable[str]) -> int:
+    """How often the channel changed, starting from the channel the case opened on."""
+    count, before = 0, first
+    for channel in channels:
+        if channel != before:
+            count += 1
+        before = channel
+    return count
 
 
 def _later_cases(
@@ -340,7 +447,7 @@ def _later_cases(
         col(Case.contact_id).is_not(None), col(Case.opened_at) > since, col(Case.opened_at) <= until
     )
     found: dict[tuple[int | None, str], list[dt.datetime]] = defaultdict(list)
-    for contact_id, topic, opened in session.execute(stmt):
+    for contact_id, topic, opened in session.connection().execute(stmt).all():
         found[(contact_id, topic)].append(opened)
     return found
 

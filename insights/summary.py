@@ -18,7 +18,8 @@ from sqlmodel import Session
 
 import kb
 from insights.figures import Counter, Figures, Filters, InsightsError, Term, company_day, figures_of, no_result_terms
-from insights.rollups import counters
+from insights.rollups import breakdowns, counters
+from insights.search_terms import UnopenedTerm, unopened_terms
 
 #: The longest range one report covers, so a typo cannot ask for a century of live counting.
 MAX_DAYS = 3660
@@ -83,6 +84,7 @@ class Summary:
     by_locale: list[Group]
     by_article: list[Group]  # `key@locale#revision`
     no_result_terms: list[Term]
+    unopened_terms: list[UnopenedTerm]  # searched with results, none opened
 
 
 def _groups(rows: Iterable[Counter], name: Callable[[Counter], str]) -> list[Group]:
@@ -99,29 +101,30 @@ def _article(c: Counter) -> str:
     return f"{s.article_key}@{s.locale}#{s.article_revision}" if s.article_key else ""
 
 
-def _filtered(session: Session, span: Range, filters: Filters) -> list[Counter]:
+def _filtered(session: Session, span: Range, filters: Filters, *, per_day: bool) -> list[Counter]:
     zone = ZoneInfo(span.zone)
-    return [c for c in counters(session, span.first, span.last, zone=zone) if filters.keep(c.slice)]
+    return counters(session, span.first, span.last, zone=zone, filters=filters, per_day=per_day)
 
 
 def summary(session: Session, span: Range, filters: Filters | None = None) -> Summary:
     """Totals and breakdowns of the range, narrowed by the filters."""
     filters = filters or Filters()
-    rows = _filtered(session, span, filters)
+    sets = breakdowns(session, span.first, span.last, zone=ZoneInfo(span.zone), filters=filters)
     return Summary(
         range=span,
         filters=filters,
-        totals=figures_of(rows),
-        by_channel=_groups(rows, lambda c: c.slice.channel),
-        by_locale=_groups(rows, lambda c: c.slice.locale),
-        by_article=_groups(rows, _article),
+        totals=figures_of(sets["total"]),
+        by_channel=_groups(sets["channel"], lambda c: c.slice.channel),
+        by_locale=_groups(sets["locale"], lambda c: c.slice.locale),
+        by_article=_groups(sets["article"], _article),
         no_result_terms=no_result_terms(session, span.first, span.last, filters, zone=ZoneInfo(span.zone)),
+        unopened_terms=unopened_terms(session, span.first, span.last, filters),
     )
 
 
 def daily(session: Session, span: Range, filters: Filters | None = None) -> list[Group]:
     """The figures of each company day of the range (days with nothing counted included, as zeros)."""
-    rows = _filtered(session, span, filters or Filters())
+    rows = _filtered(session, span, filters or Filters(), per_day=True)
     by_day = {g.name: g for g in _groups(rows, lambda c: c.day.isoformat())}
     out: list[Group] = []
     day = span.first

@@ -21,6 +21,7 @@ from kb.channels import (
 from kb.config import Settings, load_settings, secret_key
 from kb.content import content_hash, normalise_source, parse_source, unknown_facts
 from kb.db import (
+    MIGRATION_LOCK,
     ensure_migrated,
     make_engine,
     read_session,
@@ -82,6 +83,7 @@ __all__ = [
     "CHANNELS",
     "CHANNEL_NAMES",
     "LOCALES",
+    "MIGRATION_LOCK",
     "PUBLIC_BLOCK_CHANNELS",
     "STAFF_BLOCK_CHANNELS",
     "Article",
@@ -236,6 +238,7 @@ _LAZY = {
     "refresh_index": "kb.search",
     "reindex": "kb.search",
     "search_articles": "kb.search",
+    "clean_question": "kb.search.text",
     "evaluate": "kb.search.evaluation",
     "NothingToMeasure": "kb.search.evaluation",
     "REINDEX_POOL_FROM": "kb.search.loading:POOL_FROM",
@@ -278,6 +281,7 @@ if TYPE_CHECKING:
     from kb.search.semantic import status as semantic_status
     from kb.search.semantic import wanted as semantic_wanted
     from kb.search.serving import limit_math_threads, settle_heap
+    from kb.search.text import clean_question
 
 
 def __getattr__(name: str) -> Any:
@@ -306,6 +310,7 @@ __all__ += [
     "SearchResults",
     "SemanticStatus",
     "answer",
+    "clean_question",
     "close_indexes",
     "dismiss_gap",
     "evaluate",
@@ -338,6 +343,7 @@ from kb.users import (  # noqa: E402
     list_users,
     session_user,
     set_password,
+    set_user_locale,
 )
 from kb.votes import COMMENT_MAX as VOTE_COMMENT_MAX  # noqa: E402
 from kb.votes import VoteComment, VoteReason, VoteTally, recent_comments, record_vote, tally  # noqa: E402
@@ -363,6 +369,7 @@ __all__ += [
     "record_vote",
     "session_user",
     "set_password",
+    "set_user_locale",
     "tally",
 ]
 
@@ -373,6 +380,7 @@ from kb.pii import mask_personal  # noqa: E402
 __all__ += ["checkpoint_after_commit", "mask_personal"]
 
 # ---- work that happens later, and events that leave (issue #13) ----
+from kb.jobs import KINDS as JOB_KINDS  # noqa: E402
 from kb.jobs import JobKind, JobsHealth, JobState  # noqa: E402
 from kb.jobs import Runner as JobRunner  # noqa: E402
 from kb.jobs import enqueue as enqueue_job  # noqa: E402
@@ -384,6 +392,7 @@ from kb.models import Job, OutboxEvent  # noqa: E402
 from kb.outbox import events_after  # noqa: E402
 
 __all__ += [
+    "JOB_KINDS",
     "Job",
     "JobKind",
     "JobRunner",
@@ -402,6 +411,12 @@ __all__ += [
 from kb.listing import ArticlePage, ArticleRow, article_categories, article_page, translations_of  # noqa: E402
 
 __all__ += ["ArticlePage", "ArticleRow", "article_categories", "article_page", "translations_of"]
+
+# ---- announcements: what every channel gives first while it lasts (kb/announcements.py) ----
+from kb.announcements import Announcement, announced, live_announcements  # noqa: E402
+from kb.announcements import choose as choose_announcements  # noqa: E402
+
+__all__ += ["Announcement", "announced", "choose_announcements", "live_announcements"]
 
 # ---- outbound webhooks (issue #13) ----
 from kb.audit import record_action  # noqa: E402
@@ -609,6 +624,7 @@ from kb.assets import (  # noqa: E402
     get_asset,
     store_image,
 )
+from kb.content import image_problems  # noqa: E402
 from kb.models import Asset  # noqa: E402
 
 __all__ += [
@@ -620,5 +636,91 @@ __all__ += [
     "UnsupportedImage",
     "asset_sizes",
     "get_asset",
+    "image_problems",
     "store_image",
+]
+
+# ---- staff sign-in: OpenID Connect identities, a second factor, rights per category and locale (issue #16) ----
+from kb.identities import (  # noqa: E402
+    Claims,
+    SignInRefused,
+    has_password,
+    link_identity,
+    sign_in_with_identity,
+)
+from kb.keys import key_rights  # noqa: E402
+from kb.models import RecoveryCode, UserIdentity  # noqa: E402
+from kb.rights import EVERYTHING as ALL_RIGHTS  # noqa: E402
+from kb.rights import OutsideRights, Rights, make_rights  # noqa: E402
+from kb.second_factor import (  # noqa: E402
+    confirm_enrolment,
+    has_second_factor,
+    otpauth_uri,
+    recovery_codes_left,
+    remove_second_factor,
+    start_enrolment,
+    verify_second_factor,
+)
+from kb.users import check_password, record_login, rights_of, set_rights  # noqa: E402
+
+__all__ += [
+    "ALL_RIGHTS",
+    "Claims",
+    "OutsideRights",
+    "RecoveryCode",
+    "Rights",
+    "SignInRefused",
+    "UserIdentity",
+    "check_password",
+    "confirm_enrolment",
+    "has_password",
+    "has_second_factor",
+    "key_rights",
+    "link_identity",
+    "make_rights",
+    "otpauth_uri",
+    "record_login",
+    "recovery_codes_left",
+    "remove_second_factor",
+    "rights_of",
+    "set_rights",
+    "sign_in_with_identity",
+    "start_enrolment",
+    "verify_second_factor",
+]
+
+# ---- fact changes under review: the `facts` workflow (issue #16) ----
+from kb.fact_reviews import (  # noqa: E402
+    FactChange,
+    FactReview,
+    ProposalNotFound,
+    ProposalState,
+    apply_proposal,
+    approve_proposal,
+    change_fact,
+    comment_proposal,
+    fact_proposals,
+    facts_workflow,
+    remove_fact,
+    request_fact_changes,
+    review_of_proposal,
+)
+from kb.models import FactProposal, FactReviewStep  # noqa: E402
+
+__all__ += [
+    "FactChange",
+    "FactProposal",
+    "FactReview",
+    "FactReviewStep",
+    "ProposalNotFound",
+    "ProposalState",
+    "apply_proposal",
+    "approve_proposal",
+    "change_fact",
+    "comment_proposal",
+    "fact_proposals",
+    "facts_workflow",
+    "remove_fact",
+    "request_fact_changes",
+    "review_of_proposal",
 ]

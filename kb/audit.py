@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from kb import outbox
 from kb.models import AuditEntry
+from kb.rights import EVERYTHING, Rights
 
 
 @dataclass(frozen=True)
@@ -16,12 +17,15 @@ class Actor:
     """Who makes a change, as plain data, so every caller (API, admin, CLI, importer) audits alike.
 
     `name` is a key's or person's name (`cli:<os user>` for the command line); `role` the
-    role they acted in; `client` the address the request came from, when there was one.
+    role they acted in; `client` the address the request came from, when there was one;
+    `rights` the categories and locales a person is limited to (kb/rights.py), which the
+    content actions check.
     """
 
     name: str
     role: str = "system"
     client: str | None = None
+    rights: Rights = EVERYTHING
 
 
 def as_actor(actor: Actor | str) -> Actor:

@@ -26,13 +26,21 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+#: Seconds a new PostgreSQL connection may take before the attempt fails.
+CONNECT_TIMEOUT = 5
+#: The PostgreSQL advisory lock key `upgrade` holds while it migrates ("istok-db" in ASCII).
+MIGRATION_LOCK = 0x69_73_74_6F_6B_2D_64_62
 
 
 def make_engine(url: str) -> sa.Engine:
     """An engine for `url`; a SQLite file's folder is created on first use."""
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # pre-ping replaces a pooled connection a database restart killed; the connect timeout bounds how
+    # long a request waits on a database that does not answer (it then gets a 503, api/http/problems.py)
+    return sa.create_engine(
+        url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args={"connect_timeout": CONNECT_TIMEOUT}
+    )
 
 
 def _lower(text: str | None) -> str | None:
@@ -120,10 +128,23 @@ def alembic_config(engine: sa.Engine) -> Config:
 
 
 def upgrade(engine: sa.Engine) -> None:
-    """Bring the schema to the newest migration (`istok db upgrade`)."""
+    """Bring the schema to the newest migration (`istok db upgrade`).
+
+    On PostgreSQL under a session advisory lock: replicas started at once each run `db upgrade`
+    (deploy/istok-migrate.service), and two migrations racing on one database would both try to
+    create the same tables. The second waits for the lock, then finds the schema at head.
+    """
     from alembic import command
 
-    command.upgrade(alembic_config(engine), "head")
+    if engine.dialect.name != "postgresql":
+        command.upgrade(alembic_config(engine), "head")
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as lock:
+        lock.execute(sa.select(sa.func.pg_advisory_lock(MIGRATION_LOCK)))
+        try:
+            command.upgrade(alembic_config(engine), "head")
+        finally:
+            lock.execute(sa.select(sa.func.pg_advisory_unlock(MIGRATION_LOCK)))
 
 
 def current_revision(engine: sa.Engine) -> str | None:

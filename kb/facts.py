@@ -144,13 +144,15 @@ def set_fact(
     locales: Mapping[Locale, Any] | None = None,
     base_version: int | None,
     actor: Actor | str,
+    audit: Mapping[str, Any] | None = None,
 ) -> Fact:
     """Create or change a fact; every published unit using it gets a log entry.
 
     `base_version` is the version the change was made from (None to create); a stale
     one raises RevisionConflict and nothing changes. Setting the same value again is
     not a change and records nothing, audit row included (a re-import stays a no-op).
-    The audit row `fact.set` is written here, in the same transaction, whoever calls.
+    The audit row `fact.set` is written here, in the same transaction, whoever calls;
+    `audit` adds to its detail (an emergency, the approved proposal: kb/fact_reviews.py).
     """
     fact = _set_fact(
         session=session,
@@ -163,7 +165,13 @@ def set_fact(
     )
     if fact.version != base_version:  # the same value again is no change, so no audit row
         record_action(
-            session, actor, action="fact.set", target=key, base_revision=base_version, new_revision=fact.version
+            session,
+            actor,
+            action="fact.set",
+            target=key,
+            base_revision=base_version,
+            new_revision=fact.version,
+            **(audit or {}),
         )
     return fact
 
@@ -262,7 +270,14 @@ def list_facts(*, session: Session) -> list[Fact]:
     return list(session.exec(select(Fact).order_by(col(Fact.key))))
 
 
-def delete_fact(*, session: Session, key: FactKey, base_version: int | None, actor: Actor | str) -> None:
+def delete_fact(
+    *,
+    session: Session,
+    key: FactKey,
+    base_version: int | None,
+    actor: Actor | str,
+    audit: Mapping[str, Any] | None = None,
+) -> None:
     """Delete a fact no current draft or live revision uses; its history goes with it.
 
     Audited as `fact.delete` in the same transaction; a refusal leaves no row.
@@ -286,4 +301,4 @@ def delete_fact(*, session: Session, key: FactKey, base_version: int | None, act
     session.execute(sa.delete(FactVersion).where(col(FactVersion.fact_id) == fact.id))
     session.delete(fact)
     session.flush()
-    record_action(session, actor, action="fact.delete", target=key, base_revision=base_version)
+    record_action(session, actor, action="fact.delete", target=key, base_revision=base_version, **(audit or {}))

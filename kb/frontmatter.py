@@ -1,4 +1,10 @@
-"""Front matter: the YAML head of a source, checked key by key with line numbers."""
+"""Front matter: the YAML head of a source, checked key by key with line numbers.
+
+`kind: announcement` makes a unit a notice (an outage, planned works) that every channel gives
+first while it lasts: from `from` (default: as soon as it is live) until `until` (required: a
+notice is time-boxed), both times with their zone; `regions` (country codes, `LV`) and the usual
+`segments` target it (kb/announcements.py). Only announcements take those three keys.
+"""
 
 from __future__ import annotations
 
@@ -26,13 +32,20 @@ ALLOWED_KEYS: frozenset[str] = frozenset(
         "owner",
         "review_by",
         "status",
+        "kind",
+        "from",
+        "until",
+        "regions",
     }
 )
+KINDS: tuple[str, ...] = ("article", "announcement")
+ANNOUNCEMENT_KEYS: tuple[str, ...] = ("from", "until", "regions")
 REQUIRED_KEYS: tuple[str, ...] = ("key", "locale", "title")
 
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,127}$")
 LOCALE_RE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
 SLUG_RE = re.compile(r"^[\w][\w-]{0,199}$")
+REGION_RE = re.compile(r"^[A-Z]{2}$")
 
 
 @dataclass(frozen=True)
@@ -49,6 +62,14 @@ class FrontMatter:
     owner: str | None
     review_by: dt.date | None
     status: ArticleStatus
+    kind: str = "article"
+    starts: dt.datetime | None = None  # an announcement's `from`
+    ends: dt.datetime | None = None  # an announcement's `until`
+    regions: tuple[str, ...] = ()
+
+    @property
+    def announcement(self) -> bool:
+        return self.kind == "announcement"
 
     def to_yaml_data(self) -> dict[str, Any]:
         """The front matter as plain data, in the canonical key order, without empty keys."""
@@ -64,6 +85,13 @@ class FrontMatter:
             "owner": self.owner,
             "review_by": self.review_by,
         }
+        if self.announcement:  # an article's data (and so its content hash) has none of these keys
+            optional |= {
+                "kind": self.kind,
+                "from": self.starts.isoformat() if self.starts else None,
+                "until": self.ends.isoformat() if self.ends else None,
+                "regions": list(self.regions),
+            }
         data.update({k: v for k, v in optional.items() if v})
         return data
 
@@ -175,6 +203,27 @@ def _parse_head(head: str, *, file: str) -> FrontMatter:
         problem("status", f"status must be 'draft' or 'published', not {status_raw!r}")
         status = ArticleStatus.DRAFT
     review_by = _review_date(data.get("review_by"), lambda m: problem("review_by", m))
+    kind = text("kind") or "article"
+    if kind not in KINDS:
+        problem("kind", f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+        kind = "article"
+    starts = _moment(data.get("from"), lambda m: problem("from", f"'from' {m}"))
+    ends = _moment(data.get("until"), lambda m: problem("until", f"'until' {m}"))
+    regions = text_list("regions")
+    for region in regions:
+        if not REGION_RE.match(region):
+            problem("regions", f"region {region!r} must be a two-letter country code like 'LV' or 'UA'")
+    if kind == "announcement":
+        if ends is None and "until" not in data:
+            problem("kind", "an announcement needs 'until': when it stops being given (e.g. 2026-12-03T18:00:00+02:00)")
+        if not text("summary"):
+            problem("kind", "an announcement needs a 'summary': the sentence every channel gives first")
+        if starts is not None and ends is not None and ends <= starts:
+            problem("until", "'until' must come after 'from'")
+    else:
+        for name in ANNOUNCEMENT_KEYS:
+            if name in data:
+                problem(name, f"{name!r} belongs to announcements only (add 'kind: announcement')")
     front = FrontMatter(
         key=key,
         locale=locale,
@@ -188,6 +237,10 @@ def _parse_head(head: str, *, file: str) -> FrontMatter:
         owner=text("owner"),
         review_by=review_by,
         status=status,
+        kind=kind,
+        starts=starts,
+        ends=ends,
+        regions=regions,
     )
     if problems:
         raise ContentError(sorted(problems, key=lambda p: p.line))
@@ -206,6 +259,24 @@ def _review_date(value: object, complain: Any) -> dt.date | None:
     except ValueError:
         complain(f"review_by must be a date like 2027-03-01, not {value!r}")
         return None
+
+
+def _moment(value: object, complain: Any) -> dt.datetime | None:
+    """A time with its zone, in UTC; naive times are refused (whose clock would they be on?)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        complain(f"must be a time with its zone, like {value.isoformat()}T09:00:00+02:00, not a date")
+        return None
+    try:
+        moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        complain(f"must be a time like 2026-12-03T09:00:00+02:00, not {value!r}")
+        return None
+    if moment.tzinfo is None:
+        complain(f"{moment.isoformat()} has no zone: write it with one, like {moment.isoformat()}+02:00 or …Z")
+        return None
+    return moment.astimezone(dt.UTC)
 
 
 def render_front_matter(front: FrontMatter) -> str:

@@ -2,7 +2,8 @@
 
 An import checks every file before it writes anything, reports every problem with its
 file and line, and then applies all changes in one transaction: a folder is taken
-whole or not at all.
+whole or not at all. The images of a folder (`assets/<sha256>.png|jpg`, kb/asset_files.py) are
+stored first, so the articles naming them find them.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from sqlmodel import Session, col, select
 
 from kb import facts as facts_mod
 from kb import store, synonyms, translations
+from kb.asset_files import AssetFile, is_asset_file, keep_asset_files, read_asset_file, write_asset_files
 from kb.audit import Actor
-from kb.content import check_source, normalise_source, unknown_facts
+from kb.content import check_source, normalise_source, parse_source, unknown_facts
 from kb.db import read_session, write_session
 from kb.errors import ContentError, ContentProblem, InvalidChange
 from kb.frontmatter import FrontMatter
@@ -41,6 +43,7 @@ class ImportReport:
     unchanged: int = 0
     published: int = 0
     facts_changed: int = 0
+    images_added: int = 0
     synonym_locales_changed: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -68,6 +71,7 @@ class _Collected:
     articles: list[_ArticleFile] = field(default_factory=list)
     facts: list[_FactEntry] = field(default_factory=list)
     synonyms: dict[str, list[list[str]]] = field(default_factory=dict)
+    assets: list[AssetFile] = field(default_factory=list)
     problems: list[ContentProblem] = field(default_factory=list)
 
 
@@ -93,6 +97,7 @@ def _apply(
     session: Session, collected: _Collected, *, publish: bool, actor: Actor | str, known: set[str]
 ) -> ImportReport:
     report = ImportReport(articles=len(collected.articles))
+    report.images_added = keep_asset_files(session, collected.assets, actor=actor)
     for entry in collected.facts:
         current = session.exec(select(Fact).where(Fact.key == entry.key)).first()
         before = current.version if current else 0
@@ -224,6 +229,11 @@ def _read_text(file: Path, problems: list[ContentProblem]) -> str | None:
 
 
 def _read_file(file: Path, root: Path, out: _Collected) -> None:
+    if is_asset_file(file):
+        image = read_asset_file(file, out.problems)
+        if image is not None:
+            out.assets.append(image)
+        return
     name = file.name
     is_synonyms = file.suffix == ".txt" and file.parent.name == "synonyms"
     if not (file.suffix == ".md" or name == "facts.yaml" or is_synonyms):
@@ -322,12 +332,13 @@ def _parse_facts(text: str, *, file: str, problems: list[ContentProblem]) -> lis
 
 
 def export_folder(target: Path, *, engine: sa.Engine) -> int:
-    """Write every article's latest revision, the facts and the synonyms as a content folder.
+    """Write every article's latest revision, the images they name, the facts and the synonyms as a content folder.
 
     Importing the folder into an empty store gives the same content hashes; the
     `status` line says whether the article is live (it is not part of the hash).
     """
     count = 0
+    images: set[str] = set()
     with read_session(engine) as session:
         for article in store.list_articles(session=session):
             rev = session.exec(
@@ -338,7 +349,9 @@ def export_folder(target: Path, *, engine: sa.Engine) -> int:
             path = target / article.locale / (article.category or "uncategorised") / f"{article.key}.md"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(with_status(rev.source, status), encoding="utf-8")
+            images |= parse_source(rev.source, digest=rev.content_hash).assets
             count += 1
+        write_asset_files(session, images, target)
         all_facts = list(session.exec(select(Fact).order_by(col(Fact.key))))
         if all_facts:
             data = {

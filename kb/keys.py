@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import secrets
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -19,6 +20,7 @@ from sqlmodel import Session, col, select
 from kb.audit import Actor, record_action
 from kb.errors import InvalidChange, NotFound
 from kb.models import ApiKey, utcnow
+from kb.rights import EVERYTHING, Rights
 
 KEY_PREFIX = "istok_"
 TOUCH_EVERY = dt.timedelta(minutes=1)  # last_used_at is written at most this often
@@ -44,16 +46,31 @@ def parse_role(name: str) -> Role:
         raise InvalidChange(f"unknown role {name!r} (roles: {', '.join(r.value for r in Role)})") from None
 
 
-def create_key(*, session: Session, name: str, role: str, actor: Actor | str) -> tuple[ApiKey, str]:
-    """A new key and its secret; the secret is returned only here, never stored nor audited."""
+def create_key(
+    *, session: Session, name: str, role: str, actor: Actor | str, rights: Rights = EVERYTHING
+) -> tuple[ApiKey, str]:
+    """A new key and its secret; the secret is returned only here, never stored nor audited.
+
+    `rights` limit where it may change content (kb/rights.py), as a person's do."""
     if not name.strip():
         raise InvalidChange("a key needs a name saying who uses it")
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey(name=name.strip(), role=parse_role(role).value, key_hash=hash_key(secret), prefix=secret[:12])
+    key.rights_categories, key.rights_locales = sorted(rights.categories), sorted(rights.locales)
     session.add(key)
     session.flush()
-    record_action(session, actor, action="key.create", target=f"key {key.id}", name=key.name, granted=key.role)
+    limits: dict[str, Any] = (
+        {"categories": key.rights_categories, "locales": key.rights_locales} if rights.limited else {}
+    )
+    record_action(
+        session, actor, action="key.create", target=f"key {key.id}", name=key.name, granted=key.role, **limits
+    )
     return key, secret
+
+
+def key_rights(key: ApiKey) -> Rights:
+    """Where the key may change content."""
+    return Rights(categories=frozenset(key.rights_categories), locales=frozenset(key.rights_locales))
 
 
 def find_active_key(*, session: Session, secret: str) -> ApiKey | None:

@@ -216,6 +216,9 @@ class ApiKey(SQLModel, table=True):
     created_at: dt.datetime = _time()
     last_used_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Where the key may change content (kb/rights.py), as for people: an empty list is all.
+    rights_categories: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    rights_locales: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
 class AuditEntry(SQLModel, table=True):
@@ -248,6 +251,37 @@ class User(SQLModel, table=True):
     created_at: dt.datetime = _time()
     last_login_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     disabled_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    locale: str | None = Field(default=None, max_length=8)  # the staff interface's language; None: the browser's
+    # Staff sign-in (kb/rights.py, kb/second_factor.py): an empty list of categories or locales is all of them.
+    rights_categories: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    rights_locales: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    totp_secret: str | None = Field(default=None, max_length=64)  # base32; asked for once confirmed
+    totp_confirmed_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    totp_last_step: int | None = None  # the 30-second step of the last code taken: none at or before it again
+
+
+class UserIdentity(SQLModel, table=True):
+    """An account at the company's OpenID provider (issuer and `sub`) that signs in as this user."""
+
+    __tablename__ = "user_identities"
+    __table_args__ = (sa.UniqueConstraint("issuer", "subject", name="uq_user_identities_subject"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    issuer: str = Field(max_length=500)
+    subject: str = Field(max_length=255)
+    created_at: dt.datetime = _time()
+
+
+class RecoveryCode(SQLModel, table=True):
+    """A one-time code that stands in for a lost authenticator; only its argon2 hash is kept."""
+
+    __tablename__ = "recovery_codes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    code_hash: str = Field(max_length=300)
+    created_at: dt.datetime = _time()
 
 
 class UserSession(SQLModel, table=True):
@@ -466,6 +500,43 @@ class ReviewStep(SQLModel, table=True):
     revision: int
     content_hash: str = Field(max_length=64)
     kind: str = Field(max_length=24)  # submitted, approved, changes_requested, comment
+    actor: str = Field(max_length=200)
+    role: str = Field(max_length=32)
+    comment: str = Field(default="", sa_type=sa.Text)
+    at: dt.datetime = _time()
+
+
+class FactProposal(SQLModel, table=True):
+    """A fact change waiting for the `facts` workflow's approvals; not live until applied.
+
+    Immutable once made (a new value is a new proposal), so an approval covers exactly this
+    value; `base_version` is the fact's version it was made against (None: creating it).
+    """
+
+    __tablename__ = "fact_proposals"
+    __table_args__ = (sa.Index("ix_fact_proposals_key_state", "key", "state"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=128)
+    action: str = Field(max_length=8)  # set, delete
+    type: str = Field(default="", max_length=16)
+    value: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    locales: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    base_version: int | None = None
+    proposer: str = Field(max_length=200)
+    state: str = Field(default="pending", max_length=24)  # pending, changes_requested, applied
+    applied_version: int | None = None
+    at: dt.datetime = _time()
+
+
+class FactReviewStep(SQLModel, table=True):
+    """One step of a fact proposal's review: submitted, approved, changes requested, comment, applied."""
+
+    __tablename__ = "fact_review_steps"
+
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: int = Field(foreign_key="fact_proposals.id", index=True)
+    kind: str = Field(max_length=24)
     actor: str = Field(max_length=200)
     role: str = Field(max_length=32)
     comment: str = Field(default="", sa_type=sa.Text)

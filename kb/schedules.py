@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from kb import jobs
+from kb import jobs, rights
 from kb.audit import Actor, as_actor, record_action
 from kb.errors import Conflict, InvalidChange, IstokError, NotFound
 from kb.models import Article, Job, LogEntry, Schedule, utcnow
@@ -125,6 +125,10 @@ def _create(
     at: dt.datetime,
     actor: Actor | str,
 ) -> Schedule:
+    who = as_actor(actor)  # the run happens later, as the schedule's role: the setter's rights are checked now
+    rights.check(
+        who.rights, who=who.name, action="schedule changes to", category=article.category, locale=article.locale
+    )
     now = utcnow()
     due = _check_time(at, now)
     pending = _pending_of(session, article.locale, article.key)

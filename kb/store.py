@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from kb import events, translations, workflows
+from kb import events, rights, translations, workflows
 from kb.assets import asset_sizes
 from kb.audit import Actor, as_actor, record_action
 from kb.content import image_problems, normalise_source, parse_source, unknown_facts
@@ -110,6 +110,7 @@ def save_draft(
         known_facts=known_facts,
         article=article,
         translated_from=translated_from,
+        rights_of=as_actor(actor),
     )
     record_action(
         session,
@@ -135,9 +136,12 @@ def _save_draft(
     known_facts: Collection[str] | None,
     article: Article | None,
     translated_from: int | None = None,
+    rights_of: Actor | None = None,
 ) -> SaveResult:
     source = normalise_source(source)
     unit = parse_source(source, file=file)
+    if rights_of is not None:  # the new text's category and locale must be within the actor's rights
+        _check_rights(rights_of, "save", category=unit.category, locale=unit.locale)
     facts = fact_keys(session=session) if known_facts is None else known_facts
     problems = unknown_facts(source, facts, file=file)
     problems += image_problems(unit, source, asset_sizes(session=session, ids=unit.assets), file=file)
@@ -145,6 +149,8 @@ def _save_draft(
         raise ContentError(problems)
     if article is None:
         article = find_article(session=session, key=unit.key, locale=unit.locale)
+    if rights_of is not None and article is not None:  # and so must the category it leaves
+        _check_rights(rights_of, "save", category=article.category, locale=article.locale)
     follows = translations.record_for(session, key=unit.key, locale=unit.locale, article=article, claim=translated_from)
     if article is None:
         if base_revision not in (None, 0):
@@ -182,6 +188,11 @@ def _save_draft(
         session, article=article, number=number, unit=unit, source=source, actor=actor, message=message, follows=follows
     )
     return SaveResult(article=article, revision=revision, created=True)
+
+
+def _check_rights(actor: Actor | str, action: str, *, category: str | None, locale: str) -> None:
+    who = as_actor(actor)
+    rights.check(who.rights, who=who.name, action=action, category=category, locale=locale)
 
 
 def _follows(revision: Revision) -> tuple[str, int] | None:
@@ -284,6 +295,7 @@ def publish(
     reviewed needs its approvals, unless an actor allowed to publish directly says `emergency`
     (kb/workflows.py; the audit row then says `emergency: true`).
     """
+    _check_rights(actor, "publish", category=article.category, locale=article.locale)
     before = article.published_revision
     required = translations.unpublished_required(session, article.key, article.locale)
     if required is not None:
@@ -382,6 +394,8 @@ def publish_many(
     targets = sorted((a for a in articles if a.published_revision != a.draft_revision), key=lambda a: a.id or 0)
     if not targets:
         return 0
+    for a in targets:
+        _check_rights(actor, "publish", category=a.category, locale=a.locale)
     _check_required_first(session, targets)
     reviews = {
         a.id or 0: workflows.publication_check(session, a, a.draft_revision, actor, emergency=True) for a in targets
@@ -468,6 +482,7 @@ def unpublish(*, session: Session, article: Article, actor: Actor | str) -> LogE
 
     Audited as `article.unpublish` in the same transaction, changed or not.
     """
+    _check_rights(actor, "unpublish", category=article.category, locale=article.locale)
     before = article.published_revision
     if before is None:
         _audit_publication(session, actor, "article.unpublish", article, before)
@@ -492,14 +507,19 @@ def rollback(
     base_revision: int | None,
     actor: Actor | str,
     message: str = "",
+    emergency: bool = False,
 ) -> LogEntry:
     """Publish an old revision's content again, as a new revision on top of history.
 
     One audit row, `article.rollback` (not a save and a publish), in the same transaction.
+    Its workflow applies: the old text needs its approvals (or to have gone live as an
+    emergency), else the emergency path (kb/workflows.py `rollback_check`).
     """
     name = as_actor(actor).name
+    _check_rights(actor, "roll back", category=article.category, locale=article.locale)
     before = article.published_revision
     old = get_revision(session=session, article=article, number=to_revision)
+    review = workflows.rollback_check(session, article, to_revision, actor, emergency=emergency)
     if base_revision != article.draft_revision:
         raise RevisionConflict(
             f"article {article.key!r} ({article.locale})", base=base_revision, current=article.draft_revision
@@ -518,13 +538,14 @@ def rollback(
             file="<source>",
             known_facts=None,
             article=article,
+            rights_of=as_actor(actor),
         )
         number = saved.revision.number
     entry = _publish(
         session=session, article=article, revision=number, actor=name, kind=LogKind.ROLLBACK, known_facts=None
     )
     assert entry is not None
-    _audit_publication(session, actor, "article.rollback", article, before, to=to_revision)
+    _audit_publication(session, actor, "article.rollback", article, before, to=to_revision, **review)
     return entry
 
 

@@ -21,6 +21,8 @@ import functools
 import hashlib
 import re
 import secrets
+from collections.abc import Iterable
+from typing import Any
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -31,6 +33,8 @@ from kb.audit import Actor, record_action
 from kb.errors import Conflict, InvalidChange, NotFound
 from kb.keys import parse_role
 from kb.models import User, UserSession, utcnow
+from kb.rights import Rights, make_rights
+from kb.types import LOCALES
 
 MIN_PASSWORD = 10
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,199}$")
@@ -96,7 +100,17 @@ def authenticate(*, session: Session, username: str, password: str, client: str 
     """The active user with this name and password, or None; records the login time.
 
     A success is audited as `user.login` by the person themself, from `client` (their address).
+    For an account with a second factor the password is half the sign-in: use `check_password`,
+    then `record_login` once the code is right (kb/second_factor.py).
     """
+    user = check_password(session=session, username=username, password=password)
+    if user is not None:
+        record_login(session=session, user=user, client=client)
+    return user
+
+
+def check_password(*, session: Session, username: str, password: str) -> User | None:
+    """The active user with this name and password, or None; nothing is recorded but a re-hash."""
     user = find_user(session=session, username=username)
     if user is None or user.disabled_at is not None:
         _verify(_dummy_hash(), password)  # the same work as a real check
@@ -105,11 +119,43 @@ def authenticate(*, session: Session, username: str, password: str, client: str 
         return None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
+        session.add(user)
+    return user
+
+
+def record_login(*, session: Session, user: User, client: str | None, detail: dict[str, Any] | None = None) -> None:
+    """A completed sign-in: the login time, and the `user.login` audit row by the person themself
+    (`detail`: how, e.g. `{"method": "oidc"}` or `{"second_factor": "totp"}`)."""
     user.last_login_at = utcnow()
     session.add(user)
     session.flush()
     who = Actor(name=user.username, role=user.role, client=client)
-    record_action(session, who, action="user.login", target=user.username)
+    record_action(session, who, action="user.login", target=user.username, **(detail or {}))
+
+
+def rights_of(user: User) -> Rights:
+    """The categories and locales the person may change content in (kb/rights.py)."""
+    return Rights(categories=frozenset(user.rights_categories), locales=frozenset(user.rights_locales))
+
+
+def set_rights(
+    *, session: Session, username: str, categories: Iterable[str], locales: Iterable[str], actor: Actor | str
+) -> User:
+    """Limit (or, with nothing named, free) where the person may change content; audited as `user.rights`.
+
+    Sessions stay open: every request reads the account with its session, so new rights hold
+    from the person's next request on.
+    """
+    user = find_user(session=session, username=username)
+    if user is None:
+        raise NotFound(f"no user {username!r}")
+    rights = make_rights(categories=categories, locales=locales)
+    user.rights_categories = sorted(rights.categories)
+    user.rights_locales = sorted(rights.locales)
+    session.add(user)
+    session.flush()
+    cats, locs = user.rights_categories, user.rights_locales
+    record_action(session, actor, action="user.rights", target=user.username, categories=cats, locales=locs)
     return user
 
 
@@ -146,6 +192,21 @@ def disable_user(*, session: Session, username: str, actor: Actor | str) -> User
         session.flush()
     ended = end_user_sessions(session=session, user_id=user.id or 0)
     record_action(session, actor, action="user.disable", target=user.username, sessions_ended=ended)
+    return user
+
+
+def set_user_locale(*, session: Session, username: str, locale: str | None, actor: Actor | str) -> User:
+    """The language of the person's staff interface (one of `LOCALES`), or None for their browser's;
+    audited as `user.locale`. Their sessions stay: it is a preference, not a credential."""
+    user = find_user(session=session, username=username)
+    if user is None:
+        raise NotFound(f"no user {username!r}")
+    if locale is not None and locale not in LOCALES:
+        raise InvalidChange(f"the staff interface speaks {', '.join(LOCALES)}, not {locale!r}")
+    user.locale = locale
+    session.add(user)
+    session.flush()
+    record_action(session, actor, action="user.locale", target=user.username, locale=locale or "browser")
     return user
 
 

@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 from kb.audit import Actor, as_actor, record_action
 from kb.errors import Conflict, ContentError, ContentProblem, InvalidChange, IstokError
 from kb.keys import Role
-from kb.models import Article, ReviewStep, Revision
+from kb.models import Article, AuditEntry, ReviewStep, Revision
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The fallback workflow's name in the file, for categories it does not name.
@@ -398,3 +398,36 @@ def publication_check(
         f"revision {number} of {article.key!r} ({article.locale}) needs {workflow.approvals} approval(s) "
         f"under the {workflow.category!r} workflow and has {len(review.approved_by)} ({review.state.value}){hint}"
     )
+
+
+def _went_live_as_emergency(session: Session, article: Article, content_hash: str) -> bool:
+    """Whether a revision carrying this text was once published on the audited emergency path."""
+    numbers = set(
+        session.exec(
+            select(Revision.number).where(Revision.article_id == article.id, Revision.content_hash == content_hash)
+        )
+    )
+    rows = session.exec(
+        select(AuditEntry.new_revision, AuditEntry.detail).where(
+            col(AuditEntry.action).in_(["article.publish", "article.rollback"]),
+            AuditEntry.target == f"{article.locale}/{article.key}",
+        )
+    ).all()
+    return any(number in numbers and (detail or {}).get("emergency") is True for number, detail in rows)
+
+
+def rollback_check(
+    session: Session, article: Article, to_revision: int, actor: Actor | str, *, emergency: bool
+) -> dict[str, Any]:
+    """A rollback publishes old text again: allowed when that text (its content hash) was approved
+    or went live as an emergency; otherwise it needs the emergency path like any publish."""
+    who = as_actor(actor)
+    workflow = workflow_for(article.category)
+    if workflow.approvals == 0 or who.role == _SYSTEM_ROLE:
+        return {}
+    review = review_of(session, article, to_revision)
+    if review.ready and review.state is ReviewState.APPROVED:
+        return {"approved_by": list(review.approved_by)}
+    if _went_live_as_emergency(session, article, review.content_hash):
+        return {"approved_as": "emergency"}
+    return publication_check(session, article, to_revision, actor, emergency=emergency)

@@ -39,11 +39,20 @@ def render_ivr_menu(
     locale: Locale,
     format: str | None = None,
     intro: str | None = None,
+    notices: Sequence[str] = (),
 ) -> Rendered:
-    """The menu prompt in SSML (default) or plain words, and the key → target map in meta."""
+    """The menu prompt in SSML (default) or plain words, and the key → target map in meta.
+
+    `notices` (announcements of now: an outage, planned works) are the first thing said,
+    before the greeting, each its own paragraph.
+    """
     fmt = pick_format("ivr", format, FORMATS)
     keyed = assign_keys(options)
     speech = Speech(locale)
+    for notice in notices:
+        speech.open_paragraph()
+        speech.text(notice)
+        speech.close_paragraph()
     if intro:
         speech.open_paragraph()
         speech.text(intro)
@@ -64,6 +73,7 @@ def render_ivr_menu(
         "options": [{"key": key, "label": option.label, "target": option.target} for key, option in keyed],
         "duration_s": speech.duration(),
         "lang": voice_lang(locale),
+        "notices": len(notices),
     }
     return Rendered(channel="ivr", format=fmt, body=body, media_type=MEDIA_TYPES[fmt], meta=meta)
 

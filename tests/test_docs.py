@@ -37,11 +37,7 @@ def test_every_cli_command_is_documented() -> None:
 
 def test_every_http_route_is_documented() -> None:
     routes = [r for r in http_app.routes if isinstance(r, APIRoute) and r.include_in_schema]
-    missing = [
-        f"{sorted(r.methods)} {r.path}"
-        for r in routes
-        if not any(f"{m} {r.path}" in README for m in r.methods)
-    ]
+    missing = [f"{sorted(r.methods)} {r.path}" for r in routes if not any(f"{m} {r.path}" in README for m in r.methods)]
     assert not missing, f"README.md does not document: {missing}"
 
 

@@ -96,9 +96,7 @@ def test_a_job_whose_process_was_killed_runs_again_after_its_lease(shared_db: st
     engine.dispose()
 
 
-def test_serve_runs_the_retention_jobs_and_shows_the_queue_in_healthz(
-    tmp_path: Path, sqlite_template: Path
-) -> None:
+def test_serve_runs_the_retention_jobs_and_shows_the_queue_in_healthz(tmp_path: Path, sqlite_template: Path) -> None:
     with migrated_database("sqlite", tmp_path, sqlite_template, prefix="istok_jobs") as url:
         engine = kb.make_engine(url)
         with kb.write_session(engine) as session:

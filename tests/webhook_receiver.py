@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.server
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ class Receiver:
     url: str
     secret: str = ""
     statuses: list[int] = field(default_factory=list)
+    delay: float = 0.0  # seconds before each answer: a slow receiver keeps deliveries in flight
     requests: list[Request] = field(default_factory=list)
     accepted: dict[str, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -59,6 +61,7 @@ def receiver(statuses: list[int] | None = None) -> Iterator[Receiver]:
         def do_POST(self) -> None:
             length = int(self.headers.get("content-length") or 0)
             body = self.rfile.read(length).decode("utf-8")
+            time.sleep(holder[0].delay)
             status = holder[0].answer({k.lower(): v for k, v in self.headers.items()}, body)
             self.send_response(status)
             self.send_header("content-length", "0")

@@ -12,11 +12,15 @@ import typer
 def report(
     kind: Annotated[
         str | None,
-        typer.Option(help="Only broken-link, unused-fact, contradicting-number or translation."),
+        typer.Option(
+            help="Only broken-link, unused-fact, contradicting-number, verification-due, helpfulness-fell, "
+            "translation or gap-group."
+        ),
     ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Broken links, facts nobody uses, numbers by hand that no fact says, translations behind; exit 1 if any."""
+    """Broken links, unused facts, numbers by hand a fact contradicts, verification due, helpfulness fallen,
+    translations behind, content gaps grouped; exit 1 if any."""
     import kb
     from api import runtime
     from insights import health

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     import kb
 
 
+#: Seconds a serving worker may take to answer uvicorn's supervisor before it is replaced.
+WORKER_HEALTHCHECK_SECONDS = 30
+
 app = typer.Typer(
     help="Istok: one source of truth for customer support.",
     no_args_is_help=True,
@@ -84,7 +87,17 @@ def serve(
     port = settings.port if port is None else port  # --port 0: the system picks one (uvicorn logs it)
     os.environ["ISTOK_HOST"] = host  # the app (and every worker) allows the address it was told to serve
     typer.echo(f"Istok is serving on http://{host}:{port}/  (health: http://{host}:{port}/healthz)")
-    uvicorn.run("api.app:app", host=host, port=port, workers=workers, access_log=access_log, log_config=log_config())
+    # A worker that misses the supervisor's health check is killed (-9) and replaced. uvicorn waits 5 s;
+    # a worker opening its index and encoder on a loaded host can miss that, so it is given longer.
+    uvicorn.run(
+        "api.app:app",
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=access_log,
+        log_config=log_config(),
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+    )
 
 
 @db_app.command("upgrade")
@@ -123,19 +136,21 @@ def import_(
         return
     typer.echo(
         f"{report.articles} articles: {report.created} new, {report.updated} changed, "
-        f"{report.unchanged} unchanged; {report.published} published; {report.facts_changed} facts changed"
+        f"{report.unchanged} unchanged; {report.published} published; {report.facts_changed} facts changed; "
+        f"{report.images_added} images added"
     )
 
 
 @app.command()
 @_clean_errors
 def export(target: Annotated[Path, typer.Argument(help="Folder to write the content into.")]) -> None:
-    """Write every article, fact and synonym set back as a content folder."""
+    """Write every article, the images they show (assets/), facts and synonym sets back as a content folder."""
     import kb
     from api import runtime
 
     count = kb.export_folder(target, engine=runtime.engine())
-    typer.echo(f"exported {count} articles to {target}")
+    images = sum(1 for _ in (target / "assets").glob("*")) if (target / "assets").is_dir() else 0
+    typer.echo(f"exported {count} articles and {images} images to {target}")
 
 
 @app.command()
@@ -162,9 +177,7 @@ def publish(
         raise kb.InvalidChange("name LOCALE and KEY, or pass --all")
     with kb.write_session(runtime.engine()) as session:
         article = kb.get_article(session=session, key=key, locale=locale)
-        entry = kb.publish(
-            session=session, article=article, revision=revision, actor=cli_actor(), emergency=emergency
-        )
+        entry = kb.publish(session=session, article=article, revision=revision, actor=cli_actor(), emergency=emergency)
     if entry is None:
         typer.echo(f"{locale}/{key} revision {article.published_revision} was already published")
     else:
@@ -190,6 +203,9 @@ def rollback(
     locale: str,
     key: str,
     to: Annotated[int, typer.Option("--to", help="The revision whose content to publish again.")],
+    emergency: Annotated[
+        bool, typer.Option("--emergency", help="Roll back to text never approved, without review (audited).")
+    ] = False,
 ) -> None:
     """Publish an old revision's content again, as a new revision."""
     import kb
@@ -203,6 +219,7 @@ def rollback(
             to_revision=to,
             base_revision=article.draft_revision,
             actor=cli_actor(),
+            emergency=emergency,
         )
     typer.echo(f"{locale}/{key}: revision {entry.revision} (content of {to}) is live (seq {entry.seq})")
 
@@ -329,13 +346,16 @@ def keys_create(
     role: Annotated[str, typer.Option(help="admin, editor, operator or bot.")],
     name: Annotated[str, typer.Option(help="Who uses the key, e.g. 'telegram-bot'.")],
     json_out: JsonFlag = False,
+    category: Annotated[list[str] | None, typer.Option(help="A category it may change (repeat; none: any).")] = None,
+    locale: Annotated[list[str] | None, typer.Option(help="A locale it may change (repeat; none: any).")] = None,
 ) -> None:
     """Create an API key; its secret is printed once and never stored."""
     import kb
     from api import runtime
 
+    rights = kb.make_rights(categories=category or [], locales=locale or [])
     with kb.write_session(runtime.engine()) as session:
-        key, secret = kb.create_key(session=session, name=name, role=role, actor=cli_actor())
+        key, secret = kb.create_key(session=session, name=name, role=role, actor=cli_actor(), rights=rights)
     if json_out:
         _print_json({"id": key.id, "name": key.name, "role": key.role, "key": secret})
         return

@@ -30,7 +30,10 @@ def _lines(f: insights.Figures) -> list[tuple[str, str]]:
         ("helpful / not", f"{f.helpful} / {f.not_helpful} ({_pct(f.helpfulness)}); reasons: {reasons}"),
         ("cases opened / resolved", f"{f.cases_opened} / {f.cases_resolved} ({f.cases_reopened} reopened)"),
         ("time to resolution", _mean(f.resolution_hours, " h")),
+        ("first response", _mean(f.first_response_hours, " h")),
+        ("channel switches", f"{f.channel_switches} in {f.cases_switched} resolved case(s)"),
         ("CSAT", f"{_mean(f.csat, '/5')}; satisfied {_pct(f.csat_satisfied)}"),
+        ("NPS", "-" if f.nps.value is None else f"{f.nps.value:+.0f} over {f.nps.items}"),
     ]
 
 
@@ -42,7 +45,7 @@ def report(
     category: Annotated[str | None, typer.Option(help="Only this category (a case's topic).")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Questions, self-service, false deflection, votes, cases and CSAT over company days (ISTOK_TIMEZONE)."""
+    """Questions, self-service, false deflection, votes, cases, CSAT and NPS over company days (ISTOK_TIMEZONE)."""
     import insights
     import kb
     from api import runtime
@@ -66,3 +69,5 @@ def report(
             )
     for term in found.no_result_terms:
         typer.echo(f"no answer ({term.count}×, {term.locale}/{term.channel}): {term.question}")
+    for u in found.unopened_terms:
+        typer.echo(f"no result opened ({u.searches}×, {u.locale}/{u.surface}): {u.term}")

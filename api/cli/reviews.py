@@ -109,9 +109,95 @@ def list_(json_out: JsonOpt = False) -> None:
         typer.echo(_line(r))
 
 
+# ---- fact proposals (the `facts` workflow; kb/fact_reviews.py) ----
+
+ProposalArg = Annotated[int, typer.Argument(min=1, help="The proposal's id (see `istok review facts`).")]
+
+
+def _fact_row(r: kb.FactReview) -> dict[str, Any]:
+    p = r.proposal
+    return {
+        "id": p.id,
+        "key": p.key,
+        "action": p.action,
+        "value": p.value,
+        "base_version": p.base_version,
+        "proposer": p.proposer,
+        "state": p.state,
+        "needed": r.needed,
+        "approved_by": list(r.approved_by),
+        "ready": r.ready,
+        "steps": [{"kind": s.kind, "actor": s.actor, "comment": s.comment, "at": s.at.isoformat()} for s in r.steps],
+    }
+
+
+def _fact_line(r: kb.FactReview) -> str:
+    p = r.proposal
+    change = "delete" if p.action == "delete" else f"= {p.value}"
+    return f"#{p.id:<5} {p.key:32} {change:30} {p.state:18} {len(r.approved_by)}/{r.needed} by {p.proposer}"
+
+
+def _fact_step(action: str, proposal_id: int, comment: str, json_out: bool) -> None:
+    import kb
+    from api import runtime
+
+    with kb.write_session(runtime.engine()) as session:
+        if action == "approve":
+            review = kb.approve_proposal(session, proposal_id, actor=cli_actor(), comment=comment)
+        elif action == "apply":
+            review = kb.apply_proposal(session, proposal_id, actor=cli_actor())
+        else:
+            review = kb.request_fact_changes(session, proposal_id, actor=cli_actor(), comment=comment)
+    typer.echo(json.dumps(_fact_row(review), ensure_ascii=False, indent=2) if json_out else _fact_line(review))
+
+
+def fact_list(
+    state: Annotated[str, typer.Option("--state", help="pending, changes_requested or applied.")] = "pending",
+    json_out: JsonOpt = False,
+) -> None:
+    """Fact changes proposed under the `facts` workflow."""
+    import kb
+    from api import runtime
+
+    try:
+        wanted = kb.ProposalState(state)
+    except ValueError:
+        raise typer.BadParameter(f"{state!r}: use pending, changes_requested or applied") from None
+    with kb.read_session(runtime.engine()) as session:
+        found = kb.fact_proposals(session, state=wanted)
+    if json_out:
+        typer.echo(json.dumps([_fact_row(r) for r in found], ensure_ascii=False, indent=2))
+        return
+    for r in found:
+        typer.echo(_fact_line(r))
+
+
+def fact_approve(proposal_id: ProposalArg, comment: CommentOpt = "", json_out: JsonOpt = False) -> None:
+    """Approve a proposed fact value (never one this user proposed)."""
+    _fact_step("approve", proposal_id, comment, json_out)
+
+
+def fact_request_changes(
+    proposal_id: ProposalArg,
+    comment: Annotated[str, typer.Option("--comment", "-m", help="What should change (required).")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Send a fact proposal back; it is withdrawn."""
+    _fact_step("request-changes", proposal_id, comment, json_out)
+
+
+def fact_apply(proposal_id: ProposalArg, json_out: JsonOpt = False) -> None:
+    """Make an approved fact proposal live (refused if the fact moved since)."""
+    _fact_step("apply", proposal_id, "", json_out)
+
+
 COMMANDS: dict[str, Callable[..., None]] = {
     "submit": submit,
     "approve": approve,
     "request-changes": request_changes,
     "list": list_,
+    "facts": fact_list,
+    "fact-approve": fact_approve,
+    "fact-request-changes": fact_request_changes,
+    "fact-apply": fact_apply,
 }

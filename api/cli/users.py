@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -47,13 +47,16 @@ def list_(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
     from api import runtime
 
     with kb.read_session(runtime.engine()) as session:
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "username": u.username,
                 "name": u.display_name,
                 "role": u.role,
                 "last_login_at": u.last_login_at.isoformat() if u.last_login_at else None,
                 "disabled": u.disabled_at is not None,
+                "categories": u.rights_categories,
+                "locales": u.rights_locales,
+                "second_factor": kb.has_second_factor(u),
             }
             for u in kb.list_users(session=session)
         ]
@@ -62,7 +65,11 @@ def list_(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
         return
     for r in rows:
         state = "disabled" if r["disabled"] else f"last sign-in {r['last_login_at'] or 'never'}"
-        typer.echo(f"{r['username']:24} {r['role']:9} {state}")
+        limits = (
+            f" · only {', '.join(r['categories'] or ['any category'])} in {', '.join(r['locales'] or ['any locale'])}"
+        )
+        extra = (limits if r["categories"] or r["locales"] else "") + (" · two-step" if r["second_factor"] else "")
+        typer.echo(f"{r['username']:24} {r['role']:9} {state}{extra}")
 
 
 def password(username: Annotated[str, typer.Argument()], password: PasswordOpt) -> None:
@@ -83,6 +90,78 @@ def disable(username: Annotated[str, typer.Argument()]) -> None:
     with kb.write_session(runtime.engine()) as session:
         kb.disable_user(session=session, username=username, actor=cli_actor())
     typer.echo(f"user {username} disabled")
+
+
+def rights(
+    username: Annotated[str, typer.Argument()],
+    category: Annotated[
+        list[str] | None, typer.Option(help="A category the person may change (repeat for several; none: any).")
+    ] = None,
+    locale: Annotated[list[str] | None, typer.Option(help="A locale they may change (repeat; none: any).")] = None,
+) -> None:
+    """Limit where a person may save, publish, unpublish and roll back: categories and/or locales."""
+    import kb
+    from api import runtime
+
+    with kb.write_session(runtime.engine()) as session:
+        user = kb.set_rights(
+            session=session, username=username, categories=category or [], locales=locale or [], actor=cli_actor()
+        )
+        where = kb.rights_of(user).describe()
+    typer.echo(f"{username} may change: {where}")
+
+
+def second_factor(
+    username: Annotated[str, typer.Argument()],
+    off: Annotated[bool, typer.Option("--off", help="Turn the person's second factor off (a lost phone).")] = False,
+) -> None:
+    """Say whether a person signs in with a second factor; `--off` removes it and its recovery codes."""
+    import kb
+    from api import runtime
+
+    with kb.write_session(runtime.engine()) as session:
+        if off:
+            kb.remove_second_factor(session=session, username=username, actor=cli_actor())
+            typer.echo(f"two-step sign-in of {username} is off; they may set it up again at /account")
+            return
+        user = kb.find_user(session=session, username=username)
+        if user is None:
+            raise kb.NotFound(f"no user {username!r}")
+        state = "on" if kb.has_second_factor(user) else "off"
+    typer.echo(f"two-step sign-in of {username} is {state}")
+
+
+def link(
+    username: Annotated[str, typer.Argument()],
+    subject: Annotated[str, typer.Argument(help="The person's `sub` at the OpenID provider.")],
+    issuer: Annotated[str, typer.Option(help="The provider (default: ISTOK_OIDC_ISSUER).")] = "",
+) -> None:
+    """Let a person's account at the company's OpenID provider sign in as this Istok account."""
+    import os
+
+    import kb
+    from api import runtime
+
+    provider = (issuer or os.environ.get("ISTOK_OIDC_ISSUER", "")).rstrip("/")
+    if not provider:
+        raise kb.InvalidChange("name the provider with --issuer or ISTOK_OIDC_ISSUER")
+    with kb.write_session(runtime.engine()) as session:
+        kb.link_identity(session=session, username=username, issuer=provider, subject=subject, actor=cli_actor())
+    typer.echo(f"{subject} at {provider} now signs in as {username}")
+
+
+def language(
+    username: Annotated[str, typer.Argument()],
+    locale: Annotated[str, typer.Argument(help="ru, uk or en; 'browser' to follow the browser's language again.")],
+) -> None:
+    """Set the language of a person's staff interface (admin, panel, sign-in pages)."""
+    import kb
+    from api import runtime
+
+    chosen = None if locale == "browser" else locale
+    with kb.write_session(runtime.engine()) as session:
+        kb.set_user_locale(session=session, username=username, locale=chosen, actor=cli_actor())
+    typer.echo(f"staff interface of {username}: {chosen or 'the browser language'}")
 
 
 def demo() -> None:
@@ -112,5 +191,9 @@ COMMANDS: dict[str, Callable[..., None]] = {
     "list": list_,
     "password": password,
     "disable": disable,
+    "rights": rights,
+    "second-factor": second_factor,
+    "link": link,
+    "language": language,
     "demo": demo,
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -15,6 +16,11 @@ from api.http.methods import allowed_methods
 PROBLEM_BASE = "https://istok.dev/problems/"
 MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("istok.api")
+#: Seconds a client is asked to wait when the database is away (a restart takes a few).
+DATABASE_RETRY_AFTER = 5
+#: What SQLAlchemy raises when the database cannot be reached or the connection was lost (a
+#: restart, a failover, a full disk on SQLite) or when no pooled connection came free in time.
+_UNAVAILABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.DisconnectionError, sa.exc.TimeoutError)
 
 
 def problem(status: int, slug: str, title: str, detail: str, **extra: object) -> JSONResponse:
@@ -30,6 +36,8 @@ def install_problem_handlers(app: FastAPI) -> None:
             extra["problems"] = [{"file": p.file, "line": p.line, "message": p.message} for p in exc.problems]
         elif isinstance(exc, kb.UnknownChannel):  # the names a client may use instead, as data
             extra["channels"] = list(exc.known)
+        elif isinstance(exc, kb.OutsideRights):  # where the caller's rights end, as data
+            extra["category"], extra["locale"] = exc.category, exc.locale
         response = problem(exc.status, exc.slug, type(exc).__name__, exc.detail, **extra)
         if exc.status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="istok"'
@@ -52,7 +60,44 @@ def install_problem_handlers(app: FastAPI) -> None:
         detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors)
         return problem(422, "invalid-request", "Invalid request", detail, errors=errors)
 
+    async def _database(_request: Request, exc: Exception) -> JSONResponse:
+        if not database_unavailable(exc):
+            raise exc  # any other database error is a bug: the last handler, below, says 500
+        return unavailable(exc)
+
+    # Handled here, inside the app, so the connection stays open: the last handler (below) answers
+    # too, but the server then drops the connection, and the client's next request on it with it.
+    for error in (sa.exc.DBAPIError, sa.exc.DisconnectionError, sa.exc.TimeoutError):
+        app.add_exception_handler(error, _database)
+
     @app.exception_handler(Exception)
     async def _crash(_request: Request, exc: Exception) -> JSONResponse:
+        # a middleware's query reaches only this last handler
+        if database_unavailable(exc):
+            return unavailable(exc)
         log.exception("unhandled error", exc_info=exc)
         return problem(500, "internal-error", "Internal server error", "the server failed; the error is logged")
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether `exc`, or an error it was raised from, says the database is out of reach."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, _UNAVAILABLE) or (isinstance(seen, sa.exc.DBAPIError) and seen.connection_invalidated):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def unavailable(exc: BaseException) -> JSONResponse:
+    """503 with Retry-After: the request may succeed once the database is back (the pool reconnects)."""
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    log.warning("database unavailable: %s", reason[0] if reason else type(exc).__name__)
+    response = problem(
+        503,
+        "database-unavailable",
+        "Database unavailable",
+        "the database cannot be reached just now; try again shortly",
+    )
+    response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
+    return response

@@ -12,6 +12,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Message, Receive, Scope, Send
 
 from api.pages import (
+    account,
     admin,
     admin_assets,
     admin_content,
@@ -21,7 +22,9 @@ from api.pages import (
     admin_translations,
     admin_verification,
     help,
+    language,
     login,
+    oidc,
     panel,
     preview,
     seo,
@@ -51,6 +54,9 @@ def install(app: FastAPI) -> None:
         seo,
         widget,
         login,
+        oidc,  # sign-in through the company's OpenID provider (issue #16)
+        account,  # a person's own sign-in: the second factor (issue #16)
+        language,
         panel,
         admin_assets,
         admin_content,

@@ -21,6 +21,7 @@ import kb
 from api import runtime
 from api.deps import Principal, actor_of, reading, writing
 from api.pages.auth import csrf_ok, csrf_token
+from api.pages.i18n import ui_text
 from api.pages.login import gate
 from api.pages.templating import page
 
@@ -32,7 +33,9 @@ def staff_page(request: Request, who: Principal, template: str, ctx: dict[str, A
     """A staff page with the signed-in person, their CSRF token and a one-shot flash message."""
     flash = request.query_params.get("flash")
     full = {"who": who, "csrf": csrf_token(request), "flash": flash, "flash_kind": request.query_params.get("kind")}
-    resp = page(request, template, full | ctx, status=status, media=True)
+    # A page's fixed title ("Facts", "New article") is a msgid of the catalog; an article's own title is not.
+    title = ui_text(request).gettext(str(ctx.get("title", "")))
+    resp = page(request, template, full | ctx | {"title": title}, status=status, media=True)
     resp.headers["Cache-Control"] = "no-store"
     return resp
 
@@ -176,13 +179,15 @@ def _verification_state(session: Any, article: kb.Article | None) -> dict[str, A
     return editor_state(session, article) if article else {}
 
 
-def new_source(locale: str, question: str, key: str = "") -> str:
-    """A starting source for a new article, e.g. from a content gap's question."""
+def new_source(locale: str, question: str, key: str = "", wordings: tuple[str, ...] = ()) -> str:
+    """A starting source for a new article, e.g. from a content gap's question (and a group's other wordings)."""
     slug = key or re.sub(r"[^a-z0-9]+", "-", question.lower()).strip("-")[:60] or f"new-{dt.date.today():%Y%m%d}"
     title = " ".join(question.split()) or "New question"
+    asked = "".join(f"  - {_yaml_str(' '.join(w.split()))}\n" for w in wordings if w.strip())
     return (
         f"---\nkey: {slug}\nlocale: {locale}\ntitle: {_yaml_str(title)}\ncategory: \nsummary: \n"
-        f"status: draft\n---\nWrite the answer here.\n"
+        + (f"questions:\n{asked}" if asked else "")
+        + "status: draft\n---\nWrite the answer here.\n"
     )
 
 
@@ -191,14 +196,23 @@ def _yaml_str(text: str) -> str:
 
 
 @router.get("/admin/new")
-def new(request: Request, locale: str = kb.default_locale(), question: str = "", key: str = "") -> Response:
-    """An empty editor (or one seeded from a content gap's question, or a translation's key)."""
+def new(
+    request: Request,
+    locale: str = kb.default_locale(),
+    question: str = "",
+    key: str = "",
+    wording: Annotated[list[str] | None, Query()] = None,
+) -> Response:
+    """An empty editor (or one seeded from a content gap's question and its group's wordings, or a translation's key).
+
+    `wording` (repeated, up to 20 kept) become the new article's `questions`."""
     who = editor_gate(request)
     if isinstance(who, Response):
         return who
     locale = locale if locale in kb.LOCALES else kb.default_locale()
     with reading() as session:
-        ctx = _editor_ctx(session, None, source=new_source(locale, question[:300], key))
+        wordings = tuple(w[:300] for w in (wording or [])[:20])
+        ctx = _editor_ctx(session, None, source=new_source(locale, question[:300], key, wordings))
     return staff_page(request, who, "admin_edit.html", ctx)
 
 
@@ -223,6 +237,7 @@ def save(
     who = editor_gate(request, csrf)
     if isinstance(who, Response):
         return who
+    _ = ui_text(request).gettext
     try:
         with writing() as session:
             saved = kb.save_draft(
@@ -235,16 +250,17 @@ def save(
                 translated_from=translated_from,
             )
             where = f"/admin/articles/{saved.article.locale}/{saved.article.key}"
-            note = f"Saved revision {saved.revision.number}" if saved.created else "No changes to save"
+            note = _("Saved revision {number}") if saved.created else _("No changes to save")
+            note = note.format(number=saved.revision.number)
     except kb.RevisionConflict:
         return _conflict(request, who, source, message=message, opened=(locale, key))
-    except (kb.ContentError, kb.InvalidChange, kb.ArticleNotFound) as exc:
+    except (kb.ContentError, kb.InvalidChange, kb.ArticleNotFound, kb.OutsideRights) as exc:
         problems = [str(p) for p in exc.problems] if isinstance(exc, kb.ContentError) else [str(exc)]
         with reading() as session:
             article = _article_of(session, source, opened=(locale, key))
             ctx = _editor_ctx(session, article, source=source, problems=problems, message=message)
             ctx["base"] = base
-        return staff_page(request, who, "admin_edit.html", ctx, status=422)
+        return staff_page(request, who, "admin_edit.html", ctx, status=exc.status if exc.status == 403 else 422)
     return back(where, note)
 
 
@@ -264,15 +280,17 @@ def _conflict(
     with reading() as session:
         article = _article_of(session, source, opened=opened)
         if article is None:
-            problems = ["this article no longer exists"]
+            problems = [ui_text(request).gettext("this article no longer exists")]
             ctx = _editor_ctx(session, None, source=source, problems=problems, message=message)
             return staff_page(request, who, "admin_edit.html", ctx, status=409)
         theirs = kb.get_revision(session=session, article=article, number=article.draft_revision)
         lines = difflib.unified_diff(
             theirs.source.splitlines(),
             source.splitlines(),
-            fromfile=f"revision {theirs.number} by {theirs.author}",
-            tofile="your text",
+            fromfile=ui_text(request)
+            .gettext("revision {number} by {author}")
+            .format(number=theirs.number, author=theirs.author),
+            tofile=ui_text(request).gettext("your text"),
             lineterm="",
         )
         conflict = {"theirs": theirs, "diff": list(lines)}
@@ -297,13 +315,16 @@ def confirm(
     if isinstance(who, Response):
         return who
     where = f"/admin/articles/{locale}/{key}"
+    _ = ui_text(request).gettext
     if action not in CONFIRMED or (action == "rollback" and revision is None):
-        return back(where, f"unknown action {action}", "error")
+        return back(where, _("unknown action {action}").format(action=action), "error")
     with reading() as session:
         article = kb.get_article(session=session, key=key, locale=locale)
         session.expunge(article)
     ctx = {
-        "title": f"{'Unpublish' if action == 'unpublish' else 'Roll back'} {article.title}?",
+        "title": (_("Unpublish {title}?") if action == "unpublish" else _("Roll back {title}?")).format(
+            title=article.title
+        ),
         "section": "articles",
         "article": article,
         "action": action,
@@ -334,8 +355,9 @@ def publication(
     if isinstance(who, Response):
         return who
     where = f"/admin/articles/{locale}/{key}"
+    _ = ui_text(request).gettext
     if action not in ("publish", *CONFIRMED):
-        return back(where, f"unknown action {action}", "error")
+        return back(where, _("unknown action {action}").format(action=action), "error")
     if action in CONFIRMED and confirmed != "yes":
         asked = {k: v for k, v in (("revision", revision), ("base", base)) if v is not None}
         return RedirectResponse(f"{where}/confirm/{action}?{urlencode(asked)}", status_code=303)
@@ -359,12 +381,12 @@ def publication(
                     message=f"rollback to revision {revision}",
                 )
             note = {
-                "publish": f"Published revision {article.published_revision}",
-                "unpublish": "Unpublished",
-                "rollback": f"Rolled back: revision {article.published_revision} is live",
-            }[action]
+                "publish": _("Published revision {number}"),
+                "unpublish": _("Unpublished"),
+                "rollback": _("Rolled back: revision {number} is live"),
+            }[action].format(number=article.published_revision)
     except kb.RevisionConflict as exc:
         return back(where, str(exc), "error")
-    except (kb.ContentError, kb.InvalidChange, kb.NotFound, kb.ReviewRequired, kb.NotAllowed) as exc:
+    except (kb.ContentError, kb.InvalidChange, kb.NotFound, kb.ReviewRequired, kb.NotAllowed, kb.OutsideRights) as exc:
         return back(where, str(exc), "error")
     return back(where, note)

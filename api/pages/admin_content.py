@@ -16,6 +16,7 @@ import kb
 from api import runtime
 from api.deps import actor_of, reading, writing
 from api.pages.admin import back, editor_gate, staff_page
+from api.pages.i18n import ui_text
 
 router = APIRouter(include_in_schema=False)
 
@@ -66,7 +67,21 @@ def facts(request: Request) -> Response:
         rows = kb.list_facts(session=session)
         for fact in rows:
             session.expunge(fact)
-    ctx = {"title": "Facts", "section": "facts", "facts": rows, "types": [t.value for t in kb.FactType]}
+        proposals = kb.fact_proposals(session)
+        for review in proposals:
+            session.expunge(review.proposal)
+    workflow = kb.facts_workflow()
+    ctx = {
+        "title": "Facts",
+        "section": "facts",
+        "facts": rows,
+        "types": [t.value for t in kb.FactType],
+        "proposals": proposals,
+        "reviewed": workflow.approvals > 0,
+        "may_review": workflow.may_review(actor_of(who, request)),
+        "may_emergency": workflow.may_publish_directly(actor_of(who, request)),
+        "me": actor_of(who, request).name,
+    }
     return staff_page(request, who, "admin_facts.html", ctx)
 
 
@@ -78,8 +93,12 @@ def save_fact(
     type: Annotated[str, Form(max_length=16)],
     value: Annotated[str, Form(max_length=2000)],
     version: Annotated[int, Form(ge=0)] = 0,
+    emergency: Annotated[bool, Form()] = False,
 ) -> Response:
-    """Create a fact (version 0) or change its value; every live article using it is re-published."""
+    """Create a fact (version 0) or change its value; every live article using it is re-published.
+
+    Under a `facts` workflow the change is proposed instead, unless an emergency by those allowed.
+    """
     who = editor_gate(request, csrf)
     if isinstance(who, Response):
         return who
@@ -87,7 +106,7 @@ def save_fact(
         with writing() as session:
             existing = kb.find_fact(session=session, key=key)
             locales: dict[str, Any] = dict(existing.locales) if existing else {}
-            fact = kb.set_fact(
+            change = kb.change_fact(
                 session=session,
                 key=key,
                 type=type,
@@ -95,10 +114,47 @@ def save_fact(
                 locales=locales,
                 base_version=version or None,
                 actor=actor_of(who, request),
+                emergency=emergency,
             )
-    except (kb.RevisionConflict, kb.InvalidChange) as exc:
+    except (kb.RevisionConflict, kb.InvalidChange, kb.NotAllowed) as exc:
         return back("/admin/facts", str(exc), "error")
-    return back("/admin/facts", f"Fact {key} is now version {fact.version}")
+    gettext = ui_text(request).gettext
+    if change.fact is None:
+        return back("/admin/facts", gettext("The change to {key} waits for review").format(key=key))
+    note = gettext("Fact {key} is now version {version}").format(key=key, version=change.fact.version)
+    return back("/admin/facts", note)
+
+
+@router.post("/admin/facts/proposals/{proposal_id}/{step}")
+def fact_proposal_step(
+    request: Request,
+    proposal_id: int,
+    step: str,
+    csrf: Annotated[str, Form(max_length=200)],
+    comment: Annotated[str, Form(max_length=kb.REVIEW_COMMENT_MAX)] = "",
+) -> Response:
+    """Approve, request changes to, or apply a fact proposal: the same kb steps as the API."""
+    who = editor_gate(request, csrf)
+    if isinstance(who, Response):
+        return who
+    actor = actor_of(who, request)
+    gettext = ui_text(request).gettext
+    try:
+        with writing() as session:
+            if step == "approve":
+                kb.approve_proposal(session, proposal_id, actor=actor, comment=comment)
+                note = gettext("Proposal {id} approved")
+            elif step == "request-changes":
+                kb.request_fact_changes(session, proposal_id, actor=actor, comment=comment)
+                note = gettext("Proposal {id} sent back")
+            elif step == "apply":
+                kb.apply_proposal(session, proposal_id, actor=actor)
+                note = gettext("Proposal {id} is live")
+            else:
+                return back("/admin/facts", gettext("Unknown step"), "error")
+    except (kb.Conflict, kb.InvalidChange, kb.NotAllowed, kb.NotFound) as exc:
+        return back("/admin/facts", str(exc), "error")
+    return back("/admin/facts", note.format(id=proposal_id))
 
 
 @router.get("/admin/synonyms")
@@ -129,10 +185,13 @@ def save_synonyms(
     for number, line in enumerate(text.splitlines(), start=1):
         terms = [t.strip() for t in line.split("#")[0].split(",") if t.strip()]
         if len(terms) == 1:
-            return back(f"/admin/synonyms?locale={locale}", f"line {number}: a set needs two terms or more", "error")
+            problem = ui_text(request).gettext("line {number}: a set needs two terms or more").format(number=number)
+            return back(f"/admin/synonyms?locale={locale}", problem, "error")
         if terms:
             sets.append(terms)
     with writing() as session:
         changed = kb.replace_locale(session=session, locale=locale, sets=sets, actor=actor_of(who, request))
     runtime.index().poll()
-    return back("/admin/synonyms", f"{len(sets)} sets saved" if changed else "No changes")
+    t = ui_text(request)
+    note = t.ngettext("{count} set saved", "{count} sets saved", len(sets)) if changed else t.gettext("No changes")
+    return back("/admin/synonyms", note.format(count=len(sets)))

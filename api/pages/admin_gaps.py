@@ -17,6 +17,7 @@ import kb
 from api import runtime
 from api.deps import actor_of, reading, writing
 from api.pages.admin import back, editor_gate, staff_page
+from api.pages.i18n import ui_text
 
 router = APIRouter(include_in_schema=False)
 PAGE = "/admin/gaps"
@@ -51,7 +52,8 @@ def dismiss(
     request: Request, csrf: Annotated[str, Form(max_length=200)], gap_id: Annotated[int, Form(ge=1)]
 ) -> Response:
     """Take a gap (its whole group) off the list."""
-    done = f"Gap {gap_id} dismissed; it stays off the list when asked again (see Dismissed)"
+    done = ui_text(request).gettext("Gap {id} dismissed; it stays off the list when asked again (see Dismissed)")
+    done = done.format(id=gap_id)
     return _decide(request, csrf, gap_id, kb.dismiss_gap, done)
 
 
@@ -60,7 +62,8 @@ def restore(
     request: Request, csrf: Annotated[str, Form(max_length=200)], gap_id: Annotated[int, Form(ge=1)]
 ) -> Response:
     """Put a dismissed gap back on the list."""
-    return _decide(request, csrf, gap_id, kb.restore_gap, f"Gap {gap_id} is listed again")
+    done = ui_text(request).gettext("Gap {id} is listed again").format(id=gap_id)
+    return _decide(request, csrf, gap_id, kb.restore_gap, done)
 
 
 def _decide(request: Request, csrf: str, gap_id: int, action: Callable[..., object], done: str) -> Response:
@@ -88,10 +91,12 @@ def merge(
         return who
     chosen = list(dict.fromkeys(gap or []))
     if len(chosen) < 2:
-        return back(PAGE, "Tick two gaps or more to merge them", "error")
+        return back(PAGE, ui_text(request).gettext("Tick two gaps or more to merge them"), "error")
     try:
         with writing() as session:
             kb.merge_gaps(session=session, into=chosen[0], gap_ids=chosen[1:], actor=actor_of(who, request))
     except (kb.InvalidChange, kb.NotFound) as exc:
         return back(PAGE, exc.detail, "error")
-    return back(PAGE, f"{len(chosen) - 1} gap(s) merged into gap {chosen[0]}")
+    merged = len(chosen) - 1
+    note = ui_text(request).ngettext("{count} gap merged into gap {id}", "{count} gaps merged into gap {id}", merged)
+    return back(PAGE, note.format(count=merged, id=chosen[0]))

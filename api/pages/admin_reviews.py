@@ -14,6 +14,7 @@ from fastapi import APIRouter, Form, Request, Response
 import kb
 from api.deps import Principal, actor_of, reading, writing
 from api.pages.admin import back, editor_gate, staff_page
+from api.pages.i18n import ui_text
 from api.pages.templating import env
 
 router = APIRouter(include_in_schema=False)
@@ -59,24 +60,27 @@ def take_step(
     if isinstance(who, Response):
         return who
     where = f"/admin/articles/{locale}/{key}"
+    _ = ui_text(request).gettext
     if step not in STEPS:
-        return back(where, f"unknown review step {step!r}", "error")
+        return back(where, _("unknown review step {step!r}").format(step=step), "error")
     try:
         with writing() as session:
             article = kb.get_article(session=session, key=key, locale=locale)
             actor = actor_of(who, request)
             if step == "submit":
                 kb.submit_review(session, article, actor=actor, revision=revision, comment=comment)
-                note = f"Revision {revision} submitted for review"
+                note = _("Revision {number} submitted for review").format(number=revision)
             elif step == "approve":
                 review = kb.approve(session, article, actor=actor, revision=revision, comment=comment)
-                note = f"Approved revision {revision}" + (" — it may go live" if review.ready else "")
+                ready, approved = _("Approved revision {number} — it may go live"), _("Approved revision {number}")
+                done = ready if review.ready else approved
+                note = done.format(number=revision)
             elif step == "request-changes":
                 kb.request_changes(session, article, actor=actor, revision=revision, comment=comment)
-                note = f"Changes requested on revision {revision}"
+                note = _("Changes requested on revision {number}").format(number=revision)
             else:
                 kb.add_comment(session, article, actor=actor, revision=revision, comment=comment)
-                note = "Comment added"
+                note = _("Comment added")
     except (kb.InvalidChange, kb.Conflict, kb.NotFound, kb.NotAllowed, kb.ContentError) as exc:
         return back(where, str(exc), "error")
     return back(where, note)

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Form, Query, Request, Response
 import kb
 from api.deps import actor_of, reading, writing
 from api.pages.admin import back, editor_gate, staff_page
+from api.pages.i18n import format_when, ui_locale, ui_text
 from api.pages.templating import env
 
 router = APIRouter(include_in_schema=False)
@@ -81,8 +82,9 @@ def create(
     if isinstance(who, Response):
         return who
     where = f"/admin/articles/{locale}/{key}"
+    _ = ui_text(request).gettext
     if action not in ("publish", "unpublish"):
-        return back(where, f"unknown scheduled action {action!r} (publish, unpublish)", "error")
+        return back(where, _("unknown scheduled action {action!r} (publish, unpublish)").format(action=action), "error")
     zone = kb.editor_zone()
     try:
         due = kb.local_time(at, zone)
@@ -93,13 +95,14 @@ def create(
                 made = kb.schedule_publish(
                     session=session, article=article, revision=revision or article.draft_revision, at=due, actor=actor
                 )
-                what = f"Publish of revision {made.revision}"
+                what = _("Publish of revision {number} scheduled for {when} ({zone})")
             else:
                 made = kb.schedule_unpublish(session=session, article=article, at=due, actor=actor)
-                what = "Unpublish"
-    except (kb.InvalidChange, kb.Conflict, kb.NotFound) as exc:
+                what = _("Unpublish scheduled for {when} ({zone})")
+    except (kb.InvalidChange, kb.Conflict, kb.NotFound, kb.OutsideRights) as exc:
         return back(where, exc.detail, "error")
-    return back(where, f"{what} scheduled for {zoned(made.due_at)} ({zone.key})")
+    when = format_when(made.due_at, ui_locale(request))
+    return back(where, what.format(number=made.revision, when=when, zone=zone.key))
 
 
 @router.post("/admin/schedules/{schedule_id:int}/cancel")
@@ -113,4 +116,4 @@ def cancel(request: Request, schedule_id: int, csrf: Annotated[str, Form(max_len
             kb.cancel_schedule(session=session, schedule_id=schedule_id, actor=actor_of(who, request))
     except kb.Conflict as exc:
         return back("/admin/schedules", exc.detail, "error")
-    return back("/admin/schedules", f"Schedule {schedule_id} is cancelled")
+    return back("/admin/schedules", ui_text(request).gettext("Schedule {id} is cancelled").format(id=schedule_id))

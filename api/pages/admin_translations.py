@@ -16,6 +16,7 @@ import kb
 from api.deps import actor_of, reading, writing
 from api.pages.admin import back, editor_gate, staff_page
 from api.pages.admin_content import line_kind
+from api.pages.i18n import ui_text
 
 router = APIRouter(include_in_schema=False)
 
@@ -107,7 +108,9 @@ def follow(
                 translated_from=revision,
             )
     except kb.RevisionConflict:
-        return back(where, f"{locale} changed meanwhile: look again before marking it", "error")
+        problem = ui_text(request).gettext("{locale} changed meanwhile: look again before marking it")
+        return back(where, problem.format(locale=locale), "error")
     except kb.InvalidChange as exc:
         return back(where, str(exc), "error")
-    return back(where, f"{locale} follows source revision {revision}")
+    note = ui_text(request).gettext("{locale} follows source revision {number}")
+    return back(where, note.format(locale=locale, number=revision))

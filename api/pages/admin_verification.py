@@ -19,6 +19,7 @@ from sqlmodel import Session
 import kb
 from api.deps import actor_of, reading, writing
 from api.pages.admin import editor_gate, staff_page
+from api.pages.i18n import ui_text
 
 router = APIRouter(include_in_schema=False)
 
@@ -112,7 +113,8 @@ def verify(
         with writing() as session:
             article = kb.get_article(session=session, key=key, locale=locale)
             made = kb.verify_article(session, article, actor_of(who, request), note)
-            done = f"{locale}/{key}: revision {made.revision} verified by {made.verified_by}"
+            done = ui_text(request).gettext("{locale}/{key}: revision {number} verified by {who}")
+            done = done.format(locale=locale, key=key, number=made.revision, who=made.verified_by)
     except (kb.InvalidChange, kb.NotFound) as exc:
         return _back(where, exc.detail, "error")
     return _back(where, done)

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Form, Request, Response
 import kb
 from api.deps import Principal, actor_of, reading, writing
 from api.pages.admin import back, editor_gate, staff_page
+from api.pages.i18n import ui_text
 
 router = APIRouter(include_in_schema=False)
 LOG_ROWS = 100
@@ -95,16 +96,17 @@ def change(request: Request, subscription_id: int, change: str, csrf: Annotated[
     if isinstance(who, Response):
         return who
     actor = actor_of(who, request)
+    _ = ui_text(request).gettext
     with writing() as session:
         if change == "pause":
             kb.pause_subscription(session=session, subscription_id=subscription_id, actor=actor)
-            flash = f"Webhook {subscription_id} is paused"
+            flash = _("Webhook {id} is paused").format(id=subscription_id)
         elif change == "resume":
             kb.resume_subscription(session=session, subscription_id=subscription_id, actor=actor)
-            flash = f"Webhook {subscription_id} is active again; what waited is being sent"
+            flash = _("Webhook {id} is active again; what waited is being sent").format(id=subscription_id)
         elif change == "delete":
             kb.delete_subscription(session=session, subscription_id=subscription_id, actor=actor)
-            flash = f"Webhook {subscription_id} and its delivery log are deleted"
+            flash = _("Webhook {id} and its delivery log are deleted").format(id=subscription_id)
         else:
             raise kb.NotFound(f"no webhook action {change!r} (pause, resume, delete)")
     return back("/admin/webhooks", flash)
@@ -118,4 +120,5 @@ def replay(request: Request, delivery_id: int, csrf: Annotated[str, Form(max_len
         return who
     with writing() as session:
         delivery = kb.replay_delivery(session=session, delivery_id=delivery_id, actor=actor_of(who, request))
-    return back(f"/admin/webhooks/{delivery.subscription_id}", f"Delivery {delivery_id} will be sent again")
+    note = ui_text(request).gettext("Delivery {id} will be sent again").format(id=delivery_id)
+    return back(f"/admin/webhooks/{delivery.subscription_id}", note)

@@ -114,7 +114,8 @@ def signed_in(request: Request) -> Principal | None:
         with kb.read_session(runtime.engine()) as session:
             user = kb.session_user(session=session, secret=secret)
             if user is not None:
-                found = Principal(name=user.username, role=kb.Role(user.role))
+                found = Principal(name=user.username, role=kb.Role(user.role), rights=kb.rights_of(user))
+                request.state.ui_choice = user.locale  # their staff language (api.pages.i18n)
     request.state.signed_in = found
     return found
 

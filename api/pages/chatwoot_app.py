@@ -30,6 +30,7 @@ from api.contact_access import load_context
 from api.deps import Forbidden, Principal, Unauthorized, client_address
 from api.pages import login as sign_in
 from api.pages.auth import keep_login_token, login_token, signed_in
+from api.pages.i18n import ui_text
 from api.pages.panel import ClientView
 from api.pages.templating import env, page
 
@@ -131,15 +132,16 @@ def chatwoot_context(
         tries.append(("identity", f"crm:{identifier}"))
     view = _find(who, request, tries)
     lang = locale if locale in kb.LOCALES else kb.default_locale()
-    body = env.get_template("chatwoot_context.html").render(client=view, locale=lang)
+    body = env.get_template("chatwoot_context.html").render(client=view, locale=lang, request=request)
     return HTMLResponse(body, headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
 
 
 def _find(who: Principal, request: Request, tries: list[tuple[str, str]]) -> ClientView:
     """The first of the contact's addresses Istok knows, as the panel's slot shows it."""
+    _ = ui_text(request).gettext
     if not tries:
-        return ClientView(problem="Chatwoot gave no id, phone or e-mail for this contact.", asked="")
-    problem = "No client is known by this yet: a new client."
+        return ClientView(problem=_("Chatwoot gave no id, phone or e-mail for this contact."), asked="")
+    problem = _("No client is known by this yet: a new client.")
     for kind, value in tries:
         try:
             found = load_context(
@@ -152,7 +154,7 @@ def _find(who: Principal, request: Request, tries: list[tuple[str, str]]) -> Cli
         except contacts.ContactNotFound:
             continue
         except contacts.ContactGone:
-            problem = "This client's data was erased."
+            problem = _("This client's data was erased.")
             continue
         except (contacts.InvalidIdentity, kb.InvalidChange):
             continue  # an address Istok cannot read (a malformed phone): the next one may do

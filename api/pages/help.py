@@ -18,10 +18,11 @@ from starlette.concurrency import run_in_threadpool
 
 import contacts
 import kb
-from api import live, rendering, runtime
+from api import announcing, live, rendering, runtime
 from api.contact_access import recording, suggest
 from api.deps import Forbidden, client_address, writing
 from api.http.ratelimit import check_rate
+from api.pages import search_opens
 from api.pages.caching import not_modified, validators
 from api.pages.phrases import category_name, phrases
 from api.pages.settings import base_url, page_settings
@@ -55,11 +56,13 @@ def _common(request: Request, locale: str) -> dict[str, Any]:
         "alternates": [],
         "canonical": "",
         "contact_href": contact_href(locale),
+        "announcements": announcing.notices(locale, base_url=base_url(request)),  # the banner, for everyone
     }
 
 
 def _cached(request: Request, template: str, ctx: dict[str, Any], *parts: object, cat: live.Snapshot) -> Response:
-    headers = validators(template, cat.seq, *parts, changed=cat.changed)
+    shown = announcing.signature(ctx.get("announcements") or [])  # a notice starting or ending changes the page
+    headers = validators(template, cat.seq, *parts, shown, changed=cat.changed)
     return not_modified(request, headers) or page(request, template, ctx, headers=headers)
 
 
@@ -134,9 +137,34 @@ async def help_search(request: Request, locale: str, q: Annotated[str, Query(max
     if locale not in kb.LOCALES:
         return not_found(request)
     found = await run_in_threadpool(_search, request, q, locale, 20) if q.strip() else None
+    if found:
+        await run_in_threadpool(search_opens.count, "help", locale, q)
     ctx = _common(request, locale) | {"title": f"{phrases(locale)['results_for']} {q}", "q": q, "found": found}
     resp = page(request, "help_search.html", ctx)
     resp.headers["Cache-Control"] = "public, max-age=60"
+    resp.headers["X-Robots-Tag"] = "noindex"
+    return resp
+
+
+@router.get("/help/{locale}/search/open")
+async def help_search_open(
+    request: Request,
+    locale: str,
+    q: Annotated[str, Query(max_length=200)] = "",
+    to: Annotated[str, Query(max_length=200)] = "",
+) -> Response:
+    """A result followed from the results page: counted as opened from `q` (insights), then the article.
+
+    `to` is the result's `locale/slug`, looked up among live articles, so this never leads elsewhere.
+    """
+    target_locale, _, slug = to.partition("/")
+    entry = live.current().by_slug.get((target_locale, slug))
+    if locale not in kb.LOCALES or entry is None:
+        return not_found(request)
+    if q.strip():
+        await run_in_threadpool(search_opens.count, "help", locale, q, opened=True)
+    resp = RedirectResponse(f"/help/{entry.locale}/{entry.slug}", status_code=303)
+    resp.headers["Cache-Control"] = "no-store"
     resp.headers["X-Robots-Tag"] = "noindex"
     return resp
 
@@ -166,6 +194,7 @@ def _search(request: Request, q: str, locale: str, per_page: int) -> list[dict[s
             {
                 "title": hit.title,
                 "url": f"/help/{entry.locale}/{entry.slug}",
+                "target": f"{entry.locale}/{entry.slug}",
                 "category": category_name(hit.category, locale),
                 "snippet": str(snippet_html(hit.snippet)),
             }

@@ -1,7 +1,12 @@
 """Signing in and out, for the admin and the operator panel alike.
 
-Failed attempts are limited per address and per user name (ISTOK_LOGIN_ATTEMPTS a
-minute); the login form has its own CSRF token, since no session exists yet.
+A password sign-in is one step, or two for an account with a second factor: the password,
+then a code (kb/second_factor.py). Between them the browser holds only a signed, five-minute
+cookie naming the account, and no session exists yet. Failed passwords and failed codes count
+alike against the attempt limits per address and per user name (ISTOK_LOGIN_ATTEMPTS a minute),
+so a guesser who has the password gains nothing by guessing codes instead. The login form has its
+own CSRF token, since no session exists yet. Sign-in through the company's OpenID provider is
+api/pages/oidc.py.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.concurrency import run_in_threadpool
 
 import kb
@@ -26,9 +32,14 @@ from api.pages.auth import (
     signed_in,
     start_session,
 )
+from api.pages.oidc_client import oidc_settings
+from api.pages.settings import page_settings
 from api.pages.templating import page
 
 router = APIRouter(include_in_schema=False)
+
+STEP_COOKIE = "istok_login_step"  # the account whose password was right, until its code is typed
+STEP_SECONDS = 300
 
 
 def safe_next(target: str | None, default: str = "/admin") -> str:
@@ -56,14 +67,38 @@ def _quote(text: str) -> str:
 
 @router.get("/login")
 def login_form(request: Request, next: str = "/admin") -> Response:
-    return _form(request, next=next, error=None, status=200)
+    return render_login(request, next=next, error=None, status=200)
 
 
-def _form(request: Request, *, next: str, error: str | None, status: int) -> Response:
+def render_login(
+    request: Request, *, next: str, error: str | None, status: int, detail: str = "", step: str = "password"
+) -> Response:
+    """The login page: the password form (with the provider's button when configured) or the code form."""
     token = login_token(request)
-    ctx = {"next": safe_next(next), "error": error, "who": signed_in(request), "login_csrf": token}
+    oidc = oidc_settings()
+    ctx = {
+        "next": safe_next(next),
+        "error": error,
+        "detail": detail,
+        "step": step,
+        "who": signed_in(request),
+        "login_csrf": token,
+        "oidc_name": oidc.display_name if oidc else "",
+    }
     resp = page(request, "login.html", ctx, status=status, headers={"Cache-Control": "no-store"})
     keep_login_token(resp, request, token)
+    return resp
+
+
+def _limit_names(request: Request, username: str) -> tuple[str, str]:
+    return f"login-addr:{client_address(request) or 'unknown'}", f"login-user:{username.strip().lower()}"
+
+
+def _refused(request: Request, next: str, error: str, *, step: str = "password") -> Response:
+    status = 429 if error == "limited" else 400 if error in ("csrf", "expired") else 401
+    resp = render_login(request, next=next, error=error, status=status, step=step)
+    if error == "limited":
+        resp.headers["Retry-After"] = str(getattr(request.state, "retry_after", 60))
     return resp
 
 
@@ -75,42 +110,91 @@ async def login(
     csrf: Annotated[str, Form(max_length=200)],
     next: Annotated[str, Form(max_length=2000)] = "/admin",
 ) -> Response:
-    """Check the password (argon2) and start a session; failures are counted and slowed."""
-    address = f"login-addr:{client_address(request) or 'unknown'}"
-    account = f"login-user:{username.strip().lower()}"
-    error = None
-    user = None
+    """Check the password (argon2); start a session, or ask for the second factor's code."""
+    names = _limit_names(request, username)
     if not login_csrf_ok(request, csrf):
-        error = "csrf"
-    elif (wait := await run_in_threadpool(login_limiter.blocked, address, account)) > 0:  # Redis, maybe
-        error = "limited"
+        return _refused(request, next, "csrf")
+    if (wait := await run_in_threadpool(login_limiter.blocked, *names)) > 0:  # Redis, maybe
         request.state.retry_after = wait
-    else:
-        user = await run_in_threadpool(_authenticate, username, password, client_address(request))
-        if user is None:
-            await run_in_threadpool(login_limiter.failed, address, account)
-            error = "bad"
-    if user is None:
-        status = 429 if error == "limited" else 400 if error == "csrf" else 401
-        resp = _form(request, next=next, error=error, status=status)
-        if error == "limited":
-            resp.headers["Retry-After"] = str(getattr(request.state, "retry_after", 60))
+        return _refused(request, next, "limited")
+    result = await run_in_threadpool(_authenticate, username, password, client_address(request))
+    if result is None:
+        await run_in_threadpool(login_limiter.failed, *names)
+        return _refused(request, next, "bad")
+    if isinstance(result, int):  # the password was right; the code comes next
+        resp = render_login(request, next=next, error=None, status=200, step="code")
+        data = {"u": result, "n": username.strip().lower()}
+        resp.set_cookie(
+            STEP_COOKIE,
+            _step_serializer().dumps(data),
+            max_age=STEP_SECONDS,
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+        )
         return resp
     resp = RedirectResponse(safe_next(next), status_code=303)
-    start_session(resp, request, user[1])
+    start_session(resp, request, result[1])
     return resp
 
 
-def _authenticate(username: str, password: str, client: str | None) -> tuple[kb.User, str] | None:
+def _authenticate(username: str, password: str, client: str | None) -> tuple[kb.User, str] | int | None:
     """The user and the secret of the session opened for them, in the transaction that checked the
-    password (and wrote the `user.login` audit row)."""
+    password (and wrote the `user.login` audit row); the user's id alone when a code must follow."""
     with writing() as session:
-        user = kb.authenticate(session=session, username=username, password=password, client=client)
+        user = kb.check_password(session=session, username=username, password=password)
         if user is None:
             return None
+        if kb.has_second_factor(user):
+            return user.id or 0
+        kb.record_login(session=session, user=user, client=client)
         secret = open_session(session, user)
         session.expunge(user)
         return user, secret
+
+
+def _step_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(page_settings().secret_key, salt="second-factor")
+
+
+@router.post("/login/code")
+async def login_code(
+    request: Request,
+    code: Annotated[str, Form(max_length=40)],
+    csrf: Annotated[str, Form(max_length=200)],
+    next: Annotated[str, Form(max_length=2000)] = "/admin",
+) -> Response:
+    """The second step: a TOTP code (taken once) or a recovery code; failures count like passwords."""
+    try:
+        step = _step_serializer().loads(request.cookies.get(STEP_COOKIE, ""), max_age=STEP_SECONDS)
+    except BadSignature:
+        return _refused(request, next, "expired")
+    if not login_csrf_ok(request, csrf):
+        return _refused(request, next, "csrf", step="code")
+    names = _limit_names(request, str(step["n"]))
+    if (wait := await run_in_threadpool(login_limiter.blocked, *names)) > 0:
+        request.state.retry_after = wait
+        return _refused(request, next, "limited", step="code")
+    secret = await run_in_threadpool(_check_code, int(step["u"]), code, client_address(request))
+    if secret is None:
+        await run_in_threadpool(login_limiter.failed, *names)
+        return _refused(request, next, "bad-code", step="code")
+    resp = RedirectResponse(safe_next(next), status_code=303)
+    resp.delete_cookie(STEP_COOKIE, path="/")
+    start_session(resp, request, secret)
+    return resp
+
+
+def _check_code(user_id: int, code: str, client: str | None) -> str | None:
+    with writing() as session:
+        user = session.get(kb.User, user_id)
+        if user is None or user.disabled_at is not None:
+            return None
+        factor = kb.verify_second_factor(session=session, user=user, code=code)
+        if factor is None:
+            return None
+        kb.record_login(session=session, user=user, client=client, detail={"second_factor": factor})
+        return open_session(session, user)
 
 
 @router.post("/logout")

@@ -18,10 +18,12 @@ from starlette.concurrency import run_in_threadpool
 
 import contacts
 import kb
-from api import live, rendering, runtime
+from api import announcing, live, rendering, runtime
 from api.contact_access import load_context
 from api.deps import Forbidden, Principal, Unauthorized, client_address
+from api.pages import search_opens
 from api.pages.auth import csrf_token, signed_in
+from api.pages.i18n import ui_text
 from api.pages.login import gate
 from api.pages.phrases import category_name
 from api.pages.settings import base_url, page_settings
@@ -51,7 +53,7 @@ def panel(
         return who
     client = _client_context(who, request, contact_id=contact, phone=phone, identity=identity)
     ctx = {
-        "title": "Operator panel",
+        "title": ui_text(request).gettext("Operator panel"),
         "who": who,
         "csrf": csrf_token(request),
         "q": q,
@@ -97,20 +99,21 @@ def _client_context(
     """The contact's context for the slot (audited like the API's), or a plain reason."""
     if not contact_id and not phone and not identity:
         return None
+    _ = ui_text(request).gettext
     asked = f"#{contact_id}" if contact_id else (phone or identity or "")
     if contact_id and not (contact_id.isdigit() and 1 <= int(contact_id) < 2**31):
-        return ClientView(problem="a contact id is a whole number from 1", asked=asked)
+        return ClientView(problem=_("a contact id is a whole number from 1"), asked=asked)
     if phone and len(phone) > 64:
-        return ClientView(problem="too long for a phone number", asked=asked[:64] + "…")
+        return ClientView(problem=_("too long for a phone number"), asked=asked[:64] + "…")
     try:
         if contact_id:
             found = load_context(who, client_address(request), contact_id=int(contact_id))
         else:
             found = load_context(who, client_address(request), phone=phone or None, identity=identity or None)
     except contacts.ContactNotFound:
-        return ClientView(problem="No client is known by this yet: a new caller.", asked=asked)
+        return ClientView(problem=_("No client is known by this yet: a new caller."), asked=asked)
     except contacts.ContactGone:
-        return ClientView(problem="This client's data was erased.", asked=asked)
+        return ClientView(problem=_("This client's data was erased."), asked=asked)
     except (contacts.InvalidIdentity, kb.InvalidChange) as exc:
         return ClientView(problem=str(exc), asked=asked)
     return ClientView(context=found, asked=asked)
@@ -133,7 +136,10 @@ async def panel_search(
     _operator(request)
     if not q.strip():
         return JSONResponse({"query": q, "hits": []})
-    return JSONResponse(await run_in_threadpool(_search, q, locale), headers={"Cache-Control": "no-store"})
+    found = await run_in_threadpool(_search, q, locale)
+    if found["hits"]:
+        await run_in_threadpool(search_opens.count, "panel", locale, q)
+    return JSONResponse(found, headers={"Cache-Control": "no-store"})
 
 
 def _search(q: str, locale: str) -> dict[str, Any]:
@@ -160,14 +166,25 @@ async def panel_card(
     request: Request,
     locale: Annotated[str, Path(pattern=r"^[a-z]{2,3}$")],
     key: Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,127}$")],
+    q: Annotated[str, Query(max_length=500)] = "",
+    contact: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> Response:
-    """The operator card of the live revision: answer with internal notes marked, facts, replies."""
+    """The operator card of the live revision: answer with internal notes marked, facts, replies.
+
+    `q`, the search the card was opened from, counts as a result opened (insights). The card
+    opens with the announcements of now (`announcements`), for the client on the line
+    (`contact`) when the panel knows them, else those meant for everyone."""
     _operator(request)
     snap = live.current()
     entry = snap.by_key.get((locale, key))
     if entry is None:
         raise kb.NotFound(f"{locale}/{key} is not published")
+    if q.strip():
+        await run_in_threadpool(search_opens.count, "panel", locale, q, opened=True)
     card = await run_in_threadpool(_card, entry, snap, base_url(request))
+    audience = await run_in_threadpool(announcing.audience_of_contact, contact)
+    found = await run_in_threadpool(lambda: announcing.notices(locale, audience=audience, base_url=base_url(request)))
+    card["announcements"] = [n.as_dict() for n in found]
     return JSONResponse(card, headers={"Cache-Control": "no-store"})
 
 

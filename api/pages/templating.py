@@ -14,11 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import nh3
+from babel.support import Translations
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 from markupsafe import Markup
 
+from api.pages.i18n import FALLBACK, format_day, format_number, format_when, translations, ui_locale
 from api.pages.phrases import LOCALE_NAMES, category_name, phrases
 from api.pages.settings import page_settings
 
@@ -30,7 +33,66 @@ env = Environment(
     autoescape=select_autoescape(default=True, default_for_string=True),
     trim_blocks=True,
     lstrip_blocks=True,
+    extensions=["jinja2.ext.i18n"],
 )
+
+
+def _ui(context: Context) -> str:
+    """The language a template's own words are in: the page's `ui_locale`, else the request's person's."""
+    given, request = context.get("ui_locale"), context.get("request")
+    if given:
+        return str(given)
+    return ui_locale(request) if isinstance(request, Request) else FALLBACK
+
+
+def _catalog(context: Context) -> Translations:
+    return translations(_ui(context))
+
+
+@pass_context
+def _gettext(context: Context, message: str) -> str:
+    return _catalog(context).gettext(message)
+
+
+@pass_context
+def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
+    return _catalog(context).ngettext(singular, plural, n)
+
+
+@pass_context
+def _pgettext(context: Context, msgctxt: str, message: str) -> str:
+    return str(_catalog(context).pgettext(msgctxt, message))
+
+
+@pass_context
+def _npgettext(context: Context, msgctxt: str, singular: str, plural: str, n: int) -> str:
+    return str(_catalog(context).npgettext(msgctxt, singular, plural, n))
+
+
+# Per request, without a shared mutable env: each call asks the rendering context whose words these are.
+env.install_gettext_callables(  # type: ignore[attr-defined]
+    _gettext, _ngettext, newstyle=True, pgettext=_pgettext, npgettext=_npgettext
+)
+
+
+@pass_context
+def _when(context: Context, value: Any, format: str = "minute") -> str:
+    return format_when(value, _ui(context), format=format)
+
+
+@pass_context
+def _day(context: Context, value: Any) -> str:
+    return format_day(value, _ui(context))
+
+
+@pass_context
+def _number(context: Context, value: Any, pattern: str | None = None) -> str:
+    return format_number(value, _ui(context), pattern)
+
+
+@pass_context
+def _ui_lang(context: Context) -> str:
+    return _ui(context)
 
 
 @cache
@@ -62,8 +124,12 @@ env.globals.update(
     category_name=category_name,
     locale_names=LOCALE_NAMES,
     settings=page_settings,
+    ui_lang=_ui_lang,
 )
 env.filters["snippet"] = snippet_html
+env.filters["when"] = _when  # a moment in the person's language and the editors' zone
+env.filters["day"] = _day  # a date (no time) in the person's language
+env.filters["number"] = _number
 env.filters["jsonld"] = json_script
 
 HELP_CSP = (

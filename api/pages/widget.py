@@ -16,9 +16,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 import kb
-from api import answering, live
+from api import announcing, answering, live
 from api.deps import Forbidden, client_address
 from api.http.ratelimit import check_rate_async
 from api.pages.phrases import phrases
@@ -100,6 +101,22 @@ async def widget_answer(
 
 
 NO_STORE = {"Cache-Control": "no-store"}
+
+
+@router.get("/widget/announcements")
+async def widget_announcements(
+    request: Request, locale: Annotated[str, Query(pattern=r"^[a-z]{2,3}$")] = kb.default_locale()
+) -> Response:
+    """The notices of now (outages, planned works) the widget shows first: those meant for everyone."""
+    origin = request.headers.get("origin")
+    if origin and not page_settings().widget_allows(origin.rstrip("/")):
+        raise Forbidden("this site may not embed the widget")
+    if locale not in kb.LOCALES:
+        locale = kb.default_locale()
+    base = base_url(request)
+    found = await run_in_threadpool(lambda: announcing.notices(locale, base_url=base))
+    data = {"announcements": [{"title": n.title, "text": n.text, "url": n.url, "key": n.key} for n in found]}
+    return _cors(request, JSONResponse(data, headers={"Cache-Control": "public, max-age=30"}))
 
 
 def _handoff(contact: str) -> dict[str, Any]:

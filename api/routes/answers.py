@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 import kb
 import renderers
-from api import answering, runtime
+from api import announcing, answering, runtime
 from api.deps import AskerKey, EditorKey, Forbidden, Principal, actor_of, reading
 from api.http.errors_doc import responses
 from api.http.metrics import ANSWERS
@@ -17,6 +17,7 @@ from api.pages.settings import base_url
 from api.schemas import (
     CHANNEL_PATTERN,
     AlternativeOut,
+    AnnouncementOut,
     AnswerOut,
     GapOut,
     Provenance,
@@ -69,6 +70,19 @@ def answer_out(reply: answering.Reply) -> AnswerOut:
         alternatives=[AlternativeOut(**vars_of(a)) for a in result.alternatives],
         rendered=rendered_out(rendered) if rendered else None,
     )
+
+
+def announced_out(reply: answering.Reply, found: list[announcing.Notice]) -> AnswerOut:
+    """The reply with the notices of now: listed, and opening a chatbot's rendering, which gives them first."""
+    out = answer_out(reply)
+    out.announcements = [AnnouncementOut.model_validate(n.as_dict()) for n in found]
+    if out.rendered is not None and out.rendered.channel == "bot":
+        out.rendered.body = announcing.lead(found, out.rendered.format) + out.rendered.body
+        cap = out.rendered.meta.get("max_length")
+        length = len(out.rendered.body.encode("utf-16-le")) // 2  # as messengers count: UTF-16 units
+        if isinstance(cap, int) and length > cap:
+            out.rendered.warnings.append(f"with the announcements the answer is {length} characters, over {cap}")
+    return out
 
 
 def vars_of(alt: kb.Alternative) -> dict[str, object]:
@@ -133,7 +147,8 @@ async def answer(
     traffic repeats itself, and any publish moves the sequence and so retires every kept reply.
     With `contact=` or `identity=` the answer is put on the client's timeline (a handoff
     opens a case) and `X-Istok-Contact` / `X-Istok-Case` say where; a contact in a segment
-    gets that segment's channel blocks.
+    gets that segment's channel blocks. Announcements of now (outages, planned works) for the
+    client are listed in `announcements` and open a chatbot answer's body.
     """
     _check_channel(who, channel, format)
     reply = await answering.ask(
@@ -149,8 +164,14 @@ async def answer(
         message=message,
     )
     ANSWERS.labels(reply.answer.status.value, channel).inc()
+    audience = await run_in_threadpool(announcing.audience_of_contact, reply.contact_id)
+    found = await run_in_threadpool(
+        lambda: announcing.notices(reply.answer.locale, audience=audience, base_url=base_url(request))
+    )
     body = reply.presented.get("json")
-    if body is None:  # the first time this reply is served: later repeats reuse the bytes
+    if found:  # notices come and go by the clock: never kept with the reply
+        body = announced_out(reply, found).model_dump_json().encode()
+    elif body is None:  # the first time this reply is served: later repeats reuse the bytes
         body = reply.presented["json"] = answer_out(reply).model_dump_json().encode()
     headers = {}
     if reply.contact_id is not None:

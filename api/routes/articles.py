@@ -214,6 +214,7 @@ def rollback(
             base_revision=base,
             actor=actor_of(who, request),
             message=body.message,
+            emergency=body.emergency,
         )
         return PublicationOut(
             key=key, locale=locale, changed=True, seq=entry.seq, published_revision=article.published_revision

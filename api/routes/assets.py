@@ -96,6 +96,22 @@ async def upload(request: Request, who: EditorKey) -> AssetOut:
         return asset_out(kb.store_image(session, data, actor_of(who, request)))
 
 
+_EXTENSIONS = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg"}
+
+
+@router.get(
+    "/assets/{asset_id}.{extension}",
+    include_in_schema=False,
+    response_class=Response,
+)
+def serve_named(asset_id: AssetId, extension: str, request: Request) -> Response:
+    """The same image under a name ending in its type, for services that judge a link by it (Viber)."""
+    response = serve(asset_id, request)
+    if response.status_code == 200 and response.media_type != _EXTENSIONS.get(extension.lower()):
+        raise kb.AssetNotFound(f"{asset_id}.{extension}")
+    return response
+
+
 @router.get(
     "/assets/{asset_id}",
     include_in_schema=False,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -9,7 +10,8 @@ from fastapi import APIRouter, Query
 import insights
 from api.deps import EditorKey, reading
 from api.http.errors_doc import responses
-from api.schemas.insights import DailyOut, SummaryOut
+from api.schemas.insights import DailyOut, FindingOut, HealthOut, SummaryOut
+from insights import health
 
 router = APIRouter(prefix="/api/v1/insights", tags=["insights"], responses=responses(401, 403, 422))
 
@@ -58,3 +60,15 @@ def insights_daily(
     with reading() as session:
         days = insights.daily(session, span, filters)
     return DailyOut.model_validate(insights.as_json({"range": span, "filters": filters, "days": days}))
+
+
+Kind = Annotated[str | None, Query(pattern=r"^[a-z-]{1,32}$", description="Only this kind of finding")]
+
+
+@router.get("/health", response_model=HealthOut, summary="Content health: what to fix, each with its action")
+def insights_health(_who: EditorKey, kind: Kind = None) -> HealthOut:
+    """Broken links, unused facts, numbers a fact contradicts, verification due, helpfulness fallen,
+    translations behind and content gaps grouped; each with the action and the admin page it is taken on."""
+    with reading() as session:
+        found = [f for f in health.check(session=session) if kind is None or f.kind == kind]
+    return HealthOut(findings=[FindingOut(**asdict(f)) for f in found])

@@ -50,6 +50,8 @@ def record(body: InteractionIn, request: Request, response: Response, who: Conve
                 queue=queue,
                 direction=body.direction,
                 csat=body.csat,
+                nps=body.nps,
+                agent_reply=body.agent_reply,
                 message_id=body.message,
             )
         except contacts.AlreadyRecorded as seen:

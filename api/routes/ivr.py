@@ -3,7 +3,9 @@
 A caller with an open case hears its topic first, then their frequent topics of the
 last 90 days; an unknown or withheld number hears the default order of
 `content/ivr-menu.yaml` (the phone switch must always get a menu, so a caller id that
-is not a valid number is treated as unknown rather than refused).
+is not a valid number is treated as unknown rather than refused). Announcements of now
+(api/announcing.py) come before all of it: for a known caller by their contact's region and
+segments, else by the region of the number calling.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from fastapi import APIRouter, Query, Request
 import contacts
 import kb
 import renderers
+from api import announcing
 from api.contact_access import ConversationKey, audit_access, recording
 from api.http.errors_doc import responses
 from api.schemas import MenuOptionOut, MenuOut
@@ -53,7 +56,11 @@ def menu(
                 audit_access(session, who, request, contact.id or 0, "ivr")
     choices = contacts.order_menu(rules, locale=locale, open_topics=open_topics, frequent=frequent)
     options = [renderers.MenuOption(label=c.label, target=c.topic, key=c.digit) for c in choices]
-    out = renderers.render_ivr_menu(options, locale=locale, format=format, intro=contacts.intro(rules, locale))
+    audience = announcing.audience_of_contact(contact_id) if contact_id else announcing.audience_of_caller(caller)
+    notices = [n.text for n in announcing.notices(locale, audience=audience)]
+    out = renderers.render_ivr_menu(
+        options, locale=locale, format=format, intro=contacts.intro(rules, locale), notices=notices
+    )
     labels = {c.topic: c.label for c in choices}
     return MenuOut(
         ssml=out.body,

@@ -5,7 +5,16 @@ Each model is defined once, in its resource's module; this front door re-exports
 
 from __future__ import annotations
 
-from api.schemas.answers import AlternativeOut, AnswerOut, GapOut, Provenance, RenderedOut, SearchHitOut, SearchOut
+from api.schemas.answers import (
+    AlternativeOut,
+    AnnouncementOut,
+    AnswerOut,
+    GapOut,
+    Provenance,
+    RenderedOut,
+    SearchHitOut,
+    SearchOut,
+)
 from api.schemas.articles import (
     SOURCE_EXAMPLE,
     ArticleIn,
@@ -95,6 +104,7 @@ __all__ = [
     "OUTCOMES",
     "SOURCE_EXAMPLE",
     "AlternativeOut",
+    "AnnouncementOut",
     "AnswerOut",
     "ArticleIn",
     "ArticleOut",

@@ -36,6 +36,19 @@ class RenderedOut(BaseModel):
     warnings: list[str]
 
 
+class AnnouncementOut(BaseModel):
+    """A notice (an outage, planned works) the channel gives before anything else, while it lasts."""
+
+    key: str
+    locale: str
+    title: str
+    text: str = Field(description="The sentence to give first, plain, facts filled in")
+    url: str = Field(description="The help-centre page that tells more")
+    until: dt.datetime = Field(description="When it stops being given")
+    revision: int
+    content_hash: str
+
+
 class AnswerOut(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -71,6 +84,10 @@ class AnswerOut(BaseModel):
     provenance: Provenance | None = Field(description="The best unit (also on a handoff, as the best guess)")
     alternatives: list[AlternativeOut]
     rendered: RenderedOut | None = Field(description="The unit in the channel's form; null on a handoff")
+    announcements: list[AnnouncementOut] = Field(
+        default_factory=list,
+        description="Notices for this client now, newest first; a bot rendering already begins with them",
+    )
 
 
 class SearchHitOut(BaseModel):

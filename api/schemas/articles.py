@@ -60,6 +60,7 @@ class PublishIn(BaseModel):
     revision: int | None = Field(default=None, ge=1, le=MAX_INT32, description="Default: the latest draft")
     emergency: bool = Field(
         default=False,
+        strict=True,
         description="Publish without the approvals the category's workflow asks for (those allowed only; audited)",
     )
 
@@ -69,6 +70,11 @@ class RollbackIn(BaseModel):
 
     revision: int = Field(ge=1, le=MAX_INT32, description="The revision whose content goes live again")
     message: str = Field(default="", max_length=2000)
+    emergency: bool = Field(
+        default=False,
+        strict=True,
+        description="Roll back to text never approved, without the workflow's approvals (those allowed only; audited)",
+    )
 
 
 class PublicationOut(BaseModel):

@@ -226,7 +226,13 @@ class InteractionIn(BaseModel):
     topic: str | None = Field(
         default=None, pattern=r"^[A-Za-z0-9_-]{1,128}$", description="Default: the article's category"
     )
-    csat: int | None = Field(default=None, ge=1, le=5)
+    csat: int | None = Field(default=None, ge=1, le=5, strict=True)
+    nps: int | None = Field(default=None, ge=0, le=10, strict=True, description="How likely to recommend us, 0..10")
+    agent_reply: StrictBool = Field(
+        default=False,
+        description="A person answered the client (a desk's agent reply): the first one after a case opened "
+        "is the case's first response",
+    )
     locale: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$", description="For routing the question")
     message: str | None = Field(
         default=None,

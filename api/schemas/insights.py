@@ -31,6 +31,12 @@ class FiguresOut(BaseModel):
     resolution_hours: MeasureOut = Field(description="Mean hours from opening to resolution, cases resolved")
     csat: MeasureOut = Field(description="Mean score 1..5 of scored interactions")
     csat_satisfied: MeasureOut = Field(description="Share of scores 4 or 5")
+    first_response_hours: MeasureOut = Field(description="Mean hours from opening to a person's first reply")
+    cases_switched: int = Field(description="Resolved cases whose interactions changed channel")
+    channel_switches: int = Field(description="Changes of channel within those cases")
+    nps: MeasureOut = Field(description="Promoters (9-10) minus detractors (0-6), in points -100..100")
+    nps_promoters: int
+    nps_detractors: int
 
 
 class GroupOut(BaseModel):
@@ -58,6 +64,26 @@ class TermOut(BaseModel):
     last_seen: dt.datetime
 
 
+class UnopenedTermOut(BaseModel):
+    term: str = Field(description="As last searched, masked")
+    locale: str
+    surface: str = Field(description="help (the help center) or panel (the operator panel)")
+    searches: int
+
+
+class FindingOut(BaseModel):
+    kind: str = Field(description="broken-link, unused-fact, contradicting-number, verification-due, …")
+    locale: str | None
+    key: str | None = Field(description="The article, if the finding is about one")
+    subject: str
+    action: str
+    link: str = Field(description="The admin page where the action is taken")
+
+
+class HealthOut(BaseModel):
+    findings: list[FindingOut]
+
+
 class SummaryOut(BaseModel):
     range: RangeOut
     filters: FiltersOut
@@ -66,6 +92,7 @@ class SummaryOut(BaseModel):
     by_locale: list[GroupOut]
     by_article: list[GroupOut]
     no_result_terms: list[TermOut] = Field(description="Questions with no good answer, most asked first")
+    unopened_terms: list[UnopenedTermOut] = Field(description="Terms searched with results, none opened")
 
 
 class DailyOut(BaseModel):

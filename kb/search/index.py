@@ -327,6 +327,16 @@ class SearchIndex:
                             logger.warning("%s; catching up on a later poll", busy.detail)
                             self._busy_logged = True
                         break
+                    except OSError as exc:  # a full or read-only data folder: serve what is held
+                        if not self._busy_logged:
+                            logger.warning(
+                                "cannot write the search index in %s (%s); it serves what it"
+                                " holds and catches up on a later poll",
+                                self.path,
+                                exc,
+                            )
+                            self._busy_logged = True
+                        break
                     self._busy_logged = False
                     self.state.apply(docs, gone)
                     self.seq = last.seq

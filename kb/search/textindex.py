@@ -18,6 +18,7 @@ is rebuilt by the caller.
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ from whoosh.analysis import SpaceSeparatedTokenizer
 from whoosh.system import pack_uint
 
 from kb.search.documents import FIELDS, IndexDoc
+
+logger = logging.getLogger(__name__)
 
 FORMAT = 3
 META_FILE = "istok-index.json"
@@ -146,10 +149,10 @@ class TextIndex:
                     writer.delete_by_term("uid", uid)
                 for doc in upserts:
                     writer.update_document(**_fields(doc))
+                writer.commit()
             except BaseException:
-                writer.cancel()
+                _abandon(writer)
                 raise
-            writer.commit()
         self.refresh()
         self.write_meta(seq=seq, seq_at=seq_at)
 
@@ -191,3 +194,20 @@ class TextIndex:
             self._searcher.close()
         self._searcher = None
         self._ix = None
+
+
+def _abandon(writer: Any) -> None:
+    """Give up a writer that failed, releasing its lock even when its commit broke half-way.
+
+    whoosh releases the write lock only at the end of a commit or a cancel, so a commit that
+    failed (a full disk: ENOSPC) would keep it and every later writer would wait on it. The
+    last table of contents still names only whole segments: readers keep the index as it was.
+    """
+    if writer.is_closed:
+        return
+    try:
+        writer.cancel()
+    except Exception:  # the same full disk may fail the cancel's clean-up: the lock must go anyway
+        logger.warning("an index writer failed and could not cancel cleanly; releasing its lock")
+        if writer.writelock is not None:
+            writer.writelock.release()

@@ -56,9 +56,7 @@ class Graph:
         options.enable_cpu_mem_arena = False  # an arena keeps its peak (a warm-up batch) for good
         options.enable_mem_pattern = False  # shapes change with every question
         options.log_severity_level = 3
-        self._session = onnxruntime.InferenceSession(
-            _model_bytes(backend), options, providers=["CPUExecutionProvider"]
-        )
+        self._session = onnxruntime.InferenceSession(_model_bytes(backend), options, providers=["CPUExecutionProvider"])
 
     def encode(self, texts: Sequence[str]) -> FloatArray:
         ids = [self._tokenize(t) for t in texts]

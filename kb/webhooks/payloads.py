@@ -36,6 +36,9 @@ EVENT_TYPES: dict[str, str] = {
     "review.submitted": "a draft revision was submitted for review",
     "review.approved": "a reviewer approved a draft revision (its content hash)",
     "review.changes_requested": "a reviewer asked for changes to a draft revision",
+    "fact.review.submitted": "a fact change was proposed under the `facts` workflow (not live yet)",
+    "fact.review.approved": "a reviewer approved a proposed fact value",
+    "fact.review.changes_requested": "a reviewer sent a proposed fact change back (it is withdrawn)",
     "schedule.skipped": "a scheduled publish or unpublish did not run: what was live changed by hand meanwhile",
     "schedule.failed": "a scheduled publish or unpublish was refused (for example, approvals missing)",
 }
@@ -71,6 +74,9 @@ _RENAMED = {
     "review.submit": "review.submitted",
     "review.approve": "review.approved",
     "review.request_changes": "review.changes_requested",
+    "fact_review.submitted": "fact.review.submitted",
+    "fact_review.approved": "fact.review.approved",
+    "fact_review.changes_requested": "fact.review.changes_requested",
     "schedule.skip": "schedule.skipped",
     "schedule.fail": "schedule.failed",
 }
@@ -133,7 +139,11 @@ def _article(session: Session, event: OutboxEvent, public: bool) -> dict[str, An
     return data
 
 
-def _fact(session: Session, event: OutboxEvent, _public: bool) -> dict[str, Any]:
+def _fact(session: Session, event: OutboxEvent, public: bool) -> dict[str, Any]:
+    if event.action.startswith("fact_review."):  # a proposal's step (kb/fact_reviews.py); applying is fact.changed
+        step = {"key": event.target, "proposal": event.detail.get("proposal"), "change": event.detail.get("change")}
+        staff = {} if public else {"comment": event.detail.get("comment")}
+        return step | {"base_version": event.base_revision} | staff
     if event.action == "fact.delete":
         return {"key": event.target, "deleted": True, "version": event.base_revision}
     data: dict[str, Any] = {"key": event.target, "deleted": False, "version": event.new_revision}

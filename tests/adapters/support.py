@@ -7,19 +7,27 @@ would fill up and freeze it), which the tests read for what it decided.
 
 from __future__ import annotations
 
+import datetime as dt
+import io
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from PIL import Image
+
+from istok_client import Client
 from tests.api.conftest import Live
 from tests.conftest import ROOT
+from tests.helpers import article
 
 ADAPTER = str(Path(sys.executable).parent / "istok-adapter")
 PUBLIC = "https://help.sfera.example"  # the help centre's public address, as links in answers show it
@@ -119,3 +127,64 @@ def _accepts(port: int) -> bool:
     except OSError:
         return False
     return True
+
+
+@dataclass(frozen=True)
+class Pictured:
+    """An article published for a test whose bot answer shows an uploaded image."""
+
+    question: str
+    asset: str
+    alt: str
+    png: bytes  # the bytes Istok serves for the image
+
+
+def publish_pictured(istok: Live, *, key: str, alt: str = "Кнопка WPS на задней стенке роутера") -> Pictured:
+    """Upload a picture and publish `ru/<key>`, whose bot answer names it; what a client asks to get it.
+
+    The picture is drawn afresh per key, so each test has an image no earlier test sent.
+    """
+    drawn = io.BytesIO()
+    Image.new("RGB", (320, 200), (zlib.crc32(key.encode()) % 256, 90, 160)).save(drawn, format="PNG")
+    title = f"Как подключить роутер {key.upper()} по кнопке WPS?"
+    with Client(istok.base, api_key=istok.keys["editor"]) as client:
+        stored = client.upload_image(drawn.getvalue())
+        ref = f"asset:{stored['id']}"
+        body = f"::: bot\n![{alt}]({ref})\nНажмите кнопку WPS на роутере {key.upper()} и подождите минуту.\n:::\n"
+        body += f"\nНажмите кнопку WPS на задней стенке роутера.\n\n![{alt}]({ref})\n"
+        client.create_article("ru", key, article(key=key, locale="ru", title=title, body=body))
+        client.publish_article("ru", key)
+    with istok.client() as anon:
+        served = anon.get(f"/assets/{stored['id']}").content
+    wait_for(lambda: _answers(istok, title, key), f"{key} to be answered")
+    return Pictured(question=title.rstrip("?").lower(), asset=stored["id"], alt=alt, png=served)
+
+
+def _answers(istok: Live, question: str, key: str) -> bool:
+    with istok.client("bot") as http:
+        reply = http.get("/api/v1/answer", params={"q": question, "locale": "ru", "channel": "bot"}).json()
+    return reply.get("status") == "answered" and (reply.get("provenance") or {}).get("key") == key
+
+
+def announce(istok: Live, *, key: str, summary: str) -> None:
+    """Publish `ru/<key>`, an announcement for everyone from an hour ago to an hour ahead."""
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    source = article(
+        key=key,
+        locale="ru",
+        title="Плановые работы",
+        body="Подробности.",
+        kind="announcement",
+        summary=json.dumps(summary, ensure_ascii=False),
+        until=(now + dt.timedelta(hours=1)).isoformat(),
+        **{"from": (now - dt.timedelta(hours=1)).isoformat()},
+    )
+    with Client(istok.base, api_key=istok.keys["editor"]) as client:
+        client.create_article("ru", key, source)
+        client.publish_article("ru", key)
+
+
+def withdraw(istok: Live, key: str) -> None:
+    """Take `ru/<key>` off, so the module's later tests meet no announcement."""
+    with Client(istok.base, api_key=istok.keys["editor"]) as client:
+        client.unpublish_article("ru", key)

@@ -16,6 +16,8 @@ from typing import TypeAlias
 import httpx
 import pytest
 
+import contacts
+import kb
 from tests.adapters.support import PUBLIC, Adapter, environment, refused_start, timeline
 from tests.api.conftest import Live, free_port
 from tests.fakes.chatwoot_api import FakeChatwoot, running
@@ -139,6 +141,14 @@ def test_the_first_agent_reply_after_the_handoff_is_recorded_once(bot: Bot, isto
     assert fake.deliver(fake.agent_says(107, "Готово.")).status_code == 200
     out = [i for i in timeline(istok, identity) if i["direction"] == "out"]
     assert len(out) == 1 and out[0]["channel"] == "chatwoot"
+    engine = istok.engine()  # the reply is the handoff case's first response (insights' first response time)
+    try:
+        with kb.read_session(engine) as s:
+            case = s.get(contacts.Case, out[0]["case"])
+    finally:
+        engine.dispose()
+    assert case is not None and case.first_response_at is not None
+    assert case.first_response_at.isoformat()[:19] == str(out[0]["at"])[:19]
 
 
 def test_a_429_is_waited_out_and_the_answer_posted_once(bot: Bot) -> None:

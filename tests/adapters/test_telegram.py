@@ -13,7 +13,17 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.adapters.support import PUBLIC, Adapter, environment, refused_start, timeline, wait_for
+from tests.adapters.support import (
+    PUBLIC,
+    Adapter,
+    announce,
+    environment,
+    publish_pictured,
+    refused_start,
+    timeline,
+    wait_for,
+    withdraw,
+)
 from tests.api.conftest import Live, free_port
 from tests.fakes.telegram_api import FakeTelegram, running
 
@@ -26,7 +36,7 @@ def start_adapter(istok: Live, fake: FakeTelegram, log: Path, **env: str) -> Ada
 @pytest.fixture(scope="module")
 def polling(istok: Live, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeTelegram]:
     log = tmp_path_factory.mktemp("telegram-polling") / "adapter.log"
-    with running() as fake:
+    with running(FakeTelegram(hosts={PUBLIC: istok.base})) as fake:
         adapter = start_adapter(istok, fake, log)
         adapter.wait_for(lambda: any(m == "getUpdates" for m, _ in fake.calls), "the adapter to poll", timeout=60)
         yield fake
@@ -179,3 +189,54 @@ def test_a_rating_under_an_answer_is_kept_and_a_bad_one_brings_a_person(polling:
     assert "оператор" in handoff.shown
     recent = timeline(istok, "telegram:7007")
     assert (recent[0]["outcome"], recent[0]["csat"]) == ("escalated", 1)
+
+
+def test_an_answers_image_goes_first_as_a_photo_captioned_with_its_alt_text(polling: FakeTelegram, istok: Live) -> None:
+    pictured = publish_pictured(istok, key="tg-router")
+    photos, sent = len(polling.photos), len(polling.sent)
+    polling.user_says(7201, pictured.question)
+    photo = polling.wait_photos(photos + 1)[photos]
+    text = polling.wait_sent(sent + 1)[sent]
+    assert (photo.chat_id, photo.how, photo.format, photo.width, photo.height) == (7201, "upload", "PNG", 320, 200)
+    assert photo.caption == pictured.alt
+    assert photo.message_id < text.message_id  # the picture first, then the words about it
+    assert "WPS" in text.shown and pictured.alt in text.shown  # the text still says what the picture shows
+    polling.user_says(7202, pictured.question)  # the same image again: Telegram already has it
+    again = polling.wait_photos(photos + 2)[photos + 1]
+    assert (again.chat_id, again.how, again.file_id) == (7202, "file_id", photo.file_id)
+    polling.wait_sent(sent + 2)
+
+
+def test_an_alternative_opened_by_its_button_brings_its_photo_too(polling: FakeTelegram, istok: Live) -> None:
+    pictured = publish_pictured(istok, key="tg-opened")
+    photos, sent = len(polling.photos), len(polling.sent)
+    under = polling.wait_sent(1)[0]  # a button under one of the bot's messages, as from its keyboard
+    polling.user_presses(under.chat_id, "a:ru:tg-opened", under)
+    photo = polling.wait_photos(photos + 1)[photos]
+    opened = polling.wait_sent(sent + 1)[sent]
+    assert photo.chat_id == opened.chat_id == under.chat_id and photo.caption == pictured.alt
+    assert photo.message_id < opened.message_id
+
+
+def test_a_photo_telegram_refuses_is_left_out_and_the_text_still_goes(polling: FakeTelegram, istok: Live) -> None:
+    publish = publish_pictured(istok, key="tg-refused")
+    photos, sent = len(polling.photos), len(polling.sent)
+    polling.fail_next("sendPhoto", 400, "Bad Request: IMAGE_PROCESS_FAILED")
+    polling.user_says(7204, publish.question)
+    text = polling.wait_sent(sent + 1)[sent]
+    assert "WPS" in text.shown and len(polling.photos) == photos
+
+
+def test_an_announcement_is_said_first_in_an_answer_and_in_a_handoff(polling: FakeTelegram, istok: Live) -> None:
+    notice = "Сегодня с 14:00 до 16:00 плановые работы: SMS могут приходить с задержкой."
+    announce(istok, key="tg-works", summary=notice)
+    try:
+        before = len(polling.sent)
+        polling.user_says(7301, "как проверить баланс")
+        answer = polling.wait_sent(before + 1)[before]
+        assert answer.shown.startswith(notice + "\n") and "*100#" in answer.shown
+        polling.user_says(7302, "как приготовить плов")
+        handoff = polling.wait_sent(before + 3)[before + 1]
+        assert handoff.shown.startswith(notice + "\n") and "оператор" in handoff.shown
+    finally:
+        withdraw(istok, "tg-works")

@@ -15,8 +15,9 @@ from typing import TypeAlias
 import httpx
 import pytest
 
-from tests.adapters.support import Adapter, environment, refused_start, timeline
+from tests.adapters.support import PUBLIC, Adapter, environment, publish_pictured, refused_start, timeline
 from tests.api.conftest import Live, free_port
+from tests.fakes.serving import wait_for_count
 from tests.fakes.viber_api import FakeViber, running
 
 HOOK = "https://bot.sfera.example/viber/callback"  # what Viber calls; a TLS proxy forwards it here
@@ -35,6 +36,7 @@ def viber(istok: Live, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run
     port = free_port()
     with running() as fake:
         fake.route("https://bot.sfera.example", f"http://127.0.0.1:{port}")
+        fake.route(PUBLIC, istok.base)  # the help centre, whose images Viber fetches
         env = adapter_env(istok, fake, VIBER_LISTEN="127.0.0.1", VIBER_PORT=str(port))
         adapter = Adapter.start("viber", fake, log=log, environ=env)
         try:
@@ -187,3 +189,20 @@ def test_a_missing_setting_stops_the_start_naming_it(istok: Live) -> None:
     done = refused_start("viber", environment("viber", ISTOK_API_KEY="k", VIBER_WEBHOOK_URL=HOOK))
     assert done.returncode == 2
     assert "VIBER_AUTH_TOKEN" in done.stderr
+
+
+def test_an_answers_image_goes_first_as_a_picture_viber_fetches_by_a_typed_link(viber: Running, istok: Live) -> None:
+    fake, user = viber.fake, FakeViber.user_id(301)
+    pictured = publish_pictured(istok, key="viber-router")
+    pictures, sent = len(fake.pictures), len(fake.sent)
+    fake.user_says(user, pictured.question)
+    shown = wait_for_count(lambda: list(fake.pictures), pictures + 1, "pictures sent")[pictures]
+    answer = fake.wait_sent(sent + 1)[sent]
+    assert shown.receiver == answer.receiver == user
+    assert shown.media == f"{PUBLIC}/assets/{pictured.asset}.png"  # Viber wants the type in the name
+    assert shown.picture.data == pictured.png and shown.text == pictured.alt
+    assert shown.message_token < answer.message_token  # the picture first, then the words about it
+    assert "WPS" in answer.text
+    named = httpx.get(f"{istok.base}/assets/{pictured.asset}.png", timeout=10)
+    assert named.status_code == 200 and named.content == pictured.png
+    assert httpx.get(f"{istok.base}/assets/{pictured.asset}.jpg", timeout=10).status_code == 404  # not its type

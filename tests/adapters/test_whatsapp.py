@@ -15,7 +15,15 @@ from typing import TypeAlias
 import httpx
 import pytest
 
-from tests.adapters.support import PUBLIC, Adapter, environment, refused_start, timeline, wait_for
+from tests.adapters.support import (
+    PUBLIC,
+    Adapter,
+    environment,
+    publish_pictured,
+    refused_start,
+    timeline,
+    wait_for,
+)
 from tests.api.conftest import Live, free_port
 from tests.fakes.whatsapp_api import FakeWhatsApp, rate_limit_hit, running
 
@@ -54,7 +62,7 @@ def start_adapter(istok: Live, fake: FakeWhatsApp, log: Path) -> Running:
 @pytest.fixture(scope="module")
 def adapter(istok: Live, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     log = tmp_path_factory.mktemp("whatsapp") / "adapter.log"
-    with running() as fake:
+    with running(FakeWhatsApp(hosts={PUBLIC: istok.base})) as fake:
         started = start_adapter(istok, fake, log)
         try:
             yield started
@@ -238,3 +246,29 @@ def test_the_senders_number_joins_their_contact_as_a_verified_phone(whatsapp: Fa
         "phone": "whatsapp",
         "whatsapp": "whatsapp",
     }
+
+
+def test_an_answers_image_goes_first_uploaded_as_media_captioned_with_its_alt_text(
+    whatsapp: FakeWhatsApp, istok: Live
+) -> None:
+    pictured = publish_pictured(istok, key="wa-router")
+    whatsapp.user_says("37129000301", pictured.question)
+    photo, answer = whatsapp.wait_sent("37129000301", 2)[:2]
+    assert photo.type == "image" and answer.type == "text"  # the picture first, then the words about it
+    assert "id" in photo.request["image"] and "link" not in photo.request["image"]
+    assert photo.picture is not None and photo.picture.data == pictured.png  # the very bytes Istok serves
+    assert photo.caption == pictured.alt
+    assert "WPS" in answer.text and pictured.alt in answer.text
+    uploads = [path for path, status in whatsapp.calls if path.endswith("/media") and status == 200]
+    whatsapp.user_says("37129000302", pictured.question)  # the same image to another client: no new upload
+    again = whatsapp.wait_sent("37129000302", 2)[0]
+    assert again.request["image"]["id"] == photo.request["image"]["id"]
+    assert [path for path, status in whatsapp.calls if path.endswith("/media") and status == 200] == uploads
+
+
+def test_outside_the_window_no_image_goes_only_the_template(whatsapp: FakeWhatsApp, istok: Live) -> None:
+    pictured = publish_pictured(istok, key="wa-late")
+    whatsapp.user_says("37129000303", pictured.question, age=25 * 3600)
+    sent = whatsapp.wait_sent("37129000303", 1)
+    time.sleep(0.5)
+    assert [s.type for s in whatsapp.sent_to("37129000303")] == ["template"], sent

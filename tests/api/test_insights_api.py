@@ -75,3 +75,25 @@ def test_summary_daily_and_report_agree_and_only_editors_and_admins_read_them(li
     assert text.returncode == 0 and "false deflection" in text.stdout and "questions               2" in text.stdout
     bad = subprocess.run([ISTOK, "report", "--since", "soon"], env=env, cwd=ROOT, capture_output=True, text=True)
     assert bad.returncode == 1 and "since is a date" in bad.stderr
+
+
+def test_nps_and_a_desk_agents_first_reply_come_in_over_http_and_out_in_the_figures(live: Live) -> None:
+    day = kb.utcnow().date().isoformat()
+    with Client(live.base, api_key=live.keys["bot"]) as bot:
+        who = {"channel": "crm", "address": "ins-nps-1"}
+        opened = bot.record_interaction(channel="ins-desk", outcome="handoff", identity=who, topic="ins-nps", nps=10)
+        replied = bot.record_interaction(
+            channel="ins-desk", outcome="answered", identity=who, direction="out", agent_reply=True
+        )
+        bot.record_interaction(channel="ins-desk", outcome="answered", identity=who, nps=3)
+        bot.record_interaction(channel="ins-desk", outcome="answered", identity=who, nps=8)
+        with pytest.raises(InvalidRequest):
+            bot.record_interaction(channel="ins-desk", outcome="answered", identity=who, nps=11)
+    assert replied["case"] == opened["case"] is not None
+    with Client(live.base, api_key=live.keys["editor"]) as editor:
+        totals = editor.insights_summary(since=day, until=day, channel="ins-desk")["totals"]
+        findings = editor.insights_health()["findings"]
+    assert totals["nps"] == {"value": 0.0, "items": 3}  # one promoter (10), one detractor (3), one passive (8)
+    assert (totals["nps_promoters"], totals["nps_detractors"]) == (1, 1)
+    assert totals["first_response_hours"]["items"] == 1 and totals["first_response_hours"]["value"] is not None
+    assert all(f["link"].startswith("/admin/") for f in findings)

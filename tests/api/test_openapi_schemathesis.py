@@ -51,9 +51,7 @@ def _parameter(operation: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(("method", "path"), NEEDS_IF_MATCH)
-def test_if_match_is_a_required_header_where_a_change_needs_it(
-    spec: dict[str, Any], method: str, path: str
-) -> None:
+def test_if_match_is_a_required_header_where_a_change_needs_it(spec: dict[str, Any], method: str, path: str) -> None:
     operation = spec["paths"][path][method]
     header = _parameter(operation, "If-Match")
     assert header["in"] == "header" and header["required"] is True

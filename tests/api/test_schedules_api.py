@@ -174,7 +174,7 @@ def test_the_admin_schedules_from_the_editor_in_the_zone_and_cancels_with_csrf(s
         assert csrf is not None
         form = {"csrf": csrf.group(1), "locale": "en", "key": "sched-admin", "action": "publish", "revision": "2"}
         sent = http.post("/admin/schedules", data={**form, "at": "2031-01-15T10:30"}, follow_redirects=True)
-        assert "Publish of revision 2 scheduled for 2031-01-15 10:30 (Europe/Kyiv)" in sent.text
+        assert "Publish of revision 2 scheduled for Jan 15, 2031 10:30 (Europe/Kyiv)" in sent.text
         with kb.read_session(kb.make_engine(server.db_url)) as session:
             [made] = kb.list_schedules(session=session, key="sched-admin")
         assert made.due_at == dt.datetime(2031, 1, 15, 8, 30, tzinfo=dt.UTC)  # 10:30 EET
@@ -182,7 +182,7 @@ def test_the_admin_schedules_from_the_editor_in_the_zone_and_cancels_with_csrf(s
         refused = http.post("/admin/schedules", data={**form, "at": "2020-01-01T10:00"}, follow_redirects=True)
         assert "is in the past" in refused.text
         listing = http.get("/admin/schedules").text
-        assert f'id="schedule-{made.id}"' in listing and "2031-01-15 10:30" in listing
+        assert f'id="schedule-{made.id}"' in listing and "Jan 15, 2031 10:30" in listing
         assert 'href="/admin/schedules"' in listing  # in the navigation
         forged = http.post(f"/admin/schedules/{made.id}/cancel", data={"csrf": "forged"})
         assert forged.status_code == 403

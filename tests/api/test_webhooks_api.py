@@ -172,6 +172,9 @@ def test_the_openapi_document_describes_the_webhook_routes(server: Live) -> None
         "review.submitted",
         "review.approved",
         "review.changes_requested",
+        "fact.review.submitted",
+        "fact.review.approved",
+        "fact.review.changes_requested",
         "schedule.skipped",
         "schedule.failed",
     ]

@@ -7,7 +7,10 @@ answer is `{"ok": true, "result": …}` or `{"ok": false, "error_code": …, "de
 refuses while a webhook is set (409); a webhook receives each update as a JSON POST with
 `X-Telegram-Bot-Api-Secret-Token` and is retried until it answers 2xx. `sendMessage` checks what
 Telegram checks: text of 1–4096 characters after entity parsing, HTML of the documented tag set
-only, `callback_data` of 1–64 bytes.
+only, `callback_data` of 1–64 bytes. `sendPhoto` takes the photo as a multipart upload, as a
+`file_id` it gave out before, or as an HTTP URL it fetches (at most 10 MB uploaded, 5 MB by URL;
+width plus height at most 10000, a ratio of at most 20), with a caption of 0–1024 characters after
+entity parsing, and answers a Message whose `photo` lists the sizes with their `file_id`s.
 
 Only the methods the adapter uses are served; any other answers 404 "Not Found" as Telegram does.
 """
@@ -31,6 +34,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from tests.fakes.media import MediaRefused, fetch, picture
 from tests.fakes.serving import serving, wait_for_count
 
 #: The tags `parse_mode=HTML` accepts ("Formatting options" in the Bot API documentation).
@@ -57,6 +61,10 @@ HTML_TAGS = frozenset(
 NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 MAX_TEXT = 4096
 MAX_CALLBACK_DATA = 64
+MAX_CAPTION = 1024
+MAX_UPLOAD = 10 * 1024 * 1024
+MAX_BY_URL = 5 * 1024 * 1024
+PHOTO_FORMATS = frozenset({"JPEG", "PNG", "GIF", "WEBP", "BMP"})
 
 
 class ParseError(ValueError):
@@ -133,6 +141,20 @@ class Sent:
 
 
 @dataclass
+class Photo:
+    """A photo the bot sent: how it came (`upload`, `file_id` or `url`), the picture and its caption."""
+
+    chat_id: int
+    how: str
+    file_id: str
+    width: int
+    height: int
+    format: str
+    caption: str
+    message_id: int
+
+
+@dataclass
 class FakeTelegram:
     """One bot's view of Telegram: updates waiting for it, what it sent, failures to play."""
 
@@ -142,6 +164,8 @@ class FakeTelegram:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     callback_answers: list[dict[str, Any]] = field(default_factory=list)
     webhook_deliveries: list[tuple[int, int]] = field(default_factory=list)  # (update_id, HTTP status)
+    photos: list[Photo] = field(default_factory=list)
+    hosts: dict[str, str] = field(default_factory=dict)  # public origin -> the local server behind it
     base: str = ""
 
     def __post_init__(self) -> None:
@@ -151,6 +175,7 @@ class FakeTelegram:
         self._ids = itertools.count(1000)
         self._message_ids = itertools.count(1)
         self._failures: dict[str, list[BotApiError]] = {}
+        self._files: dict[str, Photo] = {}  # file_id -> the photo first sent under it
         self.webhook: dict[str, Any] | None = None
 
     # -- what a test does as the users and as Telegram -------------------------------------------
@@ -232,6 +257,14 @@ class FakeTelegram:
     def _sent_now(self) -> list[Sent]:
         with self._lock:
             return list(self.sent)
+
+    def wait_photos(self, count: int, timeout: float = 30.0) -> list[Photo]:
+        """Wait until the bot has sent `count` photos in all; the photos."""
+        return wait_for_count(self._photos_now, count, "photos sent by the bot", timeout=timeout)
+
+    def _photos_now(self) -> list[Photo]:
+        with self._lock:
+            return list(self.photos)
 
     def pending(self) -> int:
         with self._lock:
@@ -349,6 +382,69 @@ class FakeTelegram:
             "text": shown,
         }
 
+    async def _m_sendphoto(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(params.get("chat_id") or 0)
+        if not chat_id:
+            raise BotApiError(400, "Bad Request: chat_id is empty")
+        text = str(params.get("caption") or "")
+        mode = params.get("parse_mode")
+        shown = text
+        if mode == "HTML":
+            try:
+                shown, _links = parse_html(text)
+            except ParseError as err:
+                raise BotApiError(400, f"Bad Request: can't parse entities: {err}") from err
+        elif mode not in (None, ""):
+            raise BotApiError(400, f"Bad Request: unsupported parse_mode {mode}")
+        if len(shown) > MAX_CAPTION:
+            raise BotApiError(400, "Bad Request: message caption is too long")
+        _check_markup(params.get("reply_markup"))
+        how, taken = await asyncio.to_thread(self._photo_of, params.get("photo"))
+        message_id = next(self._message_ids)
+        with self._lock:
+            file_id = taken.file_id if how == "file_id" else f"AgAC-{len(self._files) + 1:04d}"
+            photo = Photo(chat_id, how, file_id, taken.width, taken.height, taken.format, shown, message_id)
+            self._files.setdefault(file_id, photo)
+            self.photos.append(photo)
+        small = max(1, round(90 * photo.width / max(photo.width, photo.height)))
+        sizes = [
+            {"file_id": f"{file_id}-s", "file_unique_id": f"{file_id}-su", "width": small, "height": 90},
+            {"file_id": file_id, "file_unique_id": f"{file_id}-u", "width": photo.width, "height": photo.height},
+        ]
+        return {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private"},
+            "from": await self._m_getme({}),
+            "photo": sizes,
+            **({"caption": shown} if shown else {}),
+        }
+
+    def _photo_of(self, given: Any) -> tuple[str, Photo]:
+        """How the photo came and what it is; 400 as Telegram answers a photo it cannot take."""
+        if isinstance(given, tuple):  # a multipart upload: (bytes, content type)
+            how, (data, media_type) = "upload", given
+            limit = MAX_UPLOAD
+        elif isinstance(given, str) and given in self._files:
+            return "file_id", self._files[given]
+        elif isinstance(given, str) and given.startswith(("http://", "https://")):
+            how, limit = "url", MAX_BY_URL
+            try:
+                data, media_type = fetch(given, self.hosts, max_bytes=limit)
+            except MediaRefused as err:
+                raise BotApiError(400, f"Bad Request: wrong file identifier/HTTP URL specified ({err})") from err
+        else:
+            raise BotApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        try:
+            seen = picture(data, media_type, formats=PHOTO_FORMATS, max_bytes=limit)
+        except MediaRefused as err:
+            raise BotApiError(400, f"Bad Request: IMAGE_PROCESS_FAILED ({err})") from err
+        if seen.width + seen.height > 10000:
+            raise BotApiError(400, "Bad Request: PHOTO_INVALID_DIMENSIONS")
+        if max(seen.width, seen.height) > 20 * min(seen.width, seen.height):
+            raise BotApiError(400, "Bad Request: PHOTO_INVALID_DIMENSIONS")
+        return how, Photo(0, how, "", seen.width, seen.height, seen.format, "", 0)
+
     async def _m_answercallbackquery(self, params: dict[str, Any]) -> bool:
         with self._lock:
             self.callback_answers.append(params)
@@ -408,7 +504,11 @@ async def _params(request: Request) -> dict[str, Any]:
         params.update(json.loads(body) if body else {})
     elif kind.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
         form = await request.form()
-        params.update({k: v for k, v in form.items() if isinstance(v, str)})
+        for name, value in form.items():
+            if isinstance(value, str):
+                params[name] = value
+            else:  # an uploaded file: its bytes and the type it was sent as
+                params[name] = (await value.read(), value.content_type or "")
     for name in ("reply_markup", "allowed_updates", "link_preview_options"):
         if isinstance(params.get(name), str):
             with contextlib.suppress(json.JSONDecodeError):

@@ -12,7 +12,9 @@ keyed by the token. `send_message` with `type: text` checks what Viber checks: a
 `receiver` (a user subscribes by messaging the bot), `sender.name` of at most 28 characters,
 text of at most 7000 characters, and a keyboard as https://developers.viber.com/docs/tools/keyboards/
 defines it (`Type: keyboard`, 1-24 `Buttons`, each with a known `ActionType`, an `ActionBody`,
-`Columns` 1-6 and `Rows` 1-2).
+`Columns` 1-6 and `Rows` 1-2). `type: picture` takes a `text` (the description, at most 768
+characters, empty allowed) and a `media` URL whose last path segment ends in .jpeg, .jpg, .png or
+.gif, which Viber fetches: a JPEG, PNG or still GIF of at most 1 MB (the iOS limit, the lower one).
 
 Viber only calls https addresses; `route` plays the TLS proxy in front of the adapter, mapping a
 public https prefix to the adapter's local http listener.
@@ -20,6 +22,7 @@ public https prefix to the adapter's local http listener.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import hashlib
@@ -38,6 +41,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tests.fakes.media import MediaRefused, Picture, fetch, picture
 from tests.fakes.serving import serving, wait_for_count
 
 EVENT_TYPES = frozenset({"delivered", "seen", "failed", "subscribed", "unsubscribed", "conversation_started"})
@@ -47,6 +51,10 @@ MAX_SENDER_NAME = 28
 MAX_BUTTONS = 24
 MAX_BUTTON_TEXT = 250
 CHAT_HOSTNAME = "SN-CHAT-05_"
+MAX_PICTURE_TEXT = 768
+MAX_PICTURE_BYTES = 1024 * 1024
+PICTURE_EXTENSIONS = (".jpeg", ".jpg", ".png", ".gif")
+PICTURE_FORMATS = frozenset({"JPEG", "PNG", "GIF"})
 
 
 class ViberStatus(Exception):
@@ -69,6 +77,17 @@ class Sent:
 
 
 @dataclass
+class SentPicture:
+    """A picture message the bot sent: its link, its description and the picture Viber fetched."""
+
+    receiver: str
+    media: str
+    text: str
+    picture: Picture
+    message_token: int
+
+
+@dataclass
 class FakeViber:
     """One bot account's view of Viber: its users, its webhook, what it sent, failures to play."""
 
@@ -79,6 +98,7 @@ class FakeViber:
     webhook: dict[str, Any] | None = None
     webhook_checks: list[int] = field(default_factory=list)  # HTTP statuses of the `webhook` callbacks
     sent: list[Sent] = field(default_factory=list)
+    pictures: list[SentPicture] = field(default_factory=list)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     deliveries: list[tuple[str, int, int]] = field(default_factory=list)  # (event, message_token, status)
 
@@ -306,6 +326,8 @@ class FakeViber:
             raise ViberStatus(4, "missingData: sender.name")
         if len(sender["name"]) > MAX_SENDER_NAME:
             raise ViberStatus(3, "badData: sender.name is longer than 28 characters")
+        if payload.get("type") == "picture":
+            return await self._picture(receiver, payload)
         if payload.get("type") != "text":
             raise ViberStatus(3, f"badData: message type {payload.get('type')!r} is not served by this fake")
         text = payload.get("text")
@@ -319,6 +341,28 @@ class FakeViber:
         token = next(self._tokens)
         with self._lock:
             self.sent.append(Sent(receiver, text, sender, keyboard, token))
+        return {"message_token": token, "chat_hostname": CHAT_HOSTNAME, "billing_status": 1}
+
+    async def _picture(self, receiver: str, payload: dict[str, Any]) -> dict[str, Any]:
+        text, media = payload.get("text"), payload.get("media")
+        if not isinstance(text, str):
+            raise ViberStatus(4, "missingData: text")
+        if len(text) > MAX_PICTURE_TEXT:
+            raise ViberStatus(3, "badData: a picture's text is longer than 768 characters")
+        if not isinstance(media, str) or not media:
+            raise ViberStatus(4, "missingData: media")
+        if not media.split("?")[0].lower().endswith(PICTURE_EXTENSIONS):
+            raise ViberStatus(3, "badData: media must end in .jpeg, .png or .gif")
+        if payload.get("keyboard") is not None:
+            check_keyboard(payload["keyboard"])
+        try:
+            data, media_type = await asyncio.to_thread(fetch, media, self._routes, max_bytes=MAX_PICTURE_BYTES)
+            seen = picture(data, media_type, formats=PICTURE_FORMATS, max_bytes=MAX_PICTURE_BYTES)
+        except MediaRefused as err:
+            raise ViberStatus(3, f"badData: media: {err}") from err
+        token = next(self._tokens)
+        with self._lock:
+            self.pictures.append(SentPicture(receiver, media, text, seen, token))
         return {"message_token": token, "chat_hostname": CHAT_HOSTNAME, "billing_status": 1}
 
 

@@ -6,7 +6,11 @@ access token; `messaging_product: "whatsapp"`, `to`, and a `type` of text (`body
 characters), interactive `button` (body text up to 1024 characters, 1–3 reply buttons with unique
 ids of up to 256 characters and unique titles of up to 20,
 https://developers.facebook.com/docs/whatsapp/cloud-api/messages/interactive-reply-buttons-messages)
-or template (`name` and `language.code` of an approved template). It answers
+template (`name` and `language.code` of an approved template) or image (exactly one of `id`, a
+media id from `POST /{version}/{phone_number_id}/media`, and `link`, which it fetches; a `caption`
+of up to 1024 characters; JPEG or PNG of at most 5 MB,
+https://developers.facebook.com/docs/whatsapp/cloud-api/messages/image-messages). The upload takes
+a multipart form of `messaging_product`, `file` and its MIME `type` and answers `{"id": …}`. It answers
 `{"messaging_product", "contacts": [{"input", "wa_id"}], "messages": [{"id": "wamid…"}]}` or a
 Graph error `{"error": {"message", "type", "code", "error_subcode", "error_data", "fbtrace_id"}}`
 (https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes), and it can play
@@ -47,6 +51,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from tests.fakes.media import MediaRefused, Picture, fetch, picture
 from tests.fakes.serving import serving, wait_for_count
 
 TEXT_LIMIT = 4096
@@ -54,6 +59,9 @@ BODY_LIMIT = 1024
 BUTTON_ID_LIMIT = 256
 BUTTON_TITLE_LIMIT = 20
 WINDOW = 24 * 3600
+CAPTION_LIMIT = 1024
+IMAGE_LIMIT = 5 * 1024 * 1024
+IMAGE_TYPES = {"image/jpeg": "JPEG", "image/png": "PNG"}  # the Cloud API's image types, and what each holds
 URL = re.compile(r"https?://[^\s*_~`<>]+")
 
 
@@ -119,6 +127,11 @@ class Sent:
     request: dict[str, Any]
     wamid: str
     delivered: bool
+    picture: Picture | None = None  # an image message's picture, as WhatsApp got it
+
+    @property
+    def caption(self) -> str:
+        return str((self.request.get("image") or {}).get("caption", "")) if self.type == "image" else ""
 
     @property
     def to(self) -> str:
@@ -170,6 +183,8 @@ class FakeWhatsApp:
     sent: list[Sent] = field(default_factory=list)
     calls: list[tuple[str, int]] = field(default_factory=list)  # (path, HTTP status) of each Graph request
     status_deliveries: list[tuple[str, str, int]] = field(default_factory=list)  # (wamid, status, HTTP status)
+    media: dict[str, Picture] = field(default_factory=dict)  # uploaded media by id
+    hosts: dict[str, str] = field(default_factory=dict)  # public origin -> the local server behind it
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -178,6 +193,7 @@ class FakeWhatsApp:
         self._bodies: dict[str, bytes] = {}  # wamid → the signed webhook body, for a redelivery
         self._statuses: list[bytes] = []
         self._ids = itertools.count(1)
+        self._media_ids = itertools.count(1013859600285441)
 
     # -- what a test does as the clients and as Meta ----------------------------------------------
 
@@ -278,9 +294,83 @@ class FakeWhatsApp:
         return JSONResponse(result)
 
     async def _messages(self, request: Request) -> dict[str, Any]:
+        number = self._authorised(request, "messages")
+        with self._lock:
+            failure = self._failures.pop(0) if self._failures else None
+        if failure is not None:
+            raise failure
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            raise GraphError(400, 100, "(#100) The request body is not valid JSON") from None
+        if not isinstance(body, dict):
+            raise GraphError(400, 100, "(#100) The request body must be a JSON object")
+        _check(body, self.templates)
+        shown = await asyncio.to_thread(self._image_of, body) if body["type"] == "image" else None
+        to = str(body["to"])
+        with self._lock:
+            last = self._last_message.get(to)
+        delivered = body["type"] == "template" or (last is not None and time.time() - last < WINDOW)
+        wamid = self.new_wamid()
+        with self._lock:
+            self.sent.append(Sent(number, body, wamid, delivered, shown))
+        self._report(wamid, to, delivered)
+        answer: dict[str, Any] = {"id": wamid}
+        if body["type"] == "template":
+            answer["message_status"] = "accepted"
+        return {"messaging_product": "whatsapp", "contacts": [{"input": to, "wa_id": to}], "messages": [answer]}
+
+    async def upload(self, request: Request) -> JSONResponse:
+        """`POST /{version}/{phone_number_id}/media`: a multipart `file` with its `type`; the media id."""
+        try:
+            self._authorised(request, "media")
+            form = await request.form()
+            if form.get("messaging_product") != "whatsapp":
+                raise missing("messaging_product")
+            upload, declared = form.get("file"), form.get("type")
+            if upload is None or isinstance(upload, str):
+                raise missing("file")
+            if not isinstance(declared, str) or not declared:
+                raise missing("type")
+            data = await upload.read()
+            shown = _image(data, declared)
+        except GraphError as err:
+            with self._lock:
+                self.calls.append((request.url.path, err.status))
+            return err.response()
+        with self._lock:
+            media_id = str(next(self._media_ids))
+            self.media[media_id] = shown
+            self.calls.append((request.url.path, 200))
+        return JSONResponse({"id": media_id})
+
+    def _image_of(self, body: dict[str, Any]) -> Picture:
+        """An image message's picture: an uploaded media id, or a link the Cloud API fetches."""
+        spec = body.get("image") or {}
+        media_id, link = spec.get("id"), spec.get("link")
+        if bool(media_id) == bool(link):
+            raise invalid("an image object takes exactly one of id (uploaded media) and link (hosted media)")
+        caption = spec.get("caption", "")
+        if not isinstance(caption, str) or len(caption) > CAPTION_LIMIT:
+            limit = f"at most {CAPTION_LIMIT} characters long"
+            raise GraphError(400, 100, f"(#100) Param image['caption'] must be {limit}.")
+        if media_id:
+            with self._lock:
+                known = self.media.get(str(media_id))
+            if known is None:
+                raise GraphError(400, 131053, "(#131053) Media upload error", details=f"unknown media id {media_id}")
+            return known
+        try:
+            data, media_type = fetch(str(link), self.hosts, max_bytes=IMAGE_LIMIT)
+        except MediaRefused as err:
+            raise GraphError(400, 131053, "(#131053) Media upload error", details=str(err)) from err
+        return _image(data, media_type)
+
+    def _authorised(self, request: Request, tail: str) -> str:
+        """The business number of a Graph request whose version, token and number are right; GraphError else."""
         version, number = request.path_params["version"], request.path_params["phone_number_id"]
         if not re.fullmatch(r"v\d+\.\d+", version):
-            raise GraphError(400, 2500, f"Unknown path components: /{version}/{number}/messages")
+            raise GraphError(400, 2500, f"Unknown path components: /{version}/{number}/{tail}")
         auth = request.headers.get("authorization", "")
         if not auth:
             raise GraphError(
@@ -298,29 +388,7 @@ class FakeWhatsApp:
                 kind="GraphMethodException",
                 subcode=33,
             )
-        with self._lock:
-            failure = self._failures.pop(0) if self._failures else None
-        if failure is not None:
-            raise failure
-        try:
-            body = json.loads(await request.body())
-        except ValueError:
-            raise GraphError(400, 100, "(#100) The request body is not valid JSON") from None
-        if not isinstance(body, dict):
-            raise GraphError(400, 100, "(#100) The request body must be a JSON object")
-        _check(body, self.templates)
-        to = str(body["to"])
-        with self._lock:
-            last = self._last_message.get(to)
-        delivered = body["type"] == "template" or (last is not None and time.time() - last < WINDOW)
-        wamid = self.new_wamid()
-        with self._lock:
-            self.sent.append(Sent(number, body, wamid, delivered))
-        self._report(wamid, to, delivered)
-        answer: dict[str, Any] = {"id": wamid}
-        if body["type"] == "template":
-            answer["message_status"] = "accepted"
-        return {"messaging_product": "whatsapp", "contacts": [{"input": to, "wa_id": to}], "messages": [answer]}
+        return number
 
     def _report(self, wamid: str, to: str, delivered: bool) -> None:
         """The status webhook WhatsApp sends for a message: `sent`, or `failed` with 131047."""
@@ -407,9 +475,24 @@ def _check(body: dict[str, Any], templates: frozenset[tuple[str, str]]) -> None:
                 f"(#132001) Template name does not exist in {where}",
                 details=f"template name ({name}) does not exist in {language}",
             )
-    else:
-        raise GraphError(400, 100, f"(#100) Param type must be one of {{TEXT, INTERACTIVE, TEMPLATE, …}} - got {kind}")
+    elif kind != "image":  # an image's object is read against the uploaded media (FakeWhatsApp._image_of)
+        raise GraphError(
+            400, 100, f"(#100) Param type must be one of {{TEXT, IMAGE, INTERACTIVE, TEMPLATE, …}} - got {kind}"
+        )
     body["type"] = kind  # text when not given, as the Cloud API takes it
+
+
+def _image(data: bytes, media_type: str) -> Picture:
+    """An image as the Cloud API takes it: JPEG or PNG of at most 5 MB, its declared type its own."""
+    if media_type not in IMAGE_TYPES:
+        raise GraphError(400, 131053, "(#131053) Media upload error", details=f"unsupported type {media_type}")
+    try:
+        shown = picture(data, media_type, formats=IMAGE_TYPES.values(), max_bytes=IMAGE_LIMIT)
+    except MediaRefused as err:
+        raise GraphError(400, 131053, "(#131053) Media upload error", details=str(err)) from err
+    if IMAGE_TYPES[media_type] != shown.format:
+        raise GraphError(400, 131053, "(#131053) Media upload error", details=f"{media_type} holding {shown.format}")
+    return shown
 
 
 def _check_buttons(interactive: dict[str, Any]) -> None:
@@ -445,7 +528,12 @@ def _check_buttons(interactive: dict[str, Any]) -> None:
 def running(fake: FakeWhatsApp | None = None) -> Iterator[FakeWhatsApp]:
     """The fake Graph API served on a free port of 127.0.0.1, pushing status webhooks, for the block."""
     fake = fake or FakeWhatsApp()
-    app = Starlette(routes=[Route("/{version}/{phone_number_id}/messages", fake.messages, methods=["POST"])])
+    app = Starlette(
+        routes=[
+            Route("/{version}/{phone_number_id}/messages", fake.messages, methods=["POST"]),
+            Route("/{version}/{phone_number_id}/media", fake.upload, methods=["POST"]),
+        ]
+    )
     with serving(app, name="fake-whatsapp", beside=fake.push_statuses) as base:
         fake.base = base
         yield fake

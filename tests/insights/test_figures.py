@@ -12,7 +12,7 @@ import datetime as dt
 import random
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -49,6 +49,8 @@ class Event:
     served: tuple[str, str, str] | None  # key, locale, category
     topic: str | None
     csat: int | None
+    nps: int | None = None
+    agent_reply: bool = False  # a desk agent's reply (direction out), the case's first response
 
 
 @dataclass
@@ -58,6 +60,8 @@ class SimCase:
     topic: str
     opened: dt.datetime
     closed: dt.datetime | None = None
+    first_response: dt.datetime | None = None
+    channels: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -100,8 +104,14 @@ def _events(rng: random.Random, now: dt.datetime, people: int) -> list[Event]:
                 served=served,
                 topic=topic,
                 csat=rng.randint(1, 5) if rng.random() < 0.3 else None,
+                nps=rng.randint(0, 10) if rng.random() < 0.25 else None,
             )
         )
+    # A desk agent answers some handoffs a few minutes to hours later (on whatever channel the desk is).
+    for e in [e for e in events if e.outcome in OPENS and e.contact is not None and rng.random() < 0.5]:
+        at = min(e.at + dt.timedelta(seconds=rng.randrange(60, 4 * 3600)), now - dt.timedelta(seconds=30))
+        reply = Event(0, e.contact, rng.choice(CHANNELS), at, "out", "answered", None, None, None, agent_reply=True)
+        events.append(reply)
     # Planted: a case resolved and opened again on its topic 5 h later (reopened), and 30 h later (not).
     for who, hours in ((0, 5), (1, 30)):
         t0 = now - dt.timedelta(days=4, seconds=rng.randrange(3600))
@@ -132,6 +142,7 @@ def _record(engine: sa.Engine, events: list[Event], revisions: dict[tuple[str, s
                         topic=e.served[2] if e.served else e.topic,
                         outcome=e.outcome,
                         csat=e.csat,
+                        nps=e.nps,
                     )
                 )
                 s.flush()
@@ -145,6 +156,8 @@ def _record(engine: sa.Engine, events: list[Event], revisions: dict[tuple[str, s
                 topic=e.topic,
                 direction=e.direction,
                 csat=e.csat,
+                nps=e.nps,
+                agent_reply=e.agent_reply,
                 at=e.at,
             )
         s.flush()
@@ -184,16 +197,28 @@ def _simulate_cases(events: list[Event]) -> list[SimCase]:
             continue
         topic = (e.served[2] if e.served else e.topic) or ("general" if e.outcome in OPENS else None)
         if topic is None:
+            if e.agent_reply:  # no topic: it answers every open case of the contact still waiting
+                waiting = [c for c in open_.values() if c.contact == e.contact and c.first_response is None]
+                for c in waiting:
+                    c.first_response = e.at
+                if waiting:
+                    max(waiting, key=cases.index).channels.append(e.channel)
             continue
         case = open_.get((e.contact, topic))
         if case is None and e.outcome in OPENS:
             case = SimCase(e.contact, e.channel, topic, e.at)
             cases.append(case)
             open_[(e.contact, topic)] = case
+        if case is not None:
+            case.channels.append(e.channel)
         if case is not None and e.outcome == "resolved":
             case.closed = e.at
             del open_[(e.contact, topic)]
     return cases
+
+
+def _switches(case: SimCase) -> int:
+    return sum(a != b for a, b in zip([case.channel, *case.channels], case.channels, strict=False))
 
 
 def _falsely_deflected(e: Event, events: list[Event]) -> bool:
@@ -215,6 +240,7 @@ def _expected(
     known = [e for e in answers if e.contact is not None]
     false = [e for e in known if _falsely_deflected(e, events)]
     scores = [e.csat for e in evs if e.csat is not None]
+    nps = [e.nps for e in evs if e.nps is not None]
     vs = [] if channel else votes
     reasons: dict[str, int] = defaultdict(int)
     for v in vs:
@@ -222,6 +248,8 @@ def _expected(
             reasons[v.reason] += 1
     cs = [c for c in cases if channel is None or c.channel == channel]
     closed = [c for c in cs if c.closed is not None]
+    responded = [c for c in cs if c.first_response is not None]
+    waits = [(c.first_response - c.opened).total_seconds() for c in responded if c.first_response]
     reopened = [
         c
         for c in closed
@@ -248,6 +276,13 @@ def _expected(
         "csat": sum(scores) / len(scores),
         "satisfied": sum(s >= 4 for s in scores),
         "scored": len(scores),
+        "nps": round((sum(n >= 9 for n in nps) - sum(n <= 6 for n in nps)) / len(nps) * 100, 2),
+        "nps_scored": len(nps),
+        "promoters": sum(n >= 9 for n in nps),
+        "responded": len(responded),
+        "first_response_hours": sum(waits) / 3600 / len(waits),
+        "cases_switched": sum(_switches(c) > 0 for c in closed),
+        "channel_switches": sum(_switches(c) for c in closed),
     }
 
 
@@ -264,6 +299,11 @@ def _check(f: insights.Figures, want: dict[str, object]) -> None:
     assert f.resolution_hours.value == pytest.approx(want["resolution_hours"], abs=1e-3)
     assert f.csat.items == want["scored"] and f.csat.value == pytest.approx(want["csat"], abs=1e-3)
     assert f.csat_satisfied.value == pytest.approx(int(str(want["satisfied"])) / int(str(want["scored"])), abs=1e-3)
+    assert f.nps == insights.Measure(want["nps"], want["nps_scored"])  # type: ignore[arg-type]
+    assert f.nps_promoters == want["promoters"]
+    assert f.first_response_hours.items == want["responded"]
+    assert f.first_response_hours.value == pytest.approx(want["first_response_hours"], abs=1e-3)
+    assert (f.cases_switched, f.channel_switches) == (want["cases_switched"], want["channel_switches"])
 
 
 def test_every_figure_matches_an_independent_count_and_roll_ups_agree_with_live(engine: sa.Engine) -> None:
@@ -277,12 +317,26 @@ def test_every_figure_matches_an_independent_count_and_roll_ups_agree_with_live(
     want = _expected(events, votes, cases)
     assert 0 < int(str(want["false_deflected"])) < int(str(want["known"])) < int(str(want["answers"]))
     assert 0 < int(str(want["cases_reopened"])) < int(str(want["cases_resolved"]))
+    assert 0 < int(str(want["responded"])) < int(str(want["cases_opened"]))
+    assert 0 < int(str(want["cases_switched"])) < int(str(want["channel_switches"]))
+    assert 0 < int(str(want["promoters"])) < int(str(want["nps_scored"]))
     span = insights.parse_range(f"{DAYS + 2}d")
 
+    # Each filter makes a query read another roll-up level (coarse without the article, without
+    # the channel, or the daily table): after the roll-up every one still says what live did.
+    narrowed = [
+        insights.Filters(channel="chat"),
+        insights.Filters(locale="uk"),
+        insights.Filters(category="billing"),
+        insights.Filters(channel="sms", category="roaming"),
+        insights.Filters(channel="chat", locale="en", category="billing"),
+    ]
     with kb.read_session(engine) as s:
         live = insights.summary(s, span)
         live_days = insights.daily(s, span)
         chat = insights.summary(s, span, insights.Filters(channel="chat"))
+        live_narrowed = [(insights.summary(s, span, f), insights.daily(s, span, f)) for f in narrowed]
+    assert all(got.totals.questions and got.by_article for got, _ in live_narrowed)  # nothing compared empty
     _check(live.totals, want)
     _check(chat.totals, _expected(events, votes, cases, channel="chat"))
     assert {g.name for g in live.by_channel} == set(CHANNELS)
@@ -311,6 +365,13 @@ def test_every_figure_matches_an_independent_count_and_roll_ups_agree_with_live(
         assert insights.summary(s, span) == live
         assert insights.daily(s, span) == live_days
         assert insights.summary(s, span, insights.Filters(channel="chat")) == chat
+        assert [(insights.summary(s, span, f), insights.daily(s, span, f)) for f in narrowed] == live_narrowed
+        coarse = s.exec(select(insights.CoarseRollup).where(insights.CoarseRollup.metric == "asked")).all()
+    levels = {"channel_locale", "channel_category", "article"}
+    assert {r.level for r in coarse} == levels
+    asked = sum(e.direction == "in" and e.at.astimezone(KYIV).date() < today for e in events)
+    for level in levels:  # each level holds every question of the past days once
+        assert sum(r.value for r in coarse if r.level == level) == asked > 0
 
     # Past days are read from the table: a raw row removed after the roll-up leaves them as they were.
     yesterday = insights.parse_range("1d", (today - dt.timedelta(days=2)).isoformat())
@@ -398,3 +459,24 @@ def test_a_range_is_days_or_dates_and_nonsense_is_refused() -> None:
     for since, until in (("0d", None), ("yesterday", None), ("2026-12-03", "2026-12-02")):
         with pytest.raises(insights.InsightsError):
             insights.parse_range(since, until)
+
+
+def test_today_is_read_from_its_partial_roll_up_and_counted_live_after_the_cutoff(engine: sa.Engine) -> None:
+    now = kb.utcnow()
+    zone = kb.editor_zone()
+    start = dt.datetime.combine(insights.company_day(now, zone), dt.time.min, tzinfo=zone)
+    early = max(start.astimezone(dt.UTC) + dt.timedelta(seconds=1), now - dt.timedelta(minutes=30))
+    before = _one(engine, early, channel="chat", outcome="answered")
+    with kb.write_session(engine) as s:
+        cutoff = insights.rebuild_today(s)
+    after = now + dt.timedelta(seconds=1)  # after the cutoff: only the live part can see it
+    _one(engine, after, channel="sms", outcome="handoff")
+    with kb.write_session(engine) as s:  # a raw row before the cutoff removed: the partial roll-up still has it
+        s.delete(s.get(contacts.Interaction, before.id))
+    today = insights.parse_range("1d")
+    with kb.read_session(engine) as s:
+        got = insights.summary(s, today)
+        per_day = insights.daily(s, today)
+    assert cutoff <= after and got.totals.questions == 2 and got.totals.handed_off == 1
+    assert {g.name for g in got.by_channel} == {"chat", "sms"}
+    assert [g.figures.questions for g in per_day] == [2]

@@ -118,9 +118,7 @@ def _render_everywhere(unit: kb.Unit) -> None:
     for channel, formats in renderers.FORMATS.items():
         for fmt in formats:
             try:
-                out = renderers.render(
-                    channel, unit=unit, facts=FACTS, options=renderers.RenderOptions(format=fmt)
-                )
+                out = renderers.render(channel, unit=unit, facts=FACTS, options=renderers.RenderOptions(format=fmt))
             except kb.IstokError:
                 continue  # a clean refusal
             if channel == "ivr" and fmt == "ssml":

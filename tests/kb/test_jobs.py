@@ -75,9 +75,10 @@ def test_a_job_enqueued_in_a_rolled_back_transaction_does_not_exist(engine: sa.E
 
 
 def test_an_unknown_kind_is_refused_with_the_known_ones_named(engine: sa.Engine) -> None:
-    with pytest.raises(ValueError, match=r"unknown job kind 'nope'; known kinds: .*test\.ok"), kb.write_session(
-        engine
-    ) as session:
+    with (
+        pytest.raises(ValueError, match=r"unknown job kind 'nope'; known kinds: .*test\.ok"),
+        kb.write_session(engine) as session,
+    ):
         kb.enqueue_job(session, "nope")
 
 

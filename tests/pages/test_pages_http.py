@@ -200,7 +200,9 @@ def test_the_pages_json_errors_are_problem_details_like_the_apis(site: Site) -> 
     _problem(operator.get("/panel/card/en/no-such-article"), 404)
     assert _problem(operator.post("/admin/preview", json={"source": "x"}), 403)["detail"] == "editors only"
     widget = httpx.get(
-        f"{site.base}/widget/answer", params={"q": "roaming", "locale": "en"}, headers={"Origin": "https://evil.example"}
+        f"{site.base}/widget/answer",
+        params={"q": "roaming", "locale": "en"},
+        headers={"Origin": "https://evil.example"},
     )
     assert "may not embed" in str(_problem(widget, 403)["detail"])
     vote = httpx.post(

@@ -60,7 +60,7 @@ def test_an_outdated_translation_is_listed_shows_the_source_diff_and_is_brought_
     login(page, site, "editor", next_path="/admin/translations?locale=uk")
     row = page.locator(f'tr[data-key="{KEY}"]')
     assert row.get_attribute("data-state") == "outdated"
-    assert "1 revision(s) behind" in row.inner_text()
+    assert "1 revision behind" in row.inner_text()
     row.get_by_role("link", name="Side by side").click()
     page.wait_for_url(f"**/admin/translations/{KEY}")
     uk = page.locator('section[data-state="outdated"]')

@@ -11,6 +11,7 @@
   var slot = document.getElementById("contact-context");
   var status = root.querySelector(".cw-status");
   var shown = null, seq = 0;
+  var words = JSON.parse(root.getAttribute("data-words") || "{}");  // the operator's language
 
   function say(text) { status.textContent = text; status.hidden = !text; }
 
@@ -32,7 +33,7 @@
     if (key === shown) return;
     shown = key;
     var mine = ++seq;
-    say("Looking the client up…");
+    say(words.looking || "Looking the client up…");
     fetch(contextUrl + "?" + key, {credentials: "same-origin", headers: {"Accept": "text/html"}})
       .then(function (r) {
         if (r.status === 401) { window.location.reload(); throw new Error("signed out"); }
@@ -46,7 +47,7 @@
         slot.setAttribute("data-conversation", conversation.id != null ? String(conversation.id) : "");
         say("");
       })
-      .catch(function (err) { if (mine === seq) { shown = null; say("Could not load the client: " + err.message); } });
+      .catch(function (err) { if (mine === seq) { shown = null; say((words.failed || "Could not load the client:") + " " + err.message); } });
   }
 
   window.addEventListener("message", function (event) {
@@ -61,6 +62,6 @@
   if (window.parent !== window) {
     window.parent.postMessage("chatwoot-dashboard-app:fetch-info", origin);
   } else {
-    say("This page is shown inside Chatwoot, as a Dashboard App of the conversation.");
+    say(words.outside || "This page is shown inside Chatwoot, as a Dashboard App of the conversation.");
   }
 })();

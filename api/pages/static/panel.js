@@ -9,6 +9,12 @@
   var status = document.querySelector(".p-status");
   var cardBox = document.getElementById("p-card");
   var hits = [], active = -1, timer = null, seq = 0, card = null;
+  // The operator's language: the page gives its words (data-words); English if it gave none.
+  var words = JSON.parse(root.getAttribute("data-words") || "{}");
+  function say(key, fallback, value) {
+    var text = words[key] || fallback;
+    return value == null ? text : text.replace("{}", function () { return String(value); });  // no $& patterns
+  }
 
   function el(tag, cls, text) {
     var n = document.createElement(tag);
@@ -37,14 +43,14 @@
       li.appendChild(snip);
       if (h.internal) {
         var inn = el("span", "p-hit-internal"); inn.innerHTML = h.internal;
-        inn.insertBefore(el("b", null, "Internal: "), inn.firstChild);
+        inn.insertBefore(el("b", null, say("internal", "Internal: ")), inn.firstChild);
         li.appendChild(inn);
       }
       li.addEventListener("click", function () { select(i); open(i); });
       list.appendChild(li);
     });
     input.setAttribute("aria-expanded", hits.length ? "true" : "false");
-    status.textContent = hits.length ? hits.length + " answers" : (input.value.trim() ? "Nothing found" : "");
+    status.textContent = hits.length ? ((words.answers || {})[hits.length] || hits.length + " answers") : (input.value.trim() ? say("nothing", "Nothing found") : "");
     select(hits.length ? 0 : -1);
   }
   function search() {
@@ -57,12 +63,12 @@
         return r.json();
       })
       .then(function (data) { if (mine === seq) showHits(data); })
-      .catch(function () { status.textContent = "Search failed"; });
+      .catch(function () { status.textContent = say("failed", "Search failed"); });
   }
   function copy(text, button) {
     var done = function () {
-      if (button) { var old = button.textContent; button.textContent = "Copied ✓"; setTimeout(function () { button.textContent = old; }, 1200); }
-      status.textContent = "Copied";
+      if (button) { var old = button.textContent; button.textContent = say("copied_mark", "Copied ✓"); setTimeout(function () { button.textContent = old; }, 1200); }
+      status.textContent = say("copied", "Copied");
     };
     if (navigator.clipboard && window.isSecureContext) {
       navigator.clipboard.writeText(text).then(done, function () { fallbackCopy(text); done(); });
@@ -78,15 +84,15 @@
     var box = el("div", "p-reply");
     var head = el("div", "p-reply-head");
     head.appendChild(el("span", "p-reply-label", label + (meta ? " · " + meta : "")));
-    var b = el("button", "p-copy", "Copy");
+    var b = el("button", "p-copy", say("copy", "Copy"));
     b.type = "button"; b.setAttribute("data-copy", channel);
-    b.setAttribute("aria-label", "Copy reply for " + label);
+    b.setAttribute("aria-label", say("copy_reply_for", "Copy reply for {}", label));
     b.addEventListener("click", function () { copy(text, b); });
     head.appendChild(b);
     box.appendChild(head);
     var pre = el("pre", "p-reply-text", text);
     pre.tabIndex = 0; // scrollable, so it must be reachable by keyboard
-    pre.setAttribute("aria-label", label + " reply");
+    pre.setAttribute("aria-label", say("reply_label", "{} reply", label));
     box.appendChild(pre);
     return box;
   }
@@ -96,8 +102,13 @@
     var h = el("h2", "p-card-title", c.title);
     h.tabIndex = -1;
     cardBox.appendChild(h);
-    cardBox.appendChild(el("p", "p-card-meta", "rev " + c.revision + " · " + c.content_hash.slice(0, 10) +
-      (c.internal_count ? " · " + c.internal_count + " internal" : "")));
+    (c.announcements || []).forEach(function (n) { // outages and planned works: said first, while they last
+      var line = el("p", "p-announcement", n.title + ": " + n.text);
+      line.setAttribute("role", "status");
+      cardBox.appendChild(line);
+    });
+    cardBox.appendChild(el("p", "p-card-meta", say("rev", "rev {}", c.revision) + " · " + c.content_hash.slice(0, 10) +
+      (c.internal_count ? " · " + say("internal_count", "{} internal", c.internal_count) : "")));
     cardBox.appendChild(el("p", "p-summary", c.summary));
     var body = el("div", "p-body");
     body.innerHTML = c.html; // the operator renderer's sanitised HTML; internal notes are marked sections
@@ -108,26 +119,29 @@
         var tr = el("tr"); tr.appendChild(el("th", null, f.key)); tr.appendChild(el("td", null, f.value)); tb.appendChild(tr);
       });
       t.appendChild(tb);
-      cardBox.appendChild(el("h3", null, "Facts"));
+      cardBox.appendChild(el("h3", null, say("facts", "Facts")));
       cardBox.appendChild(t);
     }
-    cardBox.appendChild(el("h3", null, "Replies"));
-    cardBox.appendChild(reply("Chat", "", c.replies.chat, "chat"));
-    cardBox.appendChild(reply("SMS", c.replies.sms_meta, c.replies.sms, "sms"));
-    cardBox.appendChild(reply("Email", c.replies.email_subject, c.replies.email, "email"));
-    var open = el("a", "p-open", "Open help page ↗"); open.href = c.url; open.target = "_blank"; open.rel = "noopener";
+    cardBox.appendChild(el("h3", null, say("replies", "Replies")));
+    cardBox.appendChild(reply(say("chat", "Chat"), "", c.replies.chat, "chat"));
+    cardBox.appendChild(reply(say("sms", "SMS"), c.replies.sms_meta, c.replies.sms, "sms"));
+    cardBox.appendChild(reply(say("email", "Email"), c.replies.email_subject, c.replies.email, "email"));
+    var open = el("a", "p-open", say("open_help", "Open help page ↗")); open.href = c.url; open.target = "_blank"; open.rel = "noopener";
     cardBox.appendChild(open);
     cardBox.hidden = false;
     h.focus();
   }
-  function openCard(locale, key) {
-    fetch("/panel/card/" + encodeURIComponent(locale) + "/" + encodeURIComponent(key), {credentials: "same-origin"})
+  function openCard(locale, key, q) {
+    var from = q ? "?q=" + encodeURIComponent(q) : ""; // the search it came from, counted as opened
+    var who = document.getElementById("contact-context").getAttribute("data-contact-id"); // the client on the line
+    if (who) from += (from ? "&" : "?") + "contact=" + encodeURIComponent(who);
+    fetch("/panel/card/" + encodeURIComponent(locale) + "/" + encodeURIComponent(key) + from, {credentials: "same-origin"})
       .then(function (r) { return r.json(); })
-      .then(function (c) { if (c.replies) { showCard(c); status.textContent = "Opened: " + c.title; } });
+      .then(function (c) { if (c.replies) { showCard(c); status.textContent = say("opened", "Opened: {}", c.title); } });
   }
   function open(i) {
     var h = hits[i];
-    if (h) openCard(h.locale, h.key);
+    if (h) openCard(h.locale, h.key, input.value.trim());
   }
   // The client's served and suggested articles open their cards like search hits do.
   Array.prototype.forEach.call(document.querySelectorAll("#contact-context [data-card]"), function (b) {

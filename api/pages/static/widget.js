@@ -28,6 +28,7 @@
     ".x{background:transparent;border:0;color:#fff;font-size:22px;line-height:1;cursor:pointer;padding:2px 6px;border-radius:6px}",
     ".body{padding:14px 16px;overflow:auto;flex:1}",
     ".intro{margin:0 0 8px;color:#5b6070}",
+    ".note{background:#fff4d6;border:1px solid #f0c36d;color:#3d2e00;border-radius:8px;padding:6px 10px;margin:0 0 8px}",
     "form{display:flex;gap:8px;padding:12px;border-top:1px solid #e3e5ec}",
     "input{flex:1;min-width:0;font:inherit;padding:10px 12px;border:1.5px solid #cfd3de;border-radius:10px;color:#1f2330;background:#fff}",
     ".send{font:inherit;font-weight:600;border:0;border-radius:10px;background:var(--c);color:#fff;padding:0 14px;cursor:pointer}",
@@ -79,7 +80,23 @@
     if (text != null) node.textContent = text;
     return node;
   }
+  var told = false;
+  function announce() { // outages and planned works first, while they last (fetched once, on opening)
+    told = true;
+    fetch(base + "/widget/announcements?locale=" + encodeURIComponent(locale), {mode: "cors", credentials: "omit"})
+      .then(function (r) { return r.ok ? r.json() : {announcements: []}; })
+      .then(function (d) {
+        d.announcements.forEach(function (n) {
+          var p = el("p", {"class": "note", role: "status"});
+          p.appendChild(el("strong", {}, n.title + " "));
+          p.appendChild(document.createTextNode(n.text + " "));
+          p.appendChild(link(n.url, t.read_more));
+          body.insertBefore(p, body.firstChild);
+        });
+      }).catch(function () {});
+  }
   function toggle(open) {
+    if (open && !told) announce();
     panel.hidden = !open;
     launcher.setAttribute("aria-expanded", open ? "true" : "false");
     if (open) input.focus(); else launcher.focus();

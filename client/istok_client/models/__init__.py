@@ -8,6 +8,7 @@ the result back as `base=` to change it and the client sends `If-Match` for you.
 
 from istok_client.models.articles import (
     Alternative,
+    Announcement,
     Answer,
     Article,
     ArticlePage,
@@ -52,11 +53,14 @@ from istok_client.models.insights import (
     InsightsDaily,
     InsightsFigures,
     InsightsFilters,
+    InsightsFinding,
     InsightsGroup,
+    InsightsHealth,
     InsightsMeasure,
     InsightsRange,
     InsightsSummary,
     InsightsTerm,
+    InsightsUnopenedTerm,
 )
 from istok_client.models.store import (
     ArticleVerification,
@@ -69,6 +73,8 @@ from istok_client.models.store import (
     DueArticle,
     DueReason,
     Fact,
+    FactProposal,
+    FactStep,
     FactValue,
     FactVersion,
     Health,
@@ -91,6 +97,7 @@ from istok_client.models.store import (
 
 __all__ = [
     "Alternative",
+    "Announcement",
     "Answer",
     "Article",
     "ArticlePage",
@@ -112,6 +119,8 @@ __all__ = [
     "DueArticle",
     "DueReason",
     "Fact",
+    "FactProposal",
+    "FactStep",
     "FactValue",
     "FactVersion",
     "Gap",
@@ -123,11 +132,14 @@ __all__ = [
     "InsightsDaily",
     "InsightsFigures",
     "InsightsFilters",
+    "InsightsFinding",
     "InsightsGroup",
+    "InsightsHealth",
     "InsightsMeasure",
     "InsightsRange",
     "InsightsSummary",
     "InsightsTerm",
+    "InsightsUnopenedTerm",
     "Interaction",
     "InteractionRecorded",
     "JobsState",

@@ -103,8 +103,24 @@ class Rendered(TypedDict):
     warnings: list[str]
 
 
+class Announcement(TypedDict):
+    """A notice (an outage, planned works) to give the client before anything else, while it lasts."""
+
+    key: str
+    locale: str
+    title: str
+    text: str  # the sentence to give first, plain
+    url: str  # the help-centre page that tells more
+    until: str
+    revision: int
+    content_hash: str
+
+
 class Answer(TypedDict):
-    """The best answer for a question; `status` is `answered` or `handoff` (give it to a person)."""
+    """The best answer for a question; `status` is `answered` or `handoff` (give it to a person).
+
+    `announcements` are the notices of now for this client; a bot rendering already begins with them.
+    """
 
     question: str
     locale: str
@@ -116,6 +132,7 @@ class Answer(TypedDict):
     provenance: Provenance | None
     alternatives: list[Alternative]
     rendered: Rendered | None
+    announcements: list[Announcement]
     replayed: bool  # from `X-Istok-Replayed`: this outside message was answered before, nothing recorded
 
 

@@ -29,6 +29,12 @@ class InsightsFigures(TypedDict):
     resolution_hours: InsightsMeasure
     csat: InsightsMeasure
     csat_satisfied: InsightsMeasure
+    first_response_hours: InsightsMeasure  # where the channel reports a person's first reply
+    cases_switched: int
+    channel_switches: int
+    nps: InsightsMeasure  # promoters - detractors, points -100..100
+    nps_promoters: int
+    nps_detractors: int
 
 
 class InsightsGroup(TypedDict):
@@ -56,6 +62,26 @@ class InsightsTerm(TypedDict):
     last_seen: str
 
 
+class InsightsUnopenedTerm(TypedDict):
+    term: str
+    locale: str
+    surface: str  # help or panel
+    searches: int
+
+
+class InsightsFinding(TypedDict):
+    kind: str
+    locale: str | None
+    key: str | None
+    subject: str
+    action: str
+    link: str
+
+
+class InsightsHealth(TypedDict):
+    findings: list[InsightsFinding]
+
+
 class InsightsSummary(TypedDict):
     range: InsightsRange
     filters: InsightsFilters
@@ -64,6 +90,7 @@ class InsightsSummary(TypedDict):
     by_locale: list[InsightsGroup]
     by_article: list[InsightsGroup]
     no_result_terms: list[InsightsTerm]
+    unopened_terms: list[InsightsUnopenedTerm]
 
 
 class InsightsDaily(TypedDict):

@@ -98,6 +98,33 @@ class FactVersion(TypedDict):
     at: str
 
 
+class FactStep(TypedDict):
+    kind: str
+    actor: str
+    role: str
+    comment: str
+    at: str
+
+
+class FactProposal(TypedDict):
+    """A fact change waiting for the `facts` workflow's approvals (a 202 answer to a change)."""
+
+    id: int
+    key: str
+    action: str
+    type: str
+    value: Any
+    locales: dict[str, Any]
+    base_version: int | None
+    proposer: str
+    state: str
+    applied_version: int | None
+    needed: int
+    approved_by: list[str]
+    ready: bool
+    steps: list[FactStep]
+
+
 class SynonymSet(TypedDict):
     id: int
     locale: str

@@ -81,9 +81,7 @@ class ArticleOperations:
         )
 
     @endpoint("POST", f"{_ARTICLE}/publish", parse=Json(models.Publication))
-    def publish_article(
-        self, locale: str, key: str, *, revision: int | None = None, emergency: bool = False
-    ) -> Parts:
+    def publish_article(self, locale: str, key: str, *, revision: int | None = None, emergency: bool = False) -> Parts:
         """Make a revision (default: the latest draft) live on every channel.
 
         `emergency` skips the approvals its category's workflow asks for, for those allowed (audited).
@@ -98,13 +96,23 @@ class ArticleOperations:
 
     @endpoint("POST", f"{_ARTICLE}/rollback", parse=Json(models.Publication), headers=("If-Match",))
     def rollback_article(
-        self, locale: str, key: str, revision: int, *, base: Base, message: str | None = None
+        self,
+        locale: str,
+        key: str,
+        revision: int,
+        *,
+        base: Base,
+        message: str | None = None,
+        emergency: bool = False,
     ) -> Parts:
-        """Publish `revision`'s content again, as a new revision based on `base`."""
+        """Publish `revision`'s content again, as a new revision based on `base`.
+
+        Text never approved (nor live as an emergency) needs `emergency`, for those allowed (audited).
+        """
         return Parts(
             path={"locale": locale, "key": key},
             headers=if_match(base),
-            json=present(revision=revision, message=message),
+            json=present(revision=revision, message=message, emergency=emergency or None),
         )
 
     @endpoint("GET", f"{_ARTICLE}/revisions", parse=JsonList(models.RevisionSummary))

@@ -134,11 +134,14 @@ class ContactOperations:
         csat: int | None = None,
         locale: str | None = None,
         message: str | None = None,
+        nps: int | None = None,
+        agent_reply: bool | None = None,
     ) -> Parts:
         """Append an interaction to a contact's timeline (by `contact`, or `identity`: created on first sight).
 
         `message`, the outside system's id of the message, is recorded once per channel: sent again,
         the first interaction comes back with `replayed` true, so such a call is retried even after 503.
+        `nps` (0..10) is kept beside `csat`; `agent_reply` says a person answered (a case's first response).
         """
         body = present(
             channel=channel,
@@ -152,6 +155,8 @@ class ContactOperations:
             csat=csat,
             locale=locale,
             message=message,
+            nps=nps,
+            agent_reply=agent_reply,
         )
         return Parts(json=body, repeatable=message is not None)
 

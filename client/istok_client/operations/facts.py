@@ -32,7 +32,9 @@ class FactOperations:
             path={"key": key}, headers={"If-None-Match": "*"}, json=present(type=type, value=value, locales=locales)
         )
 
-    @endpoint("PUT", "/api/v1/facts/{key}", parse=Json(models.Fact, extra=TAGGED), headers=("If-Match",))
+    @endpoint(
+        "PUT", "/api/v1/facts/{key}", parse=Json(models.Fact, extra=TAGGED), headers=("If-Match",), query=("emergency",)
+    )
     def update_fact(
         self,
         key: str,
@@ -41,9 +43,19 @@ class FactOperations:
         value: models.FactValue,
         base: Base,
         locales: dict[str, models.FactValue] | None = None,
+        emergency: bool = False,
     ) -> Parts:
-        """Change a fact based on `base`; every published article using it is published again."""
-        return Parts(path={"key": key}, headers=if_match(base), json=present(type=type, value=value, locales=locales))
+        """Change a fact based on `base`; every published article using it is published again.
+
+        Under a `facts` workflow the server answers 202 with a proposal instead (see
+        `list_fact_proposals`), unless `emergency` from someone allowed to publish directly.
+        """
+        return Parts(
+            path={"key": key},
+            headers=if_match(base),
+            query={"emergency": "true" if emergency else None},
+            json=present(type=type, value=value, locales=locales),
+        )
 
     @endpoint("DELETE", "/api/v1/facts/{key}", parse=NoContent(), headers=("If-Match",))
     def delete_fact(self, key: str, *, base: Base) -> Parts:
@@ -54,6 +66,31 @@ class FactOperations:
     def list_fact_versions(self, key: str) -> Parts:
         """Every value the fact has had, with author and time."""
         return Parts(path={"key": key})
+
+    @endpoint("GET", "/api/v1/fact-proposals", parse=JsonList(models.FactProposal), query=("state",))
+    def list_fact_proposals(self, *, state: str = "pending") -> Parts:
+        """Fact changes under the `facts` workflow: pending (default), changes_requested or applied."""
+        return Parts(query={"state": state})
+
+    @endpoint("GET", "/api/v1/fact-proposals/{proposal_id}", parse=Json(models.FactProposal))
+    def get_fact_proposal(self, proposal_id: int) -> Parts:
+        """One proposal with its approvals and steps."""
+        return Parts(path={"proposal_id": proposal_id})
+
+    @endpoint("POST", "/api/v1/fact-proposals/{proposal_id}/approve", parse=Json(models.FactProposal))
+    def approve_fact_proposal(self, proposal_id: int, *, comment: str = "") -> Parts:
+        """Approve exactly the proposed value (403 for its proposer or a non-reviewer)."""
+        return Parts(path={"proposal_id": proposal_id}, json={"comment": comment})
+
+    @endpoint("POST", "/api/v1/fact-proposals/{proposal_id}/request-changes", parse=Json(models.FactProposal))
+    def request_fact_changes(self, proposal_id: int, *, comment: str) -> Parts:
+        """Send it back saying what should change; the proposal is withdrawn."""
+        return Parts(path={"proposal_id": proposal_id}, json={"comment": comment})
+
+    @endpoint("POST", "/api/v1/fact-proposals/{proposal_id}/apply", parse=Json(models.FactProposal))
+    def apply_fact_proposal(self, proposal_id: int) -> Parts:
+        """Make an approved proposal live (409 without approvals or if the fact moved meanwhile)."""
+        return Parts(path={"proposal_id": proposal_id})
 
     @endpoint("GET", "/api/v1/synonyms", parse=JsonList(models.SynonymSet), query=("locale",))
     def list_synonyms(self, *, locale: str | None = None) -> Parts:

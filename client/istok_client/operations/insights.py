@@ -43,3 +43,8 @@ class InsightsOperations:
     ) -> Parts:
         """The same figures for each company day of the range, empty days included."""
         return Parts(query=_query(since, until, channel, locale, category))
+
+    @endpoint("GET", "/api/v1/insights/health", parse=Json(models.InsightsHealth), query=("kind",))
+    def insights_health(self, *, kind: str | None = None) -> Parts:
+        """Content health: what in the live knowledge base to fix, each finding with its action and admin link."""
+        return Parts(query={"kind": kind})
