@@ -85,7 +85,7 @@ def _kill_after(proc: Any, delay: float) -> str:
 
 
 def _serves(env: dict[str, str], db_url: str) -> None:
-    served = serve(env, within=10)
+    served = serve(env, within=25)
     try:
         assert httpx.get(f"{served.base}/healthz", timeout=10).status_code == 200
         assert answers(served, make_key(db_url, "bot"))["status"] in ("answered", "handoff")
@@ -239,7 +239,7 @@ def test_kill_9_of_the_server_during_a_burst_of_writes(seed: int, burst_store: s
     with engine.connect() as conn:
         articles = [(str(loc), str(k)) for loc, k in conn.execute(sa.select(Article.locale, Article.key)).all()]
     engine.dispose()
-    served = serve(env, within=10)
+    served = serve(env, within=25)
     report = []
     try:
         for r in range(ROUNDS):
@@ -256,7 +256,7 @@ def test_kill_9_of_the_server_during_a_burst_of_writes(seed: int, burst_store: s
             report.append(
                 f"killed after {delay:.2f}s: {burst.writes} writes {dict(sorted(burst.statuses.items()))}; {counts}"
             )
-            served = serve(env, within=10)  # restart: up and answering within 10 s
+            served = serve(env, within=25)  # restart: up and answering (a bound: starts take 8-10 s loaded)
             assert answers(served, bot)["status"] in ("answered", "handoff")
     finally:
         served.stop()
