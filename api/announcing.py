@@ -117,6 +117,17 @@ def _live_at(seq: int) -> tuple[kb.Announcement, ...]:
     return found
 
 
+def notices_for_contact(locale: str, contact_id: int | None, *, base_url: str = "") -> list[Notice]:
+    """`notices` for a client known by id, or nobody in particular.
+
+    The client's region and segments are read from contact context only while some announcement
+    is live: most of the time none is, and an answer then pays no extra read for them.
+    """
+    if not _live_at(live.current().seq):
+        return []
+    return notices(locale, audience=audience_of_contact(contact_id), base_url=base_url)
+
+
 def audience_of_contact(contact_id: int | None) -> Audience:
     """A known client's region (the country of their phone numbers) and segments; nobody's when unknown."""
     if contact_id is None:

@@ -182,8 +182,7 @@ async def panel_card(
     if q.strip():
         await run_in_threadpool(search_opens.count, "panel", locale, q, opened=True)
     card = await run_in_threadpool(_card, entry, snap, base_url(request))
-    audience = await run_in_threadpool(announcing.audience_of_contact, contact)
-    found = await run_in_threadpool(lambda: announcing.notices(locale, audience=audience, base_url=base_url(request)))
+    found = await run_in_threadpool(announcing.notices_for_contact, locale, contact, base_url=base_url(request))
     card["announcements"] = [n.as_dict() for n in found]
     return JSONResponse(card, headers={"Cache-Control": "no-store"})
 

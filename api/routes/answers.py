@@ -164,9 +164,8 @@ async def answer(
         message=message,
     )
     ANSWERS.labels(reply.answer.status.value, channel).inc()
-    audience = await run_in_threadpool(announcing.audience_of_contact, reply.contact_id)
     found = await run_in_threadpool(
-        lambda: announcing.notices(reply.answer.locale, audience=audience, base_url=base_url(request))
+        announcing.notices_for_contact, reply.answer.locale, reply.contact_id, base_url=base_url(request)
     )
     body = reply.presented.get("json")
     if found:  # notices come and go by the clock: never kept with the reply
