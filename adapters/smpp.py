@@ -206,7 +206,8 @@ class SmsGateway:
             return
         route = contact_route.sentence(self.istok.list_facts(), reply["locale"])
         logger.info("smpp: %s handed off (%.2f)", phone, reply["confidence"])
-        self.send(phone, f"{phrase(reply['locale'], 'sms_handoff')} {route}")
+        notices = "".join(f"{n['text']}\n" for n in reply.get("announcements") or [])  # an answer has them already
+        self.send(phone, f"{notices}{phrase(reply['locale'], 'sms_handoff')} {route}")
 
     def on_receipt(self, text: str, phone: str) -> None:
         """The SMSC's word on a message sent: on the timeline once, as delivered or not."""

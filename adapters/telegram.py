@@ -53,6 +53,7 @@ from telegram.ext import (
 
 from adapters import settings
 from adapters.contact_route import ContactRoute
+from adapters.message_parts import split_message
 from adapters.phrases import phrase
 from adapters.pictures import Assets, Picture, caption, pictures
 from istok_client import AsyncClient, Identity, IstokError
@@ -65,6 +66,7 @@ CALLBACK_LIMIT = 64  # bytes of callback_data the Bot API accepts
 ALTERNATIVES = 3
 GOOD, BAD = 5, 1  # the CSAT a client gives by "helped" and "did not help"
 CAPTION_LIMIT = 1024  # characters of a photo's caption
+TEXT_LIMIT = 4096  # UTF-16 units of a message's text after entity parsing (sendMessage)
 
 
 @dataclass(frozen=True)
@@ -188,7 +190,7 @@ class TelegramBot:
             logger.info("update %s: answered with %s (%.2f)", update.update_id, provenance["key"], reply["confidence"])
             buttons = keyboard(served, reply["alternatives"], (provenance["key"], provenance["revision"]))
             await self.send_pictures(message, pictures(rendered["meta"]))
-            await message.reply_text(rendered["body"], parse_mode=ParseMode.HTML, reply_markup=buttons)
+            await send_text(message, rendered["body"], html=True, reply_markup=buttons)
             return
         logger.info("update %s: handed off (%.2f)", update.update_id, reply["confidence"])
         notices = [n["text"] for n in reply.get("announcements") or []]  # an answer's body already has them
@@ -231,7 +233,7 @@ class TelegramBot:
         text = "".join(f"{n}\n\n" for n in notices or ()) + said
         if buttons is not None:
             text += "\n\n" + phrase(locale, "maybe")
-        await message.reply_text(text, reply_markup=buttons)
+        await send_text(message, text, reply_markup=buttons)
         await message.reply_text(phrase(locale, "share_why"), reply_markup=share_phone_keyboard(locale))
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -285,7 +287,7 @@ class TelegramBot:
             return
         rated = keyboard(locale, [], (key, shown["revision"]))
         await self.send_pictures(query.message, pictures(shown["meta"]))
-        await query.message.reply_text(shown["body"], parse_mode=ParseMode.HTML, reply_markup=rated)
+        await send_text(query.message, shown["body"], html=True, reply_markup=rated)
 
     async def on_contact(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         message, user = update.effective_message, update.effective_user
@@ -311,6 +313,22 @@ class TelegramBot:
         failed = isinstance(context.error, IstokError | OSError)
         if failed and isinstance(update, Update) and update.effective_message is not None:
             await update.effective_message.reply_text(phrase(self.hint(update), "unavailable"))
+
+
+async def send_text(
+    message: Message, text: str, *, html: bool = False, reply_markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """`text` in reply to `message`, as several messages when it is over Telegram's 4096; buttons under the last.
+
+    An answer near the limit with the announcements put before it would otherwise be refused
+    whole ("message is too long"), so it goes in parts cut at paragraphs (`split_message`).
+    """
+    parts = split_message(text, limit=TEXT_LIMIT, html=html)
+    if len(parts) > 1:
+        logger.info("a text of %d parts: over Telegram's %d characters", len(parts), TEXT_LIMIT)
+    for n, part in enumerate(parts, start=1):
+        markup = reply_markup if n == len(parts) else None
+        await message.reply_text(part, parse_mode=ParseMode.HTML if html else None, reply_markup=markup)
 
 
 def build(config: TelegramSettings) -> Application:  # type: ignore[type-arg]

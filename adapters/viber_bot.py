@@ -26,8 +26,9 @@ from typing import Any, Final, Literal
 import httpx
 
 from adapters.contact_route import ContactRoute
+from adapters.message_parts import split_message
 from adapters.pictures import EXTENSIONS, Assets, Picture, caption, pictures
-from adapters.viber_api import PICTURE_BYTES_LIMIT, PICTURE_TEXT_LIMIT, ViberApi, ViberError
+from adapters.viber_api import PICTURE_BYTES_LIMIT, PICTURE_TEXT_LIMIT, TEXT_LIMIT, ViberApi, ViberError
 from adapters.viber_phrases import language, phrase
 from istok_client import AsyncClient, Identity, IstokError, NotFound
 from istok_client.models import Alternative
@@ -202,9 +203,12 @@ class ViberBot:
         return f"{picture.url}.{EXTENSIONS[media_type]}"
 
     async def _send(self, receiver: str, text: str, buttons: dict[str, Any] | None = None) -> None:
-        try:
-            sent = await self.api.send_text(receiver, text, self.sender, buttons)
-        except ViberError as err:  # 6 receiverNotSubscribed and the like: nothing to retry
-            logger.error("to %s: %s", receiver, err)
-            return
-        logger.debug("to %s: sent %s", receiver, sent.get("message_token"))
+        """`text` as one message, or several cut at paragraphs past Viber's 7000 characters; buttons on the last."""
+        parts = split_message(text, limit=TEXT_LIMIT)
+        for n, part in enumerate(parts, start=1):
+            try:
+                sent = await self.api.send_text(receiver, part, self.sender, buttons if n == len(parts) else None)
+            except ViberError as err:  # 6 receiverNotSubscribed and the like: nothing to retry
+                logger.error("to %s: %s", receiver, err)
+                return
+            logger.debug("to %s: sent %s", receiver, sent.get("message_token"))

@@ -65,6 +65,7 @@ from adapters.whatsapp_graph import (
     image,
     template,
     text,
+    texts,
 )
 from adapters.whatsapp_settings import WhatsAppSettings
 from adapters.whatsapp_webhook import SIGNATURE_HEADER, Inbound, Value, inbound, signed, values
@@ -185,7 +186,7 @@ class WhatsAppBot:
             key = reply["provenance"]["key"] if reply["provenance"] else None
             logger.info("message %s: answered with %s (%.2f)", msg.wamid, key, reply["confidence"])
             await self.send_pictures(msg, pictures(rendered["meta"]))
-            outgoing = [text(msg.wa_id, rendered["body"])]
+            outgoing = texts(msg.wa_id, rendered["body"])
             if options:
                 outgoing.append(buttons(msg.wa_id, phrase(served, "related"), options))
         else:
@@ -193,7 +194,7 @@ class WhatsAppBot:
             route = await self.contact_route(served)
             said = " ".join(p for p in (phrase(served, "handoff"), route) if p)
             notices = "".join(f"*{n['text']}*\n\n" for n in reply.get("announcements") or [])  # first, in bold
-            outgoing = [text(msg.wa_id, notices + said)]
+            outgoing = texts(msg.wa_id, notices + said)
             if options:
                 outgoing.append(buttons(msg.wa_id, phrase(served, "maybe"), options))
         await self.send(msg, served, outgoing)
@@ -232,7 +233,7 @@ class WhatsAppBot:
             return
         logger.info("message %s: opened %s/%s from a button", msg.wamid, locale, key)
         await self.send_pictures(msg, pictures(shown["meta"]))
-        await self.send(msg, locale, [text(msg.wa_id, shown["body"])])
+        await self.send(msg, locale, texts(msg.wa_id, shown["body"]))
 
     async def send_pictures(self, msg: Inbound, shown: list[Picture]) -> None:
         """Each image as an image message while the window is open; one WhatsApp refuses is left out."""

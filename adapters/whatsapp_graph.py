@@ -34,6 +34,8 @@ from typing import Any
 
 import httpx
 
+from adapters.message_parts import split_message
+
 logger = logging.getLogger("istok.adapter.whatsapp")
 
 TEXT_LIMIT = 4096
@@ -81,6 +83,11 @@ class GraphError(Exception):
 def text(to: str, body: str) -> dict[str, Any]:
     """A free-form text; WhatsApp links bare URLs itself, and `preview_url` shows the article's card."""
     return {"to": to, "type": "text", "text": {"body": body[:TEXT_LIMIT], "preview_url": True}}
+
+
+def texts(to: str, body: str) -> list[dict[str, Any]]:
+    """`body` as free-form texts: one, or several cut at paragraphs when it is over 4096 characters."""
+    return [text(to, part) for part in split_message(body, limit=TEXT_LIMIT)]
 
 
 def buttons(to: str, body: str, replies: list[tuple[str, str]]) -> dict[str, Any]:

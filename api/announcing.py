@@ -26,6 +26,7 @@ import phonenumbers
 
 import contacts
 import kb
+import renderers
 from api import live, rendering, runtime
 
 #: Identity channels whose address is a phone number, so their country is the client's region.
@@ -117,6 +118,18 @@ def _live_at(seq: int) -> tuple[kb.Announcement, ...]:
     return found
 
 
+def ended(locale: str, key: str, *, now: dt.datetime | None = None) -> kb.Announcement | None:
+    """The announcement `locale/key` once its time box has closed (`until` passed), else None.
+
+    Its page then says it has ended (410 Gone) rather than tell of an outage that is over.
+    """
+    moment = now or kb.utcnow()
+    for a in _live_at(live.current().seq):
+        if a.locale == locale and a.key == key and a.over(moment):
+            return a
+    return None
+
+
 def notices_for_contact(locale: str, contact_id: int | None, *, base_url: str = "") -> list[Notice]:
     """`notices` for a client known by id, or nobody in particular.
 
@@ -182,3 +195,27 @@ def lead(found: Sequence[Notice], fmt: str) -> str:
     if fmt == "markdown":
         return "".join(f"**{line}**\n\n" for line in lines)
     return "\n".join(lines) + "\n\n"
+
+
+def sms_answer(
+    answer: kb.Answer, found: Sequence[Notice], *, segment: str | None = None, base_url: str = ""
+) -> renderers.Rendered | None:
+    """An answered SMS rendered again to open with the notices, inside the SMS renderer's segment budget.
+
+    Not a prefix added to the kept rendering, as a chat answer gets (`lead`): a text message
+    has a few segments only, so the SMS renderer chooses the answer's form with the notices
+    already in, and the answer gives way to a shorter form rather than the notice to it.
+    None when there is no answer to render.
+    """
+    if not found or not answer.answered or answer.key is None or answer.revision is None:
+        return None
+    return rendering.render_revision(
+        "sms",
+        locale=answer.locale,
+        key=answer.key,
+        revision=answer.revision,
+        snapshot=live.at(answer.seq),
+        base_url=base_url,
+        segment=segment,
+        notices=[n.text for n in found],
+    )

@@ -93,6 +93,7 @@ async def ask(
         id(index),
         index.seq,
         index.generation,
+        kb.hidden_units(index),  # an announcement ending moves no sequence, yet its answer must go
     )
     with _kept_lock:
         reply = _kept.get(ident)

@@ -52,11 +52,13 @@ def render(
     related: Sequence[renderers.RelatedArticle] = (),
     segment: str | None = None,
     revision: int | None = None,
+    notices: Sequence[str] = (),
 ) -> renderers.Rendered:
     """`source` for `channel`, its links resolved to what is live in `snapshot`, its facts from it.
 
     `revision` names the stored revision rendered (none for an unsaved source); a contact's
-    `segment` picks that segment's variant of a channel block.
+    `segment` picks that segment's variant of a channel block; `notices` (announcements of
+    now) go to a renderer that fits them into its own budget (SMS).
     """
     options = renderers.RenderOptions(
         format=format,
@@ -66,6 +68,7 @@ def render(
         related=list(related),
         revision=revision,
         images=_image_sizes(source.assets),
+        notices=tuple(notices),
     )
     return renderers.render(channel, unit=source, facts=snapshot.facts, locale=source.locale, options=options)
 
@@ -96,6 +99,7 @@ def render_revision(
     base_url: str = "",
     related: Sequence[renderers.RelatedArticle] = (),
     segment: str | None = None,
+    notices: Sequence[str] = (),
 ) -> renderers.Rendered:
     """One stored revision of an article for `channel` (see `render`)."""
     return render(
@@ -107,4 +111,5 @@ def render_revision(
         related=related,
         segment=segment,
         revision=revision,
+        notices=notices,
     )

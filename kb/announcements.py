@@ -5,7 +5,8 @@ matter with the time box `from`/`until` and its audience (`regions`, `segments`;
 kb/frontmatter.py). So it is written, reviewed, approved, scheduled, published, translated,
 rolled back and audited by the very actions articles are, and nothing here writes anything:
 this module only answers the channels' one question, "what is announced now for this
-locale, region and segment?" (`announced`).
+locale, region and segment?" (`announced`), and search's: "which announcements are outside
+their time box now?" (`out_of_time`), so that search and answers leave those out.
 
 What is live changes only with the publication log, so the live announcements are read once
 per log sequence (one query of the published revisions' front matter) and kept; the time box
@@ -48,7 +49,11 @@ class Announcement:
 
     def current(self, now: dt.datetime) -> bool:
         """Whether `now` (timezone-aware) is inside the time box: from `starts` (inclusive) to `ends` (exclusive)."""
-        return (self.starts is None or self.starts <= now) and now < self.ends
+        return (self.starts is None or self.starts <= now) and not self.over(now)
+
+    def over(self, now: dt.datetime) -> bool:
+        """Whether the time box has closed by `now`: from `ends` on, the notice is no longer given."""
+        return now >= self.ends
 
     def reaches(self, *, region: str | None, segments: Collection[str]) -> bool:
         """Whether a client of `region` in `segments` is its audience; an unknown region meets no regional notice."""
@@ -125,6 +130,16 @@ def choose(
         if a.locale == locale or (a.locale == fallback and a.key not in chosen):
             chosen[a.key] = a
     return sorted(chosen.values(), key=lambda a: (-(a.starts or a.ends).timestamp(), a.key))
+
+
+def out_of_time(live: Iterable[Announcement], now: dt.datetime) -> frozenset[str]:
+    """The `locale/key` of each live announcement whose time box does not hold `now` (`Announcement.current`).
+
+    Its page is published, yet before its `from` and after its `until` search does not find it
+    and the answer engine does not answer with it: the notice is not news yet, or no longer.
+    Nobody has to unpublish it on the minute; the same judgement as the notices', at query time.
+    """
+    return frozenset(f"{a.locale}/{a.key}" for a in live if not a.current(now))
 
 
 def _announcement(article: Article, front: Mapping[str, Any], digest: str) -> Announcement | None:

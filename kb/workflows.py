@@ -3,8 +3,10 @@
 A workflow per category (and a `default`) says how many approvals a revision needs, who may
 give them (roles, or people named `user:<name>` / `key:<name>`) and who may publish without
 them (the emergency path, audited as such). An approval belongs to one content hash and never
-to its author, so a later edit, being a new revision, starts again with none. Every step is a
-`ReviewStep` row, an audit entry and an outbox event, whichever surface (API, CLI, admin) took it.
+to its author, so a later edit, being a new revision, starts again with none. A decision (approve,
+request changes) is also bound by the reviewer's rights per category and locale (kb/rights.py), as
+publishing is. Every step is a `ReviewStep` row, an audit entry and an outbox event, whichever
+surface (API, CLI, admin) took it.
 
 The file is read when first needed and again when it changes (its mtime); a missing file means
 no workflow anywhere (nothing needs review). ISTOK_WORKFLOWS names another file (tests do).
@@ -23,6 +25,7 @@ import sqlalchemy as sa
 import yaml
 from sqlmodel import Session, col, select
 
+from kb import rights
 from kb.audit import Actor, as_actor, record_action
 from kb.errors import Conflict, ContentError, ContentProblem, InvalidChange, IstokError
 from kb.keys import Role
@@ -275,10 +278,17 @@ def pending_reviews(session: Session, *, reviewer: Actor | str | None = None) ->
         review = review_of(session, article)
         if review.state is not ReviewState.PENDING:
             continue
-        if who is not None and (who.name == review.author or not workflow_for(article.category).may_review(who)):
+        if who is not None and not _may_decide(who, article, review):
             continue
         queue.append(review)
     return queue
+
+
+def _may_decide(who: Actor, article: Article, review: Review) -> bool:
+    """Whether `who` may approve this review: a reviewer, not its author, with rights reaching it."""
+    if who.name == review.author or not who.rights.allows(category=article.category, locale=article.locale):
+        return False
+    return workflow_for(article.category).may_review(who)
 
 
 # ---- the steps ----
@@ -327,9 +337,16 @@ def submit_review(
     return _step(session, article, rev, actor, StepKind.SUBMITTED, "review.submit", comment.strip())
 
 
-def _decide(session: Session, article: Article, revision: int | None, actor: Actor | str) -> tuple[Revision, Review]:
-    rev = _revision(session, article, revision)
+def _decide(
+    session: Session, article: Article, revision: int | None, actor: Actor | str, *, verb: str
+) -> tuple[Revision, Review]:
+    """The revision a decision is about, once its workflow and the decider's rights allow it.
+
+    Rights are checked here, in the action, so an approval from the API, the CLI or the admin
+    outside the reviewer's categories or locales is refused alike (403 naming them)."""
     who = as_actor(actor)
+    rights.check(who.rights, who=who.name, action=verb, category=article.category, locale=article.locale)
+    rev = _revision(session, article, revision)
     if not workflow_for(article.category).may_review(who):
         raise NotAllowed(f"{who.name} is not a reviewer of {article.category or DEFAULT!r} articles")
     current = review_of(session, article, rev.number)
@@ -342,7 +359,7 @@ def approve(
     session: Session, article: Article, *, actor: Actor | str, revision: int | None = None, comment: str = ""
 ) -> Review:
     """Approve the submitted text of a revision; never by its author, once per reviewer."""
-    rev, current = _decide(session, article, revision, actor)
+    rev, current = _decide(session, article, revision, actor, verb="approve")
     who = as_actor(actor)
     if who.name == rev.author:
         raise NotAllowed(f"{who.name} wrote revision {rev.number}; someone else must approve it")
@@ -357,7 +374,7 @@ def request_changes(
     """Send a submitted revision back to its author, saying why (the comment is required)."""
     if not comment.strip():
         raise InvalidChange("say what should change: a comment is required")
-    rev, _ = _decide(session, article, revision, actor)
+    rev, _ = _decide(session, article, revision, actor, verb="request changes on")
     return _step(session, article, rev, actor, StepKind.CHANGES_REQUESTED, "review.request_changes", comment.strip())
 
 
@@ -422,12 +439,28 @@ def rollback_check(
     """A rollback publishes old text again: allowed when that text (its content hash) was approved
     or went live as an emergency; otherwise it needs the emergency path like any publish."""
     who = as_actor(actor)
-    workflow = workflow_for(article.category)
-    if workflow.approvals == 0 or who.role == _SYSTEM_ROLE:
+    if workflow_for(article.category).approvals == 0 or who.role == _SYSTEM_ROLE:
         return {}
-    review = review_of(session, article, to_revision)
+    cleared = _cleared_text(session, article, to_revision)
+    if cleared is not None:
+        return cleared
+    return publication_check(session, article, to_revision, actor, emergency=emergency)
+
+
+def _cleared_text(session: Session, article: Article, number: int) -> dict[str, Any] | None:
+    """What already clears revision `number`'s text to go live again (its approvals, or an earlier
+    emergency publication of it) as audit detail; None when nothing does."""
+    review = review_of(session, article, number)
     if review.ready and review.state is ReviewState.APPROVED:
         return {"approved_by": list(review.approved_by)}
     if _went_live_as_emergency(session, article, review.content_hash):
         return {"approved_as": "emergency"}
-    return publication_check(session, article, to_revision, actor, emergency=emergency)
+    return None
+
+
+def rollback_needs_emergency(session: Session, article: Article, to_revision: int) -> bool:
+    """Whether rolling back to `to_revision` can only take the emergency path: its workflow asks for
+    review and that text was never approved nor live as an emergency (the admin offers the path then)."""
+    if workflow_for(article.category).approvals == 0:
+        return False
+    return _cleared_text(session, article, to_revision) is None

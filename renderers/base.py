@@ -62,6 +62,8 @@ class RenderOptions:
     `sms_max_segments` caps every SMS (an editor's `::: sms` block may use all of it);
     `sms_short_segments` is what a text Istok derives (the general text, or summary, key
     step and link) must fit: two parts, since a third costs a third message.
+    `notices` are the announcements of now, plain sentences a channel gives before the answer
+    (the SMS renderer fits them into its segment budget first, then the longest form that fits).
     """
 
     format: str | None = None
@@ -74,6 +76,7 @@ class RenderOptions:
     sms_short_segments: int = 2
     ivr_max_seconds: float = 45.0
     bot_max_chars: int = 4096
+    notices: tuple[str, ...] = ()
     #: Width and height of uploaded images by asset id, so the web can size them before they load.
     images: Mapping[str, tuple[int, int]] = field(default_factory=dict)
 

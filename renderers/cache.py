@@ -60,6 +60,7 @@ def render_key(
             options.sms_short_segments,
             options.ivr_max_seconds,
             options.bot_max_chars,
+            tuple(options.notices),
             tuple((asset, options.images.get(asset)) for asset in sorted(unit.assets)),
         ),
     )

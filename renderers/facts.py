@@ -155,7 +155,10 @@ def spoken_step(number: int, locale: Locale) -> str:
     lang = _lang(locale)
     if lang == "en":
         return str(num2words(number, lang=lang))
-    return str(num2words(number, lang=lang, to="ordinal"))
+    try:
+        return str(num2words(number, lang=lang, to="ordinal"))
+    except (IndexError, ValueError, OverflowError):  # num2words has no Ukrainian ordinal for 0 ("0. step")
+        return str(num2words(number, lang=lang))
 
 
 def _money(raw: str) -> tuple[Decimal, str]:

@@ -11,6 +11,11 @@ an ellipsis, then the title. The link is never cut: it is the way to the rest.
 A block over the cap, or a summary that had to be cut mid-sentence, is something for the
 editor to fix and comes back as a warning. Typographic quotes and dashes are folded to
 plain signs when that keeps an English text in GSM-7.
+
+The announcements of now (`options.notices`: an outage, planned works) open the text, a line
+each, inside the same budget: each form above is tried with them before it, so the answer
+gives way to a shorter form rather than the notice to the answer. Only when not even the
+notices and the link fit are the notices cut after a whole word (with a warning).
 """
 
 from __future__ import annotations
@@ -46,7 +51,8 @@ def render_sms(
     ctx = Context(channel="sms", unit=unit, facts=facts, locale=locale, options=options)
     cap = options.sms_max_segments
     short = min(options.sms_short_segments, cap)
-    text, source, size = _choose(ctx, cap=cap, short=short)
+    lead = sms_text("\n".join(one_line(n) for n in options.notices))
+    text, source, size = _choose(ctx, cap=cap, short=short, lead=lead)
     meta: dict[str, Any] = {
         "encoding": size.encoding,
         "segments": size.segments,
@@ -56,6 +62,7 @@ def render_sms(
         "short_segments": short,
         "source": source,
         "url": ctx.own_url(),
+        "notices": len(options.notices),
     }
     return ctx.rendered(format=fmt, body=text, media_type="text/plain; charset=utf-8", meta=meta)
 
@@ -66,38 +73,63 @@ def sms_text(text: str) -> str:
     return fold_to_gsm("\n".join(line for line in lines if line))
 
 
-def _choose(ctx: Context, *, cap: int, short: int) -> tuple[str, str, SmsSize]:
-    """The first form that fits: the block (whole cap), the general text, then the short forms."""
+def _choose(ctx: Context, *, cap: int, short: int, lead: str = "") -> tuple[str, str, SmsSize]:
+    """The first form that fits after `lead`: the block (whole cap), the general text, then the short forms."""
+    with_lead = " with the announcements" if lead else ""
     block = ctx.unit.block_for("sms", ctx.options.segment)
     if block is not None:
         text = sms_text(blocks_text(block.children, SMS, ctx))
-        size = measure(text)
+        whole = _after(lead, text)
+        size = measure(whole)
         if text and size.segments <= cap:
-            return text, "block", size
+            return whole, "block", size
         if text:
             ctx.warn(
-                f"the sms text from the block takes {size.segments} segments ({size.encoding}), "
+                f"the sms text from the block{with_lead} takes {size.segments} segments ({size.encoding}), "
                 f"over the cap of {cap}; sending a shorter form"
             )
     else:
         text = sms_text(blocks_text(ctx.unit.general(), SMS, ctx))
-        size = measure(text)
+        whole = _after(lead, text)
+        size = measure(whole)
         if text and size.segments <= short:
-            return text, "general", size  # a long general text giving way is the design working
+            return whole, "general", size  # a long general text giving way is the design working
     link = sms_text(f"{phrase(ctx.locale, 'more')}: {ctx.own_url()}")
     for text, source in _short_forms(ctx, link):
-        size = measure(text)
+        whole = _after(lead, text)
+        size = measure(whole)
         if size.segments <= short:
             if source in ("shortened", "title"):
                 ctx.warn(
-                    f"the sms summary does not fit {short} segments with the link; "
+                    f"the sms summary does not fit {short} segments with the link{with_lead}; "
                     f"sending the {'summary cut after a whole word' if source == 'shortened' else 'title'} "
                     "(an ::: sms block would choose the words)"
                 )
-            return text, source, size
+            return whole, source, size
+    if lead:
+        for cut in _cut_words(lead):
+            whole = _after(cut, link)
+            size = measure(whole)
+            if size.segments <= short:
+                ctx.warn(f"the announcements and the link do not fit {short} segments: the announcements were cut")
+                return whole, "link", size
     size = measure(link)
     ctx.warn(f"even the link alone takes {size.segments} segments, over the cap of {short}")
     return link, "link", size
+
+
+def _after(lead: str, text: str) -> str:
+    """`text` with the announcements' lines before it."""
+    return sms_text(f"{lead}\n{text}") if lead and text else text
+
+
+def _cut_words(text: str) -> Iterator[str]:
+    """`text` ever shorter, each cut after a whole word and marked with an ellipsis."""
+    words = one_line(text).split(" ")
+    for count in range(len(words) - 1, 0, -1):
+        cut = " ".join(words[:count]).rstrip(_TRAILING_PUNCTUATION)
+        if cut:
+            yield f"{cut}{ELLIPSIS}"
 
 
 def _short_forms(ctx: Context, link: str) -> Iterator[tuple[str, str]]:

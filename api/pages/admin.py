@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
+from sqlmodel import Session
 
 import kb
 from api import runtime
@@ -320,7 +321,9 @@ def confirm(
         return back(where, _("unknown action {action}").format(action=action), "error")
     with reading() as session:
         article = kb.get_article(session=session, key=key, locale=locale)
+        emergency_only = action == "rollback" and _rollback_needs_emergency(session, article, revision or 0)
         session.expunge(article)
+    workflow = kb.workflow_for(article.category)
     ctx = {
         "title": (_("Unpublish {title}?") if action == "unpublish" else _("Roll back {title}?")).format(
             title=article.title
@@ -330,8 +333,20 @@ def confirm(
         "action": action,
         "revision": revision,
         "base": base,
+        "workflow": workflow.category,
+        # Old text its workflow never cleared: only those allowed to publish directly see the way.
+        "emergency_only": emergency_only,
+        "may_emergency": emergency_only and workflow.may_publish_directly(actor_of(who, request)),
     }
     return staff_page(request, who, "admin_confirm.html", ctx)
+
+
+def _rollback_needs_emergency(session: Session, article: kb.Article, revision: int) -> bool:
+    """Whether only the emergency path rolls back to `revision` (an unknown one: the post says so)."""
+    try:
+        return kb.rollback_needs_emergency(session, article, revision)
+    except kb.NotFound:
+        return False
 
 
 @router.post("/admin/articles/{locale}/{key}/{action}")
@@ -379,6 +394,7 @@ def publication(
                     base_revision=base,
                     actor=actor,
                     message=f"rollback to revision {revision}",
+                    emergency=emergency == "yes",
                 )
             note = {
                 "publish": _("Published revision {number}"),

@@ -22,8 +22,11 @@ STEPS = ("submit", "approve", "request-changes", "comment")
 
 
 def acts_as(who: Principal | None) -> kb.Actor:
-    """The signed-in person as the actor the workflow judges (the editor page asks what they may do)."""
-    return kb.Actor(name=who.name, role=who.role.value) if who is not None else kb.Actor(name="", role="")
+    """The signed-in person as the actor the workflow judges (the editor page asks what they may do),
+    with their rights, so the queue and the panel offer no decision the kb action would refuse."""
+    if who is None:
+        return kb.Actor(name="", role="")
+    return kb.Actor(name=who.name, role=who.role.value, rights=who.rights)
 
 
 # The editor page (admin.py's template) shows the review panel with this.
@@ -81,6 +84,6 @@ def take_step(
             else:
                 kb.add_comment(session, article, actor=actor, revision=revision, comment=comment)
                 note = _("Comment added")
-    except (kb.InvalidChange, kb.Conflict, kb.NotFound, kb.NotAllowed, kb.ContentError) as exc:
+    except (kb.InvalidChange, kb.Conflict, kb.NotFound, kb.NotAllowed, kb.OutsideRights, kb.ContentError) as exc:
         return back(where, str(exc), "error")
     return back(where, note)

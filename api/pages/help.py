@@ -284,6 +284,9 @@ def help_article(request: Request, locale: str, slug: str) -> Response:
     entry = cat.by_slug.get((locale, slug))
     if entry is None:
         return not_found(request, locale)
+    over = announcing.ended(locale, entry.key)
+    if over is not None:
+        return _ended(request, locale, over)
     out = rendering.render_revision("web", locale=locale, key=entry.key, revision=entry.revision, snapshot=cat)
     base = base_url(request)
     canonical = f"{base}/help/{locale}/{slug}"
@@ -312,6 +315,18 @@ def help_article(request: Request, locale: str, slug: str) -> Response:
     }
     voted = request.query_params.get("voted", "")  # `no`: thanked, and asked why (the form without script)
     return _cached(request, "help_article.html", ctx, locale, slug, entry.content_hash, voted, cat=cat)
+
+
+def _ended(request: Request, locale: str, announcement: kb.Announcement) -> HTMLResponse:
+    """An announcement's page once its `until` has passed: 410 Gone, and a page saying it has ended.
+
+    Gone, not a page that goes on telling of an outage that is over: search engines and caches
+    drop the address, and a client following an old link (from an SMS, say) reads that it has
+    ended and when, with the way to the help home. Search and answers already leave it out.
+    """
+    ctx = _common(request, locale) | {"title": announcement.title, "ends": announcement.ends}
+    headers = {"Cache-Control": "public, max-age=300", "X-Robots-Tag": "noindex"}
+    return page(request, "help_ended.html", ctx, status=410, headers=headers)
 
 
 @router.post("/help/{locale}/{slug}/vote")

@@ -40,6 +40,8 @@ LABELS: dict[str, str] = {  # key -> msgid
     "thanks": N_("Thank you for your feedback!"),
     "not_found_title": N_("Page not found"),
     "not_found_text": N_("We could not find that page. Try searching, or start from the help home."),
+    "ended_text": N_("This notice has ended: what it told of is over."),
+    "ended_at": N_("Ended"),
     "results_for": N_("Results for"),
     "no_results": N_("Nothing found. Try other words, or contact us."),
     "results_count": N_("results"),

@@ -72,10 +72,16 @@ def answer_out(reply: answering.Reply) -> AnswerOut:
     )
 
 
-def announced_out(reply: answering.Reply, found: list[announcing.Notice]) -> AnswerOut:
-    """The reply with the notices of now: listed, and opening a chatbot's rendering, which gives them first."""
+def announced_out(reply: answering.Reply, found: list[announcing.Notice], *, base_url: str = "") -> AnswerOut:
+    """The reply with the notices of now: listed, and opening a chatbot's or an SMS rendering, which give them first."""
     out = answer_out(reply)
     out.announcements = [AnnouncementOut.model_validate(n.as_dict()) for n in found]
+    if out.rendered is not None and out.rendered.channel == "sms":
+        segment = None
+        if reply.contact_id is not None:  # the asker's own sms block, as the kept rendering has it
+            segment = answering.find_asker(contact_id=reply.contact_id, identity=None).segment
+        sms = announcing.sms_answer(reply.answer, found, segment=segment, base_url=base_url)
+        out.rendered = rendered_out(sms) if sms is not None else out.rendered
     if out.rendered is not None and out.rendered.channel == "bot":
         out.rendered.body = announcing.lead(found, out.rendered.format) + out.rendered.body
         cap = out.rendered.meta.get("max_length")
@@ -148,7 +154,8 @@ async def answer(
     With `contact=` or `identity=` the answer is put on the client's timeline (a handoff
     opens a case) and `X-Istok-Contact` / `X-Istok-Case` say where; a contact in a segment
     gets that segment's channel blocks. Announcements of now (outages, planned works) for the
-    client are listed in `announcements` and open a chatbot answer's body.
+    client are listed in `announcements` and open a chatbot answer's body, or an SMS answer's
+    within its segment budget.
     """
     _check_channel(who, channel, format)
     reply = await answering.ask(
@@ -169,7 +176,8 @@ async def answer(
     )
     body = reply.presented.get("json")
     if found:  # notices come and go by the clock: never kept with the reply
-        body = announced_out(reply, found).model_dump_json().encode()
+        announced = await run_in_threadpool(announced_out, reply, found, base_url=base_url(request))
+        body = announced.model_dump_json().encode()
     elif body is None:  # the first time this reply is served: later repeats reuse the bytes
         body = reply.presented["json"] = answer_out(reply).model_dump_json().encode()
     headers = {}

@@ -86,6 +86,19 @@ class NoContent:
         return None
 
 
+class NoContentOr(Generic[M]):
+    """A 204 (done: None), or a body as one `model` when the server did something else instead
+    (a 202 with the proposal a change under review became)."""
+
+    many = False
+
+    def __init__(self, model: type[M]) -> None:
+        self.model = model
+
+    def __call__(self, response: httpx.Response) -> M | None:
+        return None if response.status_code == 204 or not response.content else cast(M, response.json())
+
+
 class RenderedBody:
     """A channel's output as served: the body, its media type and the `X-Istok-*` provenance."""
 

@@ -72,6 +72,15 @@ def answer(
     return answerer_for(index or get_index()).answer(q, locale, channel, context, contact_id=contact_id)
 
 
+def hidden_units(index: SearchIndex | None = None) -> frozenset[str]:
+    """The `locale/key` of published units search and answers leave out now: announcements outside their time box.
+
+    Judged by the clock on every call, so a caller that keeps answers per index position keys
+    them by this too (an answer kept before an announcement ended must not outlive its end).
+    """
+    return answerer_for(index or get_index()).hidden()
+
+
 def note_gap(q: str, answer: Answer, *, index: SearchIndex | None = None, contact_id: int | None = None) -> None:
     """Count question `q`, answered earlier with `answer` and served again, as a content gap if it is one."""
     answerer_for(index or get_index()).note_gap(check_question(q), answer, contact_id=contact_id)
@@ -138,6 +147,7 @@ __all__ = [
     "dismiss_gap",
     "forget_gaps",
     "get_index",
+    "hidden_units",
     "list_gaps",
     "merge_gaps",
     "note_gap",

@@ -12,6 +12,11 @@ publication-log position, so repeated questions cost a dictionary look-up and an
 publish, unpublish, rollback, fact or synonym change makes every cached answer miss.
 Every handoff or low-confidence answer is noted as a content gap.
 
+An announcement outside its time box (before its `from`, after its `until`) is published yet
+no candidate: its page is not news yet, or no longer (`kb.announcements.out_of_time`, the same
+judgement the notices get). So that set, judged by the clock on every question, is part of the
+cache key too: a cached answer stops naming the announcement on the minute it ends.
+
 A question written in another of the knowledge base's languages than the one asked
 for is answered from its own (`kb.search.language`); the answer names both.
 """
@@ -29,7 +34,10 @@ from typing import Any
 
 import numpy as np
 
+from kb.announcements import Announcement, live_announcements, out_of_time
 from kb.channels import CHANNELS, check_channel
+from kb.db import read_session
+from kb.models import utcnow
 from kb.search import features as feat
 from kb.search import language
 from kb.search.documents import IndexDoc
@@ -120,6 +128,27 @@ class Answerer:
         self.lexical = self.model if not index.use_semantic else load_model(False)
         self.record_gaps = record_gaps
         self._cache: OrderedDict[tuple[Any, ...], Answer] = OrderedDict()
+        # (the index's log position and generation, the announcements live there)
+        self._announced: tuple[tuple[int, int], tuple[Announcement, ...]] | None = None
+
+    def hidden(self) -> frozenset[str]:
+        """The `locale/key` of published units not to be found nor answered with now (see the module docstring).
+
+        What is live is read once per index position (only the log changes it); the clock is
+        judged on every call, so nobody has to unpublish an announcement when it ends.
+        """
+        at = (self.index.seq, self.index.generation)
+        kept = self._announced
+        if kept is None or kept[0] != at:
+            with read_session(self.index.engine) as session:
+                kept = self._announced = (at, live_announcements(session=session))
+        return out_of_time(kept[1], utcnow())
+
+    @staticmethod
+    def hidden_slots(idx: LocaleIndex, hidden: frozenset[str]) -> IntArray:
+        """The slots in `idx` of the `hidden` units (`Answerer.hidden`)."""
+        found = [slot for uid in hidden if (slot := idx.by_uid.get(uid)) is not None]
+        return np.array(sorted(found), dtype=np.int32)
 
     def answer(
         self,
@@ -141,6 +170,7 @@ class Answerer:
         self.index.poll()
         check_locale(locale, self.index.state.locales)
         ctx = dict(context or {})
+        hidden = self.hidden()
         key = (
             squeeze(fold(text[:MAX_QUERY_CHARS])),
             locale,
@@ -148,6 +178,7 @@ class Answerer:
             self.index.seq,
             self.index.generation,
             repr(sorted(ctx.items())),
+            hidden,
         )
         with self.index.lock:
             found = self._cache.get(key)
@@ -156,7 +187,7 @@ class Answerer:
                 result = replace(found, cached=True)
             else:
                 served = self.served_locale(text, locale)
-                result = replace(self._compute(text, served, channel, threshold, ctx), asked_locale=locale)
+                result = replace(self._compute(text, served, channel, threshold, ctx, hidden), asked_locale=locale)
                 self._cache[key] = result
                 if len(self._cache) > CACHE_SIZE:
                     self._cache.popitem(last=False)
@@ -187,7 +218,9 @@ class Answerer:
                 )
             )
 
-    def _compute(self, text: str, locale: str, channel: str, threshold: float, ctx: dict[str, Any]) -> Answer:
+    def _compute(
+        self, text: str, locale: str, channel: str, threshold: float, ctx: dict[str, Any], hidden: frozenset[str]
+    ) -> Answer:
         base = Answer(
             question=text[:MAX_QUERY_CHARS],
             locale=locale,
@@ -197,7 +230,7 @@ class Answerer:
             threshold=threshold,
             seq=self.index.seq,
         )
-        ranked = self.rank(text, locale, staff=not check_channel(channel).public, context=ctx)
+        ranked = self.rank(text, locale, staff=not check_channel(channel).public, context=ctx, hidden=hidden)
         if ranked is None:
             return replace(base, reason="no article shares a word with the question")
         docs = ranked.docs[: ALTERNATIVES + 1]
@@ -220,20 +253,30 @@ class Answerer:
         )
 
     def rank(
-        self, text: str, locale: str, *, staff: bool = False, context: Mapping[str, Any] | None = None
+        self,
+        text: str,
+        locale: str,
+        *,
+        staff: bool = False,
+        context: Mapping[str, Any] | None = None,
+        hidden: frozenset[str] | None = None,
     ) -> Ranking | None:
-        """Every candidate for `text`, best first, with the confidence in the first; None if none."""
+        """Every candidate for `text`, best first, with the confidence in the first; None if none.
+
+        `hidden` (default: `self.hidden()`) names the units that are no candidates now.
+        """
         idx = self.index.state.locales.get(locale)
         if idx is None or idx.live == 0:
             return None
         query = analyse_query(text, locale, idx, self.index.state.synonyms.get(locale))
         ctx = dict(context or {})
-        cands = feat.candidates(idx, query, staff=staff)
+        gone = self.hidden_slots(idx, self.hidden() if hidden is None else hidden)
+        cands = feat.candidates(idx, query, staff=staff, hidden=gone)
         lexical = self._ranked(idx, query, cands.slots, cands.features, cands.names, self.lexical, ctx)
         vectors = self.index.state.vectors.get(idx.locale) if self.index.use_semantic else None
         if vectors is None or not vectors.ready or (lexical is not None and lexical.confidence >= DECISIVE):
             return lexical  # decisive (or the vectors are still warming): no need to encode the question
-        slots, rows, names = self._with_semantic(idx, query, text, cands, vectors)
+        slots, rows, names = self._with_semantic(idx, query, text, cands, vectors, gone)
         return self._ranked(idx, query, slots, rows, names, self.model, ctx)
 
     def _ranked(
@@ -269,11 +312,19 @@ class Answerer:
         return self._with_semantic(idx, query, text, cands, vectors)
 
     def _with_semantic(
-        self, idx: LocaleIndex, query: Query, text: str, cands: feat.Candidates, vectors: SemanticIndex
+        self,
+        idx: LocaleIndex,
+        query: Query,
+        text: str,
+        cands: feat.Candidates,
+        vectors: SemanticIndex,
+        hidden: IntArray | None = None,
     ) -> tuple[IntArray, FloatArray, tuple[str, ...]]:
-        """The lexical candidates joined by the semantically nearest articles, with semantic features."""
+        """The lexical candidates joined by the semantically nearest articles (none `hidden`), with their features."""
         pool, cols = vectors.scores(query.forms(text), len(idx.docs), near=cands.slots)
         live = np.array([idx.docs[s] is not None for s in pool.tolist()], dtype=bool)
+        if hidden is not None and len(hidden):
+            live &= ~np.isin(pool, hidden)
         pool, cols = pool[live], cols[live]
         by_sem = np.argsort(-cols[:, 0], kind="stable")
         have = set(cands.slots.tolist())

@@ -95,9 +95,14 @@ def bm25f(index: LocaleIndex, query: Query, boosts: FloatArray) -> tuple[IntArra
     return hits.astype(np.int32), scores[hits]
 
 
-def candidates(index: LocaleIndex, query: Query, *, staff: bool = False, limit: int = CANDIDATES) -> Candidates:
-    """The best `limit` articles by BM25F, each with its lexical features."""
+def candidates(
+    index: LocaleIndex, query: Query, *, staff: bool = False, limit: int = CANDIDATES, hidden: IntArray | None = None
+) -> Candidates:
+    """The best `limit` articles by BM25F, each with its lexical features; no slot of `hidden` among them."""
     slots, scores = bm25f(index, query, STAFF_BOOSTS if staff else PUBLIC_BOOSTS)
+    if hidden is not None and len(hidden):
+        keep = ~np.isin(slots, hidden)
+        slots, scores = slots[keep], scores[keep]
     if len(slots) > limit:
         top = np.argpartition(-scores, limit)[:limit]
         slots, scores = slots[top], scores[top]

@@ -20,6 +20,9 @@ A hit's `score` falls down the list: 1 plus the engine's share of belief (its so
 over the candidates, so between 1 and 2) for the engine's candidates, and BM25F / (1 + BM25F),
 in (0, 1), for the rest. Compare scores within one result list only.
 
+An announcement outside its time box is left out of every list (`Answerer.hidden`), as the
+answer engine leaves it out: its page is published, but it is not news yet, or no longer.
+
 The role decides what is searched: operators (and editors and admins) also search
 `internal` notes and get a separate staff-only snippet; everyone else searches and
 sees public text only, and the engine ranks for them as for a public channel (internal
@@ -74,13 +77,19 @@ def search(
     staff = role in STAFF_ROLES
     results = SearchResults(query=text, locale=locale, role=role, page=page, per_page=per_page, total=0)
     engine = answerer_for(index)
+    hidden = engine.hidden()
     with index.lock:  # an RLock; `rank` reads the same state and takes no lock of its own
         idx = known.get(locale)
         if idx is None:
             return results
-        ranking = engine.rank(text, locale, staff=staff)
+        ranking = engine.rank(text, locale, staff=staff, hidden=hidden)
         query = ranking.query if ranking else analyse_query(text, locale, idx, index.state.synonyms.get(locale))
-        slots, scores = _ordered(idx, ranking, *bm25f(idx, query, STAFF_BOOSTS if staff else PUBLIC_BOOSTS))
+        matched, bm25 = bm25f(idx, query, STAFF_BOOSTS if staff else PUBLIC_BOOSTS)
+        gone = engine.hidden_slots(idx, hidden)
+        if len(gone):
+            keep = ~np.isin(matched, gone)
+            matched, bm25 = matched[keep], bm25[keep]
+        slots, scores = _ordered(idx, ranking, matched, bm25)
         if category is not None:
             keep = idx.category_ids[slots] == idx.category_id(category)
             slots, scores = slots[keep], scores[keep]

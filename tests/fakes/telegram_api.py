@@ -6,7 +6,8 @@ answer is `{"ok": true, "result": …}` or `{"ok": false, "error_code": …, "de
 `parameters.retry_after` on 429; `getUpdates` long-polls, confirms updates below `offset` and
 refuses while a webhook is set (409); a webhook receives each update as a JSON POST with
 `X-Telegram-Bot-Api-Secret-Token` and is retried until it answers 2xx. `sendMessage` checks what
-Telegram checks: text of 1–4096 characters after entity parsing, HTML of the documented tag set
+Telegram checks: text of 1–4096 characters after entity parsing (counted, as Telegram counts
+them, in UTF-16 code units: an emoji is two), HTML of the documented tag set
 only, `callback_data` of 1–64 bytes. `sendPhoto` takes the photo as a multipart upload, as a
 `file_id` it gave out before, or as an HTTP URL it fetches (at most 10 MB uploaded, 5 MB by URL;
 width plus height at most 10000, a ratio of at most 20), with a caption of 0–1024 characters after
@@ -119,6 +120,11 @@ def parse_html(text: str) -> tuple[str, list[str]]:
     if parser.open:
         raise ParseError(f'Can\'t find end tag corresponding to start tag "{parser.open[-1]}"')
     return "".join(parser.text), parser.links
+
+
+def utf16_units(text: str) -> int:
+    """A text's length as Telegram measures it: UTF-16 code units (entity offsets are counted so too)."""
+    return len(text.encode("utf-16-le")) // 2
 
 
 class BotApiError(Exception):
@@ -367,7 +373,7 @@ class FakeTelegram:
             raise BotApiError(400, f"Bad Request: unsupported parse_mode {mode}")
         if not shown.strip():
             raise BotApiError(400, "Bad Request: message text is empty")
-        if len(shown) > MAX_TEXT:
+        if utf16_units(shown) > MAX_TEXT:
             raise BotApiError(400, "Bad Request: message is too long")
         markup = params.get("reply_markup")
         _check_markup(markup)

@@ -117,3 +117,10 @@ def test_markup_in_text_is_escaped_never_interpreted() -> None:
     out = render_ivr(unit=unit, facts=FACTS, locale="ru", options=RenderOptions())
     root = etree.fromstring(out.body.encode())
     assert "".join(root.itertext()) == 'Текст <break time="10s"/> & "кавычки" <speak>.'
+
+
+def test_a_list_counted_from_zero_is_spoken_in_ukrainian() -> None:
+    """num2words has no Ukrainian ordinal for 0: the step is said as a number, and the rest is spoken."""
+    uk = unit_of("0. Відкрийте застосунок.\n1. Поповніть рахунок.", locale="uk")
+    body = render_ivr(unit=uk, facts=FACTS, locale="uk", options=RenderOptions(format="plain")).body
+    assert body == "Крок нуль. Відкрийте застосунок. Крок перший. Поповніть рахунок."

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from istok_client import models
 from istok_client.calls import Parts, endpoint
 from istok_client.operations.common import Base, if_match, present
-from istok_client.parsing import TAGGED, Json, JsonList, NoContent
+from istok_client.parsing import TAGGED, Json, JsonList, NoContent, NoContentOr
 
 
 class FactOperations:
@@ -57,10 +57,21 @@ class FactOperations:
             json=present(type=type, value=value, locales=locales),
         )
 
-    @endpoint("DELETE", "/api/v1/facts/{key}", parse=NoContent(), headers=("If-Match",))
-    def delete_fact(self, key: str, *, base: Base) -> Parts:
-        """Delete a fact no article uses (409 if one does)."""
-        return Parts(path={"key": key}, headers=if_match(base))
+    @endpoint(
+        "DELETE",
+        "/api/v1/facts/{key}",
+        parse=NoContentOr(models.FactProposal),
+        headers=("If-Match",),
+        query=("emergency",),
+    )
+    def delete_fact(self, key: str, *, base: Base, emergency: bool = False) -> Parts:
+        """Delete a fact no article uses (409 if one does); None once it is gone.
+
+        Under a `facts` workflow the server answers 202 with the proposal to delete it instead
+        (returned; see `list_fact_proposals`), unless `emergency` from someone allowed to publish
+        directly (audited).
+        """
+        return Parts(path={"key": key}, headers=if_match(base), query={"emergency": "true" if emergency else None})
 
     @endpoint("GET", "/api/v1/facts/{key}/versions", parse=JsonList(models.FactVersion))
     def list_fact_versions(self, key: str) -> Parts:
