@@ -47,7 +47,8 @@ test: install
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q -n auto --dist loadfile --ignore=tests/faults  # a file's tests stay on one worker, with its servers
 
-# Faults (tests/faults): PostgreSQL restarted under load, a replica killed with -9, a full disk, jobs
+# Faults (tests/faults): PostgreSQL restarted under load, a replica killed with -9, processes killed
+# mid-write, the index lock held, a full disk, jobs
 # across three processes, migrations racing. One at a time: each starts servers and stops databases.
 test-faults: install
 	$(BIN)/python -m pytest -q tests/faults

@@ -66,6 +66,26 @@ def _no_review_workflows_unless_asked(tmp_path_factory: pytest.TempPathFactory) 
         os.environ.pop("ISTOK_WORKFLOWS", None)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _one_encoder_folder_for_the_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Every server, command and test worker of the run maps the encoder's files from one folder.
+
+    As the processes of one host do (ISTOK_ENCODER_DIR): the first writes them, the rest map them,
+    instead of each test server writing its own into its data folder. Test workers share the
+    parent of their temporary folders.
+    """
+    if "ISTOK_ENCODER_DIR" in os.environ:
+        yield
+        return
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    os.environ["ISTOK_ENCODER_DIR"] = str(shared / "encoder")
+    try:
+        yield
+    finally:
+        os.environ.pop("ISTOK_ENCODER_DIR", None)
+
+
 @pytest.fixture(scope="session")
 def espeak() -> str:
     """The espeak-ng binary, which speaks the IVR (renderer tests, the WAV routes, the Asterisk adapter)."""

