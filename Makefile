@@ -41,11 +41,14 @@ run: install
 	@echo 'help center: /help/ · operator panel: /panel · admin: /admin · widget: /widget.js'
 	$(BIN)/istok serve
 
+# One test worker more than cores: a third of a worker's time is spent waiting for servers and browsers.
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
+
 test: install
 	$(BIN)/ruff check kb renderers api tests bench contacts insights client adapters
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -q -n auto --dist loadfile --ignore=tests/faults  # a file's tests stay on one worker, with its servers
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --ignore=tests/faults  # a file's tests stay on one worker, with its servers
 
 # Faults (tests/faults): PostgreSQL restarted under load, a replica killed with -9, processes killed
 # mid-write, the index lock held, a full disk, jobs

@@ -31,6 +31,27 @@ def missing_tool(message: str) -> None:
     pytest.skip(message)
 
 
+#: What a test file does that takes seconds rather than milliseconds: start servers, browsers, commands.
+_SLOW_MARKS = ("start_server(", "sample_server(", "serve(", "subprocess.", "running_provider(", "live: Live", "site: Site")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files that start processes first, quick in-process files after them, each file's tests together.
+
+    The test workers take whole files (`--dist loadfile`) in this order: a slow file taken
+    last would keep one worker busy while the others wait at the end of the run; quick
+    files taken last fill the others' time instead.
+    """
+    weights: dict[Path, int] = {}
+    for item in items:
+        path = item.path
+        if path not in weights:
+            source = path.read_text(encoding="utf-8")
+            weights[path] = -sum(source.count(mark) for mark in _SLOW_MARKS)
+    first_seen = {path: n for n, path in enumerate(dict.fromkeys(item.path for item in items))}
+    items.sort(key=lambda item: (weights[item.path], first_seen[item.path]))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _erasures_journaled_outside_the_checkout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Tests that erase a contact in-process journal it in a temporary file, not in the checkout's `var/`.

@@ -137,13 +137,9 @@ def migrated_database(kind: str, data_dir: Path, sqlite_template: Path, *, prefi
         yield db_url
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgres"])
-def live(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
-) -> Iterator[Live]:
-    """A server per test module and database kind, with sample content imported and published."""
-    data_dir = tmp_path_factory.mktemp("live")
-    with migrated_database(request.param, data_dir, sqlite_template, prefix="istok_live") as db_url:
+def _live_server(kind: str, tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[Live]:
+    data_dir = tmp_path_factory.mktemp(f"live-{kind}")
+    with migrated_database(kind, data_dir, sqlite_template, prefix="istok_live") as db_url:
         engine = kb.make_engine(db_url)
         kb.import_paths([ROOT / "content"], engine=engine, publish=True)
         engine.dispose()
@@ -153,3 +149,24 @@ def live(
         finally:
             proc.terminate()
             proc.wait(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def live_sqlite(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[Live]:
+    yield from _live_server("sqlite", tmp_path_factory, sqlite_template)
+
+
+@pytest.fixture(scope="session")
+def live_postgres(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[Live]:
+    yield from _live_server("postgres", tmp_path_factory, sqlite_template)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def live(request: pytest.FixtureRequest) -> Live:
+    """The worker's server over each database kind, with the sample content imported and published.
+
+    One per kind for the whole session, shared by every test file the worker runs: its tests
+    create what they need under names of their own and look only at that. Each kind is a
+    session fixture of its own, so a worker switching kinds between files keeps both running.
+    """
+    return request.getfixturevalue(f"live_{request.param}")

@@ -43,9 +43,12 @@ def _announce(live: Live, key: str, *, summary: str, starts: float = -1, ends: f
         client.publish_article("ru", key)
 
 
-@pytest.fixture(scope="module")
-def notices(live: Live) -> Iterator[Live]:
-    """The module's server with four notices: now for all, now for LV, now for business, and two outside their box."""
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def notices(request: pytest.FixtureRequest) -> Iterator[Live]:
+    """The worker's server with four notices: now for all, now for LV, now for business, and two outside
+    their box; withdrawn after the module, so that other files' answers on that server meet none."""
+    live: Live = request.getfixturevalue(f"live_{request.param}")
+    keys = ["all-now", "lv-now", "biz-now", "later", "over"]
     _announce(live, "all-now", summary=NOTICE)
     _announce(live, "lv-now", summary="Только для Латвии: авария.", regions=["LV"])
     _announce(live, "biz-now", summary="Для бизнеса: работы в ночь.", segments=["business"])
@@ -57,6 +60,9 @@ def notices(live: Live) -> Iterator[Live]:
             kb.create_user(session=session, username="olga", password=PASSWORD, role="operator", actor="test")
     engine.dispose()
     yield live
+    with Client(live.base, api_key=live.keys["editor"]) as client:
+        for key in keys:
+            client.unpublish_article("ru", key)
 
 
 def _answer(live: Live, **params: str) -> dict[str, object]:
