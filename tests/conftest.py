@@ -32,7 +32,15 @@ def missing_tool(message: str) -> None:
 
 
 #: What a test file does that takes seconds rather than milliseconds: start servers, browsers, commands.
-_SLOW_MARKS = ("start_server(", "sample_server(", "serve(", "subprocess.", "running_provider(", "live: Live", "site: Site")
+_SLOW_MARKS = (
+    "start_server(",
+    "sample_server(",
+    "serve(",
+    "subprocess.",
+    "running_provider(",
+    "live: Live",
+    "site: Site",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
