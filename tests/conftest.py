@@ -6,6 +6,7 @@ Without it, PostgreSQL tests skip on a developer's machine and fail under CI=tru
 
 from __future__ import annotations
 
+import inspect
 import os
 import shutil
 import uuid
@@ -17,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 import kb
+from tests.helpers import run_in_own_loop
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ROOT / "content"
@@ -58,6 +60,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             weights[path] = -sum(source.count(mark) for mark in _SLOW_MARKS)
     first_seen = {path: n for n, path in enumerate(dict.fromkeys(item.path for item in items))}
     items.sort(key=lambda item: (weights[item.path], first_seen[item.path]))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    """`async def` tests run on a loop of their own thread (see `run_in_own_loop`)."""
+    if not inspect.iscoroutinefunction(pyfuncitem.obj):
+        return None
+    arguments = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
+    run_in_own_loop(pyfuncitem.obj(**arguments))
+    return True
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -2,12 +2,40 @@
 
 from __future__ import annotations
 
+import asyncio
 import textwrap
-from typing import Any
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
+import typer.testing
 
 import kb
+
+T = TypeVar("T")
+
+
+def in_own_thread(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """`call(*args, **kwargs)` in a thread of its own, waited for; its exception is raised here.
+
+    For what runs an event loop: a worker's browser (Playwright's sync API, open for the whole
+    session) keeps its loop running in the test's thread, and asyncio and anyio refuse a second.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-loop") as pool:
+        return pool.submit(call, *args, **kwargs).result()
+
+
+def run_in_own_loop(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run `coroutine` to its end on an event loop of its own thread (see `in_own_thread`)."""
+    return in_own_thread(asyncio.run, coroutine)
+
+
+class CliRunner(typer.testing.CliRunner):
+    """Typer's runner, each command in a thread of its own: `istok answer` runs an event loop."""
+
+    def invoke(self, *args: Any, **kwargs: Any) -> typer.testing.Result:  # type: ignore[override]
+        return in_own_thread(super().invoke, *args, **kwargs)
 
 
 def article(

@@ -2,7 +2,9 @@
 
 Like tests/jobs_worker.py: it announces itself in DIR/ready-<pid>, waits for DIR/go so all the
 runners start together, then runs a `kb.JobRunner` (whose kinds include `schedules.run`, registered
-by importing kb) until no schedule is pending, and exits.
+by importing kb) until no schedule is pending and no schedule's job is left, and exits. A job can
+outlive its schedule: a run takes the article's earlier schedules along with it, and their own jobs,
+claimed later, find them done.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import time
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlmodel import select
+from sqlmodel import col, select
 
 import kb
 
@@ -21,8 +23,13 @@ SECONDS = 60
 
 
 def _pending(engine: sa.Engine) -> bool:
+    unfinished = [kb.JobState.QUEUED.value, kb.JobState.RUNNING.value]
     with kb.read_session(engine) as session:
-        return session.exec(select(kb.Schedule.id).where(kb.Schedule.state == "pending").limit(1)).first() is not None
+        schedule = session.exec(select(kb.Schedule.id).where(kb.Schedule.state == "pending").limit(1)).first()
+        job = session.exec(
+            select(kb.Job.id).where(kb.Job.kind == "schedules.run", col(kb.Job.state).in_(unfinished)).limit(1)
+        ).first()
+    return schedule is not None or job is not None
 
 
 def main(url: str, folder: Path) -> None:

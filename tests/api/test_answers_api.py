@@ -10,13 +10,12 @@ from pathlib import Path
 import httpx
 import pytest
 from lxml import etree
-from typer.testing import CliRunner
 
 import kb
 from api import runtime
 from api.cli import app
 from tests.api.conftest import Live, sample_server
-from tests.helpers import article
+from tests.helpers import CliRunner, article
 
 
 def test_answer_carries_the_live_revision_as_provenance(live: Live) -> None:

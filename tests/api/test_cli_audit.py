@@ -6,22 +6,19 @@ import getpass
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 from sqlmodel import col, select
 
 import kb
+from tests.api.commands import istok
 from tests.api.conftest import Live
-from tests.conftest import ROOT
 from tests.helpers import article
-
-ISTOK = str(Path(sys.executable).parent / "istok")
 
 
 def _istok(live: Live, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "ISTOK_DATABASE_URL": live.db_url, "ISTOK_DATA_DIR": str(live.data_dir)}
-    return subprocess.run([ISTOK, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    return istok(args, env)
 
 
 def test_cli_publication_commands_write_audit_rows(live: Live) -> None:

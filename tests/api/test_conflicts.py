@@ -8,7 +8,7 @@ import uuid
 import httpx
 
 from tests.api.conftest import Live
-from tests.helpers import article
+from tests.helpers import article, run_in_own_loop
 
 
 def test_hundred_concurrent_puts_from_one_etag(live: Live) -> None:
@@ -28,7 +28,7 @@ def test_hundred_concurrent_puts_from_one_etag(live: Live) -> None:
             ]
             return [r.status_code for r in await asyncio.gather(*calls)]
 
-    statuses = asyncio.run(put_all())
+    statuses = run_in_own_loop(put_all())
     assert sorted(statuses) == [200] + [412] * 99, sorted(statuses)
     with httpx.Client(base_url=live.base, headers=headers) as c:
         revisions = c.get(f"{url}/revisions").json()

@@ -7,11 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 import kb
 from api.cli import app
-from tests.helpers import article
+from tests.helpers import CliRunner, article
 
 BALANCE = article(
     key="check-balance",

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,10 +14,10 @@ import pytest
 
 import kb
 from istok_client import Client, Conflict, Forbidden
+from tests.api.commands import istok as run_istok
 from tests.api.conftest import Live, sample_server
 from tests.helpers import article
 
-ISTOK = str(Path(sys.executable).parent / "istok")
 RULES = (
     "facts:\n  approvals: 1\n  reviewers: [editor]\n  direct_publish: [admin]\n"
     "billing:\n  approvals: 1\n  reviewers: [editor]\n  direct_publish: [admin]\n"
@@ -132,9 +131,7 @@ def test_the_cli_lists_approves_and_applies(server: Live) -> None:
     env["ISTOK_WORKFLOWS"] = str(server.keys["rules"])
 
     def istok(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [ISTOK, "review", *args], env=env, capture_output=True, text=True, timeout=60, check=False
-        )
+        return run_istok(["review", *args], env)
 
     listed = istok("facts")
     assert listed.returncode == 0 and f"#{pid}" in listed.stdout and "cli_fee" in listed.stdout

@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 import kb
 from api import runtime
 from api.cli import app
+from tests.helpers import CliRunner
 
 
 @pytest.fixture

@@ -5,18 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 import contacts
 import kb
 from istok_client import Client, Forbidden, InvalidRequest
-from tests.api.conftest import ROOT, Live
+from tests.api.commands import istok as run_istok
+from tests.api.conftest import Live
 
-ISTOK = str(Path(sys.executable).parent / "istok")
 DAY = "2026-11-10"  # the server's zone is UTC (no ISTOK_TIMEZONE)
 
 
@@ -60,20 +57,12 @@ def test_summary_daily_and_report_agree_and_only_editors_and_admins_read_them(li
 
     env = {**os.environ, "ISTOK_DATABASE_URL": live.db_url, "ISTOK_DATA_DIR": str(live.data_dir)}
     env.pop("ISTOK_TIMEZONE", None)
-    run = subprocess.run(
-        [ISTOK, "report", "--since", DAY, "--until", DAY, "--json"], env=env, cwd=ROOT, capture_output=True, text=True
-    )
+    run = run_istok(["report", "--since", DAY, "--until", DAY, "--json"], env)
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["totals"] == totals
-    text = subprocess.run(
-        [ISTOK, "report", "--since", DAY, "--until", DAY, "--channel", "ins-chat"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    text = run_istok(["report", "--since", DAY, "--until", DAY, "--channel", "ins-chat"], env)
     assert text.returncode == 0 and "false deflection" in text.stdout and "questions               2" in text.stdout
-    bad = subprocess.run([ISTOK, "report", "--since", "soon"], env=env, cwd=ROOT, capture_output=True, text=True)
+    bad = run_istok(["report", "--since", "soon"], env)
     assert bad.returncode == 1 and "since is a date" in bad.stderr
 
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 import typer
-from typer.testing import CliRunner
 
 import kb
 from api import runtime
 from api.cli import render as render_cli
+from tests.helpers import CliRunner
 from tests.renderers.support import CONTENT
 
 app = typer.Typer()

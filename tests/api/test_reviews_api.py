@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,10 +13,10 @@ import pytest
 
 import kb
 from istok_client import Client, Conflict, Forbidden, InvalidRequest
+from tests.api.commands import istok as run_istok
 from tests.api.conftest import Live, sample_server
 from tests.helpers import article
 
-ISTOK = str(Path(sys.executable).parent / "istok")
 RULES = "default:\n  approvals: 0\nbilling:\n  approvals: 1\n  reviewers: [editor]\n  direct_publish: [admin]\n"
 
 
@@ -53,7 +52,7 @@ def _istok(server: Live, *args: str) -> subprocess.CompletedProcess[str]:
         "ISTOK_DATA_DIR": str(server.data_dir),
         "ISTOK_WORKFLOWS": server.keys["rules"],
     }
-    return subprocess.run([ISTOK, *args], env=env, capture_output=True, text=True, timeout=60, check=False)
+    return run_istok(args, env)
 
 
 def test_submit_request_changes_edit_approve_publish(server: Live) -> None:

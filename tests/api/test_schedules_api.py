@@ -8,7 +8,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,11 +18,10 @@ import pytest
 
 import kb
 from istok_client import Client, Conflict, InvalidRequest, NotFound
+from tests.api.commands import istok as run_istok
 from tests.api.conftest import Live, sample_server
-from tests.conftest import ROOT
 from tests.helpers import article
 
-ISTOK = str(Path(sys.executable).parent / "istok")
 ZONE = "Europe/Kyiv"
 PASSWORD = "editor-password-1"
 
@@ -133,7 +131,7 @@ def test_bad_schedules_are_problems_with_the_reason(server: Live) -> None:
 def _cli(server: Live, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "ISTOK_DATABASE_URL": server.db_url, "ISTOK_DATA_DIR": str(server.data_dir)}
     env["ISTOK_TIMEZONE"] = ZONE
-    return subprocess.run([ISTOK, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    return run_istok(args, env)
 
 
 def test_the_cli_schedules_in_the_editors_zone_lists_and_cancels(server: Live) -> None:

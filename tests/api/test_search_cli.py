@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 import kb
 from api import runtime
 from api.cli import app
 from tests.conftest import CONTENT
+from tests.helpers import CliRunner
 
 
 @pytest.fixture(scope="module")

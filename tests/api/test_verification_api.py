@@ -9,18 +9,15 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
 from istok_client import Client, Forbidden, InvalidRequest, NotFound
+from tests.api.commands import istok as run_istok
 from tests.api.conftest import Live, start_server
-from tests.conftest import ROOT
 from tests.helpers import article
-
-ISTOK = str(Path(sys.executable).parent / "istok")
 
 
 def _due_article(live: Live, key: str, owner: str = "verify-team", *, publish: bool = True) -> None:
@@ -38,7 +35,7 @@ def _client(live: Live, role: str = "editor") -> Client:
 
 def _cli(live: Live, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "ISTOK_DATABASE_URL": live.db_url, "ISTOK_DATA_DIR": str(live.data_dir)}
-    return subprocess.run([ISTOK, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    return run_istok(args, env)
 
 
 def test_one_verification_takes_the_article_out_of_the_queue_without_a_revision(live: Live) -> None:

@@ -25,11 +25,6 @@ def istok(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> It
     yield from sample_server(tmp_path_factory.mktemp("client"), sqlite_template, ISTOK_WEBHOOKS_ALLOW_PRIVATE="1")
 
 
-@pytest.fixture(scope="package")
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 Reply = tuple[int, dict[str, str], object]  # status, headers, body (a str is sent as HTML, else as JSON)
 
 

@@ -8,8 +8,6 @@ from istok_client import AsyncClient, NotFound, PreconditionFailed, RetryPolicy,
 from tests.api.conftest import Live
 from tests.client.conftest import Scripted
 
-pytestmark = pytest.mark.anyio
-
 
 async def test_an_answer_and_a_search_are_awaited(istok: Live) -> None:
     async with AsyncClient(istok.base, api_key=istok.keys["bot"]) as bot:

@@ -71,7 +71,6 @@ def test_a_delete_under_review_is_proposed_unless_an_admin_says_emergency(review
     assert audited.actor == "test-admin" and audited.detail == {"emergency": True}
 
 
-@pytest.mark.anyio
 async def test_the_async_client_sends_emergency_too(reviewed: Live) -> None:
     key = _fact(reviewed)
     async with AsyncClient(reviewed.base, api_key=reviewed.keys["admin"]) as admin:

@@ -7,8 +7,6 @@ import hashlib
 import io
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,10 +16,8 @@ from sqlmodel import select
 
 import kb
 from kb.models import Asset
-from tests.conftest import ROOT
+from tests.api.commands import istok as run_istok
 from tests.helpers import article, snapshot
-
-ISTOK = str(Path(sys.executable).parent / "istok")
 
 
 def _picture(fmt: str = "PNG", colour: tuple[int, int, int] = (200, 30, 90), **save: object) -> bytes:
@@ -100,15 +96,7 @@ def test_istok_export_and_import_round_trip_the_images(tmp_path: Path, sqlite_te
     env = os.environ | {"ISTOK_DATA_DIR": str(tmp_path / "data")}
 
     def istok(db: Path, *args: str) -> str:
-        done = subprocess.run(
-            [ISTOK, *args],
-            env=env | {"ISTOK_DATABASE_URL": f"sqlite:///{db}"},
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        done = run_istok(args, env | {"ISTOK_DATABASE_URL": f"sqlite:///{db}"})
         assert done.returncode == 0, done.stderr
         return done.stdout
 

@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tarfile
 import threading
 import time
@@ -26,10 +25,10 @@ from sqlmodel import Session, col, select
 import contacts
 import kb
 from kb.db import alembic_config, current_revision, head_revision
+from tests.api.commands import istok as run_istok
 from tests.conftest import ROOT, fresh_pg_database
 from tests.helpers import article, snapshot
 
-ISTOK = str(Path(sys.executable).parent / "istok")
 WHO = kb.Actor(name="Ann Admin", role="admin")
 PHONE = "+380671234567"
 EMAIL = "olena@example.com"
@@ -394,9 +393,7 @@ def test_backup_and_restore_through_the_command_line(tmp_path: Path) -> None:
     }
 
     def istok(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [ISTOK, *args], env={**env, **extra}, cwd=ROOT, capture_output=True, text=True, timeout=120
-        )
+        return run_istok(args, {**env, **extra})
 
     assert istok("db", "upgrade").returncode == 0
     imported = istok("import", str(ROOT / "content"), "--publish")

@@ -118,13 +118,12 @@ def site(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Ite
         proc.wait(timeout=15)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
-    """One headless Chromium per test module.
+    """One headless Chromium per test worker, each test in a fresh context of its own.
 
-    Not per session: Playwright's sync API keeps an event loop running in the thread while it
-    is open, and a later test of the same process that runs its own loop (asyncio.run, the async
-    client) would fail on it, whichever order the test workers take the modules in.
+    Playwright's sync API keeps its event loop running in the worker's thread while the browser
+    is open, so tests that need a loop of their own run it in another thread (`run_in_own_loop`).
     """
     if not Path(CHROMIUM).exists():
         missing_tool(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")

@@ -9,7 +9,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,8 +16,8 @@ import httpx
 import pytest
 
 import kb
+from tests.api.commands import istok as run_istok
 from tests.api.conftest import Live, sample_server
-from tests.conftest import ROOT
 
 PROBLEM = "application/problem+json"
 PASSWORD = "billing-uk-password"
@@ -129,8 +128,7 @@ def test_the_admin_refuses_a_post_outside_the_rights_and_changes_nothing(live: L
 
 def _istok(live: Live, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "ISTOK_DATABASE_URL": live.db_url, "ISTOK_DATA_DIR": str(live.data_dir)}
-    istok = str(Path(sys.executable).parent / "istok")
-    return subprocess.run([istok, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    return run_istok(args, env)
 
 
 def test_istok_users_sets_rights_links_identities_and_turns_the_second_factor_off(live: Live) -> None:
