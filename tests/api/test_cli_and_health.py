@@ -1,4 +1,7 @@
-"""The service as a newcomer meets it: the CLI in a subprocess and the app over real HTTP."""
+"""The service as a newcomer meets it: the installed `istok` in a subprocess and the app over real HTTP.
+
+The commands' walks through a store below run the same app in-process (tests/api/commands.py).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.api.commands import istok as run_istok
 from tests.bulkstore import free_port, serve
 from tests.conftest import CONTENT, ROOT
 from tests.helpers import article
@@ -28,6 +32,10 @@ def _env(data_dir: Path, **extra: str) -> dict[str, str]:
 
 def istok(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run([ISTOK, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def in_process(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return run_istok(args, env)
 
 
 @pytest.fixture(scope="module")
@@ -67,9 +75,9 @@ def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
 
 def test_articles_list_json(tmp_path: Path) -> None:
     env = _env(tmp_path)
-    istok("db", "upgrade", env=env)
-    istok("import", str(CONTENT), "--publish", env=env)
-    rows = json.loads(istok("articles", "list", "--json", env=env).stdout)
+    in_process("db", "upgrade", env=env)
+    in_process("import", str(CONTENT), "--publish", env=env)
+    rows = json.loads(in_process("articles", "list", "--json", env=env).stdout)
     assert len(rows) >= 45
     assert {"key", "locale", "title", "draft_revision", "published_revision"} <= set(rows[0])
     assert all(r["published_revision"] == 1 for r in rows)
@@ -77,34 +85,34 @@ def test_articles_list_json(tmp_path: Path) -> None:
 
 def test_import_of_a_broken_folder_fails_with_file_and_line(tmp_path: Path) -> None:
     env = _env(tmp_path / "data")
-    istok("db", "upgrade", env=env)
+    in_process("db", "upgrade", env=env)
     folder = tmp_path / "content" / "en"
     folder.mkdir(parents=True)
     (folder / "good.md").write_text(article(key="good"), encoding="utf-8")
     (folder / "bad.md").write_text(article(key="bad", body="::: ivr\nnever closed"), encoding="utf-8")
-    result = istok("import", str(tmp_path / "content"), env=env)
+    result = in_process("import", str(tmp_path / "content"), env=env)
     assert result.returncode == 1
     assert f"{folder / 'bad.md'}:6: '::: ivr' is never closed" in result.stderr
     assert "nothing was changed" in result.stderr
-    assert json.loads(istok("articles", "list", "--json", env=env).stdout) == []
+    assert json.loads(in_process("articles", "list", "--json", env=env).stdout) == []
 
 
 def test_history_diff_show_and_tree(tmp_path: Path) -> None:
     env = _env(tmp_path / "data")
-    istok("db", "upgrade", env=env)
+    in_process("db", "upgrade", env=env)
     src = tmp_path / "c" / "a.md"
     src.parent.mkdir()
     src.write_text(article(body="First."), encoding="utf-8")
-    istok("import", str(src.parent), env=env)
+    in_process("import", str(src.parent), env=env)
     src.write_text(article(body="Second."), encoding="utf-8")
-    istok("import", str(src.parent), env=env)
-    assert istok("publish", "en", "check-balance", "--revision", "1", env=env).returncode == 0
-    history = json.loads(istok("articles", "history", "en", "check-balance", "--json", env=env).stdout)
+    in_process("import", str(src.parent), env=env)
+    assert in_process("publish", "en", "check-balance", "--revision", "1", env=env).returncode == 0
+    history = json.loads(in_process("articles", "history", "en", "check-balance", "--json", env=env).stdout)
     assert [(h["number"], h["published"]) for h in history] == [(1, True), (2, False)]
-    diff = istok("articles", "diff", "en", "check-balance", "1", "2", env=env).stdout
+    diff = in_process("articles", "diff", "en", "check-balance", "1", "2", env=env).stdout
     assert "-First." in diff and "+Second." in diff
-    assert "First." in istok("articles", "show", "en", "check-balance", env=env).stdout
-    tree = istok("tree", "en", "check-balance", env=env).stdout
+    assert "First." in in_process("articles", "show", "en", "check-balance", env=env).stdout
+    tree = in_process("tree", "en", "check-balance", env=env).stdout
     assert "paragraph" in tree and "Second." in tree
-    missing = istok("publish", "en", "nope", env=env)
+    missing = in_process("publish", "en", "nope", env=env)
     assert missing.returncode == 1 and "no article 'nope'" in missing.stderr

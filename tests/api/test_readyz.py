@@ -27,9 +27,15 @@ from tests.helpers import article
 PROBLEM = "application/problem+json"
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def served(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Iterator[Live]:
-    """A server of its own over an empty migrated database, allowed 1 s of index lag."""
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def served(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
+) -> Iterator[Live]:
+    """A server of the module's own over a migrated database, allowed 1 s of index lag.
+
+    Each test leaves it ready, as it found it: a test that breaks readiness puts it right again.
+    """
+    tmp_path = tmp_path_factory.mktemp(f"readyz-{request.param}")
     with migrated_database(request.param, tmp_path, sqlite_template, prefix="istok_readyz") as db_url:
         proc, base = start_server(db_url, tmp_path, ISTOK_SEMANTIC="0", ISTOK_READY_LAG="1")
         try:
