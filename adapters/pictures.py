@@ -12,7 +12,7 @@ and sent again instead of the bytes.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,14 +59,21 @@ def pictures(meta: Mapping[str, Any] | None) -> list[Picture]:
     return out
 
 
-def caption(alt: str, limit: int) -> str:
-    """The alt text as a caption of at most `limit` characters, cut at a word where one is near."""
+def caption(alt: str, limit: int, *, length: Callable[[str], int] = len) -> str:
+    """The alt text as a caption of at most `limit`, cut at a word where one is near.
+
+    `length` is how the messenger counts: characters, or Telegram's UTF-16 code units, in which
+    an emoji or a rare CJK character counts twice.
+    """
     alt = " ".join(alt.split())
-    if len(alt) <= limit:
+    if length(alt) <= limit:
         return alt
-    cut = alt[: limit - len(ELLIPSIS)]
+    budget = limit - length(ELLIPSIS)
+    cut = alt[:budget]  # every character counts at least one, so this is never too short
+    while length(cut) > budget:
+        cut = cut[:-1]
     space = cut.rfind(" ")
-    return (cut[:space] if space >= limit // 2 else cut).rstrip(" ,.;:") + ELLIPSIS
+    return (cut[:space] if space >= len(cut) // 2 else cut).rstrip(" ,.;:") + ELLIPSIS
 
 
 class Assets:

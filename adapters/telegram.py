@@ -53,7 +53,7 @@ from telegram.ext import (
 
 from adapters import settings
 from adapters.contact_route import ContactRoute
-from adapters.message_parts import split_message
+from adapters.message_parts import split_message, units
 from adapters.phrases import phrase
 from adapters.pictures import Assets, Picture, caption, pictures
 from istok_client import AsyncClient, Identity, IstokError
@@ -65,7 +65,7 @@ CHANNEL: Final[Literal["telegram"]] = "telegram"  # the identity channel and the
 CALLBACK_LIMIT = 64  # bytes of callback_data the Bot API accepts
 ALTERNATIVES = 3
 GOOD, BAD = 5, 1  # the CSAT a client gives by "helped" and "did not help"
-CAPTION_LIMIT = 1024  # characters of a photo's caption
+CAPTION_LIMIT = 1024  # UTF-16 code units of a photo's caption, as Telegram counts
 TEXT_LIMIT = 4096  # UTF-16 units of a message's text after entity parsing (sendMessage)
 
 
@@ -205,7 +205,7 @@ class TelegramBot:
                 logger.warning("image %s not sent: %s", picture.asset or picture.url, err)
 
     async def send_picture(self, message: Message, picture: Picture) -> None:
-        text = caption(picture.alt, CAPTION_LIMIT) or None
+        text = caption(picture.alt, CAPTION_LIMIT, length=units) or None
         if picture.asset is None:
             if not picture.public:
                 logger.warning("image %s has no address Telegram could fetch: left out", picture.url)

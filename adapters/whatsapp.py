@@ -184,13 +184,13 @@ class WhatsAppBot:
         options = replies(served, reply["alternatives"])
         if reply["status"] == "answered" and rendered is not None:
             key = reply["provenance"]["key"] if reply["provenance"] else None
-            logger.info("message %s: answered with %s (%.2f)", msg.wamid, key, reply["confidence"])
+            done = f"answered with {key} ({reply['confidence']:.2f})"
             await self.send_pictures(msg, pictures(rendered["meta"]))
             outgoing = texts(msg.wa_id, rendered["body"])
             if options:
                 outgoing.append(buttons(msg.wa_id, phrase(served, "related"), options))
         else:
-            logger.info("message %s: handed off (%.2f)", msg.wamid, reply["confidence"])
+            done = f"handed off ({reply['confidence']:.2f})"
             route = await self.contact_route(served)
             said = " ".join(p for p in (phrase(served, "handoff"), route) if p)
             notices = "".join(f"*{n['text']}*\n\n" for n in reply.get("announcements") or [])  # first, in bold
@@ -198,6 +198,7 @@ class WhatsAppBot:
             if options:
                 outgoing.append(buttons(msg.wa_id, phrase(served, "maybe"), options))
         await self.send(msg, served, outgoing)
+        logger.info("message %s: %s", msg.wamid, done)  # once it has all gone out
 
     async def vouch(self, wa_id: str) -> None:
         """The sender's number is theirs: WhatsApp registered it by a code sent to it. So it joins their

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import sqlalchemy as sa
 from sqlmodel import Session, col
@@ -48,6 +48,33 @@ class Snapshot:
     by_category: dict[tuple[str, str | None], list[Entry]] = field(default_factory=dict)
     locales: dict[str, list[Entry]] = field(default_factory=dict)
     _slugs: dict[str, dict[str, str]] = field(default_factory=dict)
+    hidden: frozenset[str] = frozenset()  # `locale/key` the lists of this view leave out (`listed`)
+    _views: dict[frozenset[str], Snapshot] = field(default_factory=dict, repr=False)
+
+    def without(self, hidden: frozenset[str]) -> Snapshot:
+        """This snapshot with the units `hidden` (`locale/key`) left out of its lists, kept per set.
+
+        Only the lists go: the home page's topics, a topic's articles, related questions, the
+        sitemap. Looked up by slug or key a hidden unit is still there, so its own page can say
+        what became of it, and links to it still resolve.
+        """
+        if not hidden:
+            return self
+        if hidden not in self._views:
+            def keep(entries: list[Entry]) -> list[Entry]:
+                return [e for e in entries if f"{e.locale}/{e.key}" not in hidden]
+
+            by_category = {where: kept for where, entries in self.by_category.items() if (kept := keep(entries))}
+            view = replace(
+                self,
+                by_category=by_category,
+                locales={loc: keep(entries) for loc, entries in self.locales.items()},
+                hidden=hidden,
+                _views={},
+            )
+            self._views.clear()  # the clock moves on: one view is enough to keep
+            self._views[hidden] = view
+        return self._views[hidden]
 
     def slugs(self, locale: str) -> dict[str, str]:
         """Article key -> slug of the live articles of `locale`: where a renderer's links may point."""
@@ -85,6 +112,18 @@ def current() -> Snapshot:
     index = runtime.index()
     index.poll()
     return at(index.seq)
+
+
+def listed() -> Snapshot:
+    """The snapshot as the lists show it now: announcements outside their time box left out.
+
+    As search and answers leave them out (`kb.hidden_units`): the help home, a topic's page,
+    related questions and the sitemap offer no notice that has ended or not yet begun. Judged
+    by the clock, not the sequence, so a page's validators include `hidden` too.
+    """
+    index = runtime.index()
+    index.poll()
+    return at(index.seq).without(kb.hidden_units(index))
 
 
 def at(seq: int) -> Snapshot:

@@ -62,7 +62,7 @@ def _common(request: Request, locale: str) -> dict[str, Any]:
 
 def _cached(request: Request, template: str, ctx: dict[str, Any], *parts: object, cat: live.Snapshot) -> Response:
     shown = announcing.signature(ctx.get("announcements") or [])  # a notice starting or ending changes the page
-    headers = validators(template, cat.seq, *parts, shown, changed=cat.changed)
+    headers = validators(template, cat.seq, *parts, shown, sorted(cat.hidden), changed=cat.changed)
     return not_modified(request, headers) or page(request, template, ctx, headers=headers)
 
 
@@ -82,7 +82,7 @@ def help_home(request: Request, locale: str) -> Response:
     """Topics with their article counts, and the first questions of each."""
     if locale not in kb.LOCALES:
         return not_found(request)
-    cat = live.current()
+    cat = live.listed()
     base = base_url(request)
     topics = [
         {"slug": c, "name": category_name(c, locale), "count": n, "top": cat.by_category[(locale, c)][:3]}
@@ -105,7 +105,7 @@ def help_topic(
     request: Request, locale: str, category: str, page_no: Annotated[int, Query(alias="page")] = 1
 ) -> Response:
     """One topic's articles, a page at a time, each with its short answer."""
-    cat = live.current()
+    cat = live.listed()
     entries = cat.by_category.get((locale, category)) if locale in kb.LOCALES else None
     if not entries:
         return not_found(request, locale)
@@ -280,7 +280,7 @@ def help_contact_sent(request: Request, locale: str) -> Response:
 @router.get("/help/{locale}/{slug}")
 def help_article(request: Request, locale: str, slug: str) -> Response:
     """An article: the web renderer's body, breadcrumbs, translations, related questions and a vote."""
-    cat = live.current()
+    cat = live.listed()
     entry = cat.by_slug.get((locale, slug))
     if entry is None:
         return not_found(request, locale)

@@ -1,6 +1,7 @@
 """What crawlers and the theme need: `/sitemap.xml` with hreflang alternates, `/robots.txt`, `/theme.css`.
 
-The sitemap lists live articles only (drafts and internal notes are never in it), each
+The sitemap lists live articles only (drafts, internal notes and announcements outside their
+time box are never in it), each
 with its translations as `xhtml:link rel="alternate"`, so search engines show readers the
 page in their own language.
 """
@@ -22,9 +23,9 @@ router = APIRouter(include_in_schema=False)
 @router.get("/sitemap.xml")
 def sitemap(request: Request) -> Response:
     """Every live help page, with its language alternates."""
-    cat = live.current()
+    cat = live.listed()
     base = base_url(request)
-    headers = validators("sitemap", cat.seq, base, changed=cat.changed)
+    headers = validators("sitemap", cat.seq, base, sorted(cat.hidden), changed=cat.changed)
     cached = not_modified(request, headers)
     if cached is not None:
         return cached

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from adapters.message_parts import split_message, units, visible_length
+from adapters.pictures import caption
 from istok_client import Client
 from tests.adapters.support import PUBLIC, Adapter, announce, wait_for, withdraw
 from tests.adapters.test_smpp import start as start_smpp
@@ -85,6 +86,16 @@ def test_html_is_never_cut_inside_a_tag_or_an_entity_and_each_part_is_well_forme
 
 def test_a_text_without_any_space_is_cut_between_characters() -> None:
     assert [len(p) for p in split_message("я" * 9000, limit=LIMIT)] == [4096, 4096, 808]
+
+
+def test_a_caption_is_cut_in_the_units_the_messenger_counts() -> None:
+    alt = " ".join(["Схема 📶 подключения роутера"] * 60)  # 1,679 characters, 1,739 UTF-16 units
+    by_units = caption(alt, 1024, length=units)
+    assert units(by_units) <= 1024
+    assert by_units.endswith("…") and alt.startswith(by_units[:-1])  # a prefix, cut at a word
+    by_characters = caption(alt, 1024)
+    assert len(by_characters) <= 1024 < units(by_characters)  # what Telegram would have refused
+    assert caption("  Схема\n роутера ", 1024, length=units) == "Схема роутера"
 
 
 # -- the adapters ------------------------------------------------------------------------------

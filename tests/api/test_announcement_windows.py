@@ -1,11 +1,11 @@
 """An announcement's own page is found and answered with only inside its time box.
 
 Before its `from` and after its `until` the page is still published (nobody has to unpublish it
-on the minute), yet the help center's search and suggestions, the search API (as bots and as
-operators, whose panel searches the same way) and the answers API leave it out: the notice is
-not news yet, or no longer. Its help page after `until` is 410 Gone, saying that it has ended.
-An SMS answer opens with the notice of now, inside the SMS renderer's budget. SQLite and
-PostgreSQL.
+on the minute), yet the help center's search and suggestions, its home, topic pages and sitemap,
+the search API (as bots and as operators, whose panel searches the same way) and the answers API
+leave it out: the notice is not news yet, or no longer. Its help page after `until` is 410 Gone,
+saying that it has ended. An SMS answer opens with the notice of now, inside the SMS renderer's
+budget. SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from renderers import measure
 from tests.api.conftest import Live
 from tests.helpers import article
 
+TOPIC = "outages"
+
 
 def _at(seconds: float) -> dt.datetime:
     return (kb.utcnow() + dt.timedelta(seconds=seconds)).replace(microsecond=0)
@@ -38,6 +40,7 @@ def _announce(live: Live, *, starts: dt.datetime, ends: dt.datetime, summary: st
         title=f"Авария {word} на сети",
         body=f"Сеть {word} восстанавливают, подробности у операторов.",
         kind="announcement",
+        category=TOPIC,
         summary=json.dumps(summary or f"Авария {word}: связь может пропадать.", ensure_ascii=False),
         **{"from": starts.isoformat(), "until": ends.isoformat()},
     )
@@ -71,13 +74,27 @@ def _help_found(live: Live, word: str, key: str) -> bool:
     return in_page
 
 
+def _listed(live: Live, key: str) -> dict[str, bool]:
+    """Whether the help home, its topic's page and the sitemap link to the announcement's page."""
+    href = f"/help/ru/{key}"
+    home = httpx.get(f"{live.base}/help/ru/", timeout=30)
+    topic = httpx.get(f"{live.base}/help/ru/topics/{TOPIC}", timeout=30)
+    sitemap = httpx.get(f"{live.base}/sitemap.xml", timeout=30)
+    assert home.status_code == sitemap.status_code == 200 and topic.status_code in (200, 404)
+    return {
+        "help home": f'href="{href}"' in home.text,
+        "topic page": f'href="{href}"' in topic.text,
+        "sitemap": f"{href}</loc>" in sitemap.text,
+    }
+
+
 def _everywhere(live: Live, key: str, word: str) -> dict[str, bool]:
     return {
         "bot search": key in _search_keys(live, word, "bot"),
         "operator search": key in _search_keys(live, word, "operator"),
         "answer": _answered_with(live, word) == key,
         "help search": _help_found(live, word, key),
-    }
+    } | _listed(live, key)
 
 
 def _withdraw(live: Live, key: str) -> None:

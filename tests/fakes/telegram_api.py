@@ -10,8 +10,8 @@ Telegram checks: text of 1–4096 characters after entity parsing (counted, as T
 them, in UTF-16 code units: an emoji is two), HTML of the documented tag set
 only, `callback_data` of 1–64 bytes. `sendPhoto` takes the photo as a multipart upload, as a
 `file_id` it gave out before, or as an HTTP URL it fetches (at most 10 MB uploaded, 5 MB by URL;
-width plus height at most 10000, a ratio of at most 20), with a caption of 0–1024 characters after
-entity parsing, and answers a Message whose `photo` lists the sizes with their `file_id`s.
+width plus height at most 10000, a ratio of at most 20), with a caption of 0–1024 UTF-16 code units
+after entity parsing, and answers a Message whose `photo` lists the sizes with their `file_id`s.
 
 Only the methods the adapter uses are served; any other answers 404 "Not Found" as Telegram does.
 """
@@ -402,7 +402,7 @@ class FakeTelegram:
                 raise BotApiError(400, f"Bad Request: can't parse entities: {err}") from err
         elif mode not in (None, ""):
             raise BotApiError(400, f"Bad Request: unsupported parse_mode {mode}")
-        if len(shown) > MAX_CAPTION:
+        if utf16_units(shown) > MAX_CAPTION:
             raise BotApiError(400, "Bad Request: message caption is too long")
         _check_markup(params.get("reply_markup"))
         how, taken = await asyncio.to_thread(self._photo_of, params.get("photo"))

@@ -290,3 +290,31 @@ def test_the_admin_offers_and_takes_no_decision_outside_the_reviewers_rights(
     kind, flash = _flash(posted)
     assert kind == "error" and f"{name} may not approve articles in category 'billing', locale 'en'" in flash
     assert _review_state(reviewed, outside, "en") == (kb.ReviewState.PENDING, ())
+
+
+def test_the_emergency_publish_is_offered_only_within_the_publishers_rights(reviewed: Site) -> None:
+    """The workflow lets admins publish directly, yet one limited to uk has no such control for en."""
+    name = _key("admin-uk")
+    engine = reviewed.engine()
+    with kb.write_session(engine) as session:
+        kb.create_user(session=session, username=name, password=PASSWORD, role="admin", actor="test")
+        kb.set_rights(session=session, username=name, categories=[], locales=["uk"], actor="test")
+    engine.dispose()
+    english, ukrainian = _submitted(reviewed, "en"), _submitted(reviewed, "uk")
+    http = client(reviewed)
+    try:
+        done = http.post(
+            "/login", data={"username": name, "password": PASSWORD, "csrf": csrf_of(http, "/login"), "next": "/admin"}
+        )
+        assert done.status_code == 303, done.text
+        outside = http.get(f"/admin/articles/en/{english}").text
+        inside = http.get(f"/admin/articles/uk/{ukrainian}").text
+    finally:
+        http.close()
+    assert 'id="review-state"' in outside and 'id="emergency-publish"' not in outside
+    assert 'id="emergency-publish"' in inside
+    unlimited = http_login(reviewed, "admin")
+    try:
+        assert 'id="emergency-publish"' in unlimited.get(f"/admin/articles/en/{english}").text
+    finally:
+        unlimited.close()
