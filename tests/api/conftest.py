@@ -112,6 +112,20 @@ def sample_server(data_dir: Path, sqlite_template: Path, **env: str) -> Iterator
         proc.wait(timeout=15)
 
 
+def reviewed_server(data_dir: Path, sqlite_template: Path, rules: str) -> Iterator[Live]:
+    """A sample server of its own under the review workflows `rules` (kept in `keys["rules"]`), with a
+    second editor's key, `keys["reviewer"]` (named rita), to approve what the editor key proposes."""
+    workflows = data_dir / "workflows.yaml"
+    workflows.write_text(rules, encoding="utf-8")
+    for live in sample_server(data_dir, sqlite_template, ISTOK_RATE_LIMIT="100000", ISTOK_WORKFLOWS=str(workflows)):
+        engine = live.engine()
+        with kb.write_session(engine) as session:
+            live.keys["reviewer"] = kb.create_key(session=session, name="rita", role="editor", actor="test")[1]
+        engine.dispose()
+        live.keys["rules"] = str(workflows)
+        yield live
+
+
 def make_keys(db_url: str) -> dict[str, str]:
     engine = kb.make_engine(db_url)
     keys: dict[str, str] = {}

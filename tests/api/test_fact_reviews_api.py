@@ -12,10 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-import kb
 from istok_client import Client, Conflict, Forbidden
 from tests.api.commands import istok as run_istok
-from tests.api.conftest import Live, sample_server
+from tests.api.conftest import Live, reviewed_server
 from tests.helpers import article
 
 RULES = (
@@ -26,17 +25,7 @@ RULES = (
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[Live]:
-    rules = tmp_path_factory.mktemp("rules") / "workflows.yaml"
-    rules.write_text(RULES, encoding="utf-8")
-    for live in sample_server(
-        tmp_path_factory.mktemp("fact-reviews"), sqlite_template, ISTOK_RATE_LIMIT="100000", ISTOK_WORKFLOWS=str(rules)
-    ):
-        engine = live.engine()
-        with kb.write_session(engine) as session:
-            live.keys["reviewer"] = kb.create_key(session=session, name="rita", role="editor", actor="test")[1]
-        engine.dispose()
-        live.keys["rules"] = str(rules)
-        yield live
+    yield from reviewed_server(tmp_path_factory.mktemp("fact-reviews"), sqlite_template, RULES)
 
 
 def _put(http: httpx.Client, key: str, value: str, etag: str, **params: str) -> httpx.Response:

@@ -15,7 +15,7 @@ import os
 import re
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -25,6 +25,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Browser, Page, sync_playwright
+from sqlmodel import Session
 
 import kb
 from tests.api.conftest import free_port, start_server
@@ -70,6 +71,34 @@ def _seed(db_url: str) -> None:
         saved = kb.save_draft(session=session, source=XSS_SOURCE, base_revision=None, actor="test")
         kb.publish(session=session, article=saved.article, actor="test")
     engine.dispose()
+
+
+def serve_reviewed_site(
+    data_dir: Path, sqlite_template: Path, rules: str, seed: Callable[[Session], None] | None = None, **env: str
+) -> Iterator[Site]:
+    """A server of its own under the review workflows `rules`, with an admin1 and an editor1 signing in.
+
+    Over an empty store: the tests make the articles and facts they review. `seed` adds more in
+    the same transaction before the server starts.
+    """
+    shutil.copy(sqlite_template, data_dir / "istok.db")
+    db_url = f"sqlite:///{data_dir / 'istok.db'}"
+    workflows = data_dir / "workflows.yaml"
+    workflows.write_text(rules, encoding="utf-8")
+    engine = kb.make_engine(db_url)
+    with kb.write_session(engine) as session:
+        for role in ("admin", "editor"):
+            kb.create_user(session=session, username=f"{role}1", password=PASSWORDS[role], role=role, actor="test")
+        if seed is not None:
+            seed(session)
+    engine.dispose()
+    settings = {"ISTOK_RATE_LIMIT": "100000", "ISTOK_SECRET_KEY": "test-secret-reviewed", **env}
+    proc, base = start_server(db_url, data_dir, ISTOK_WORKFLOWS=str(workflows), **settings)
+    try:
+        yield Site(base=base, db_url=db_url, host_base=base, shots=data_dir)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
 
 
 class _HostPage(http.server.SimpleHTTPRequestHandler):

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import html
 import re
-import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,8 +23,7 @@ import pytest
 from sqlmodel import col, select
 
 import kb
-from tests.api.conftest import start_server
-from tests.pages.conftest import PASSWORDS, Site, client, csrf_of, http_login
+from tests.pages.conftest import Site, client, csrf_of, http_login, serve_reviewed_site
 
 PROBLEM = "application/problem+json"
 PASSWORD = "limited-reviewer-password"
@@ -35,23 +33,7 @@ RULES = "default:\n  approvals: 0\nbilling:\n  approvals: 1\n  reviewers: [edito
 @pytest.fixture(scope="module")
 def reviewed(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[Site]:
     """A server whose workflow reviews billing articles, with an admin and an editor signing in."""
-    data_dir = tmp_path_factory.mktemp("admin-edges")
-    shutil.copy(sqlite_template, data_dir / "istok.db")
-    db_url = f"sqlite:///{data_dir / 'istok.db'}"
-    rules = data_dir / "workflows.yaml"
-    rules.write_text(RULES, encoding="utf-8")
-    engine = kb.make_engine(db_url)
-    with kb.write_session(engine) as session:
-        for role in ("admin", "editor"):
-            kb.create_user(session=session, username=f"{role}1", password=PASSWORDS[role], role=role, actor="test")
-    engine.dispose()
-    env = {"ISTOK_RATE_LIMIT": "100000", "ISTOK_SECRET_KEY": "test-secret-edges", "ISTOK_SEMANTIC": "0"}
-    proc, base = start_server(db_url, data_dir, ISTOK_WORKFLOWS=str(rules), **env)
-    try:
-        yield Site(base=base, db_url=db_url, host_base=base, shots=data_dir)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+    yield from serve_reviewed_site(tmp_path_factory.mktemp("admin-edges"), sqlite_template, RULES, ISTOK_SEMANTIC="0")
 
 
 def _key(prefix: str) -> str:

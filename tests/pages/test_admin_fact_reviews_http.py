@@ -4,43 +4,27 @@ a request for changes withdraws a proposal; an admin's emergency save goes live 
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 import kb
-from tests.api.conftest import start_server
-from tests.pages.conftest import PASSWORDS, Site, csrf_of, http_login
+from tests.pages.conftest import PASSWORDS, Site, csrf_of, http_login, serve_reviewed_site
 
 RULES = "facts:\n  approvals: 1\n  reviewers: [editor]\n  direct_publish: [admin]\n"
 
 
+def _seed(session: Session) -> None:
+    kb.create_user(session=session, username="rita", password=PASSWORDS["editor"], role="editor", actor="test")
+    kb.set_fact(session=session, key="page_fee", type="text", value="5 EUR", base_version=None, actor="test")
+
+
 @pytest.fixture(scope="module")
 def reviewed_site(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[Site]:
-    data_dir = tmp_path_factory.mktemp("fact-review-pages")
-    shutil.copy(sqlite_template, data_dir / "istok.db")
-    db_url = f"sqlite:///{data_dir / 'istok.db'}"
-    rules = data_dir / "workflows.yaml"
-    rules.write_text(RULES, encoding="utf-8")
-    engine = kb.make_engine(db_url)
-    with kb.write_session(engine) as session:
-        for role in ("admin", "editor"):
-            kb.create_user(session=session, username=f"{role}1", password=PASSWORDS[role], role=role, actor="test")
-        kb.create_user(session=session, username="rita", password=PASSWORDS["editor"], role="editor", actor="test")
-        kb.set_fact(session=session, key="page_fee", type="text", value="5 EUR", base_version=None, actor="test")
-    engine.dispose()
-    proc, base = start_server(
-        db_url, data_dir, ISTOK_RATE_LIMIT="100000", ISTOK_SECRET_KEY="test-secret", ISTOK_WORKFLOWS=str(rules)
-    )
-    try:
-        yield Site(base=base, db_url=db_url, host_base=base, shots=data_dir)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+    yield from serve_reviewed_site(tmp_path_factory.mktemp("fact-review-pages"), sqlite_template, RULES, _seed)
 
 
 def _rita(site: Site) -> httpx.Client:
