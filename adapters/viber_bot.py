@@ -143,16 +143,16 @@ class ViberBot:
         rendered = reply["rendered"]
         if reply["status"] == "answered" and rendered is not None:
             key = reply["provenance"]["key"] if reply["provenance"] else None
-            logger.info("message %s: answered with %s (%.2f)", token, key, reply["confidence"])
             await self.send_pictures(receiver, pictures(rendered["meta"]))
             await self._send(receiver, rendered["body"], buttons)
+            logger.info("message %s: answered with %s (%.2f)", token, key, reply["confidence"])  # all gone out
             return
-        logger.info("message %s: handed off (%.2f)", token, reply["confidence"])
         text = " ".join(filter(None, [phrase(served, "handoff"), await self.contact_route(served)]))
         text = "".join(f"{n['text']}\n\n" for n in reply.get("announcements") or []) + text  # notices first
         if buttons is not None:
             text += "\n\n" + phrase(served, "maybe")
         await self._send(receiver, text, buttons)
+        logger.info("message %s: handed off (%.2f)", token, reply["confidence"])
 
     async def open_article(self, receiver: str, token: object, locale: str, key: str) -> None:
         """A pressed alternative: its article, recorded on the timeline once per message token."""
