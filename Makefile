@@ -4,6 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
+# Python keeps compiled modules (and pytest its rewritten test modules) in __pycache__, even where the
+# environment asks it not to: the tests start a hundred Python processes, each of which would compile
+# every module of ours again, and each test worker would rewrite every test file again (twice the
+# collection time).
+unexport PYTHONDONTWRITEBYTECODE
+
 .PHONY: install run test test-faults lint bench eval clean screenshots messages
 
 install: $(STAMP) $(NPM_STAMP) api/pages/static/editor.bundle.js
@@ -61,6 +67,7 @@ bench: install
 	$(BIN)/python bench/render_bench.py
 	$(BIN)/python bench/answer_bench.py
 	$(BIN)/python bench/http_bench.py
+	$(BIN)/python bench/memory_bench.py
 	$(BIN)/python bench/answer_path.py
 	$(BIN)/python bench/pages_bench.py
 	$(BIN)/python bench/contacts_bench.py
@@ -101,3 +108,4 @@ messages: install
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
+	find . -name __pycache__ -not -path "./node_modules/*" -prune -exec rm -rf {} +

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -55,11 +56,28 @@ Changes name the version they are based on: send the `ETag` you read as `If-Matc
 Errors are `application/problem+json` (RFC 9457).
 """
 
+logger = logging.getLogger(__name__)
+
+
+def _require_secret_key() -> None:
+    """Refuse to start without a secret key, saying why in one line before the traceback.
+
+    Every answer's links go through the page settings, which sign with the key, so a server
+    started without one would fail every answer while `/healthz` says ok; a deployment
+    notices a refusal at once. There is no stand-in (`kb.config.SecretKeyUnavailable`).
+    """
+    try:
+        kb.secret_key()
+    except kb.IstokError as exc:
+        logger.error("istok cannot start: %s", exc.detail)
+        raise
+
 
 @asynccontextmanager
 async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     kb.limit_math_threads()  # the workers are the parallelism (kb/search/serving.py says why)
     runtime.engine()  # refuses an unmigrated database before the first request
+    _require_secret_key()  # a read-only data folder cannot take the `secret-key` file (kb/config.py)
     runtime.index()  # opens the search index, rebuilding it if missing, stale or corrupt
     runtime.listen()  # publishes made by other processes wake the index at once (PostgreSQL; kb/notify.py)
     kb.settle_heap()

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from kb.errors import IstokError
+
 #: Host names a request may name when ISTOK_ALLOWED_HOSTS is unset: this machine's own.
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 #: Listening addresses that stand for "every interface", so they name no host.
@@ -59,6 +61,19 @@ def _allowed_hosts(listen: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys((*LOCAL_HOSTS, *own)))
 
 
+class SecretKeyUnavailable(IstokError):
+    """No ISTOK_SECRET_KEY and no `secret-key` file, which the data folder cannot take (read-only, not ours).
+
+    A 503 naming the fix rather than a 500, and no key of the process's own: sessions would not
+    survive a restart or cross workers, and erasures hashed with it could not be recognised again.
+    The server checks for it at start (api/app.py): every answer's links go through the page
+    settings, which sign with it.
+    """
+
+    status = 503
+    slug = "secret-key-unavailable"
+
+
 def secret_key() -> str:
     """ISTOK_SECRET_KEY, else the data folder's `secret-key`, made once (the pages sign with it, erasures hash with it).
 
@@ -73,9 +88,14 @@ def secret_key() -> str:
 @functools.lru_cache(maxsize=8)
 def _key_file(path: Path) -> str:
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(FileExistsError):  # another process made it first: read theirs
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as out:
-                out.write(secrets.token_urlsafe(48))
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(FileExistsError):  # another process made it first: read theirs
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w") as out:
+                    out.write(secrets.token_urlsafe(48))
+        except OSError as exc:
+            raise SecretKeyUnavailable(
+                f"ISTOK_SECRET_KEY is not set and {path} cannot be made ({exc.strerror}): set ISTOK_SECRET_KEY"
+            ) from exc
     return path.read_text(encoding="utf-8").strip()

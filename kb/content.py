@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import threading
 from collections import OrderedDict
@@ -24,6 +25,8 @@ from kb.frontmatter import FrontMatter, split_source
 from kb.limits import MAX_BRACKETS, MAX_NESTING, brackets_message, nesting_message, paragraphs, tree_nesting
 from kb.markdown_ext import FACT_RE, parse_blocks, parse_inline
 from kb.unitfile import UnitFile
+
+logger = logging.getLogger(__name__)
 
 _OPEN_RE = re.compile(r"^:::\s*(\S+)(.*?)\s*$")
 _CLOSE_RE = re.compile(r"^:::\s*$")
@@ -228,7 +231,21 @@ def keep_parsed_units(path: Path | None) -> None:
     if path is None:
         _file = None
     elif _file is None or _file.path != path:
-        _file = UnitFile(path)
+        _file = UnitFile(path) if _folder_made(path.parent) else None
+
+
+def _folder_made(folder: Path) -> bool:
+    """Whether the unit file's folder exists or could be made.
+
+    A folder that cannot be made (a read-only data folder) would fail every parse with an
+    OSError the unit file does not expect; the trees are then kept in memory only.
+    """
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        logger.warning("parsed units are kept in memory only: cannot make %s (%s)", folder, exc)
+        return False
+    return True
 
 
 def _known(digest: str) -> t.Unit | None:

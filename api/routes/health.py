@@ -22,6 +22,7 @@ from api.http.limitstore import store as limit_store
 from api.http.problems import problem
 from api.schemas import (
     Health,
+    IndexState,
     JobsState,
     LimitsState,
     ListenerState,
@@ -49,8 +50,9 @@ def healthz() -> Health:
     failed = semantic.wanted and (semantic.failed or not runtime.index().use_semantic)
     limits = limit_store.status()
     unshared = limit_store.configured and not limits.shared  # Redis was asked for but is away
+    index = runtime.index()
     return Health(
-        status="degraded" if quarantined or jobs.late or failed or unshared else "ok",
+        status="degraded" if quarantined or jobs.late or failed or unshared or not index.writable else "ok",
         database=engine.dialect.name,
         articles={loc: LocaleCounts(**c) for loc, c in sorted(counts.items())},
         published_total=sum(c["published"] for c in counts.values()),
@@ -60,6 +62,7 @@ def healthz() -> Health:
         semantic=SemanticState(**asdict(_warming(semantic, runtime.index()))),
         limits=LimitsState(**asdict(limits)),
         listener=ListenerState(**asdict(runtime.listener_state())),
+        index=IndexState(private=index.private, writable=index.writable, detail=index.private_reason or "shared"),
     )
 
 

@@ -82,6 +82,7 @@ from api.schemas.fields import (
 )
 from api.schemas.health import (
     Health,
+    IndexState,
     JobsState,
     LimitsState,
     ListenerState,
@@ -132,6 +133,7 @@ __all__ = [
     "IdentityAdd",
     "IdentityIn",
     "IdentityOut",
+    "IndexState",
     "InteractionCreated",
     "InteractionIn",
     "InteractionOut",

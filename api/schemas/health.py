@@ -61,11 +61,27 @@ class ListenerState(BaseModel):
     notifications: int = Field(0, description="notifications received since the process started")
 
 
+class IndexState(BaseModel):
+    """Where this process's search index lives (kb/search/index.py)."""
+
+    private: bool = Field(
+        description="a copy of this process's own: another process held the shared one past the wait, "
+        "or the data folder's search index cannot be written"
+    )
+    writable: bool = Field(
+        description="the data folder's search index could be written at opening; when not, this process "
+        "searches a private copy in a temporary folder that keeps up with publishes, and the shared one "
+        "catches up at the next start where it can be written"
+    )
+    detail: str
+
+
 class Health(BaseModel):
     status: str = Field(
         description=(
             "`ok`, or `degraded` while some units are quarantined, due jobs wait over a minute, "
-            "the semantic encoder that was asked for failed to load, or the configured Redis is unreachable"
+            "the semantic encoder that was asked for failed to load, the configured Redis is unreachable, "
+            "or the data folder's search index cannot be written"
         )
     )
     database: str
@@ -77,6 +93,7 @@ class Health(BaseModel):
     semantic: SemanticState
     limits: LimitsState
     listener: ListenerState
+    index: IndexState
 
 
 class Readiness(BaseModel):

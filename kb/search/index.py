@@ -16,6 +16,10 @@ Whoosh writes from several processes on one host are serialised by a lock file
 it past `lock_wait` seconds at opening, this process says so and builds a private
 index of its own (`<index>.private-<pid>`, removed on close) rather than hang; a
 catch-up that cannot get it is retried on the next poll; `rebuild()` raises IndexBusy.
+A search folder this process cannot write at opening (a read-only mount, a folder of
+another user) sends it to a private index in a temporary folder the same way, started
+from the folder's files if they are readable: answers then keep up with publishes
+instead of serving a frozen index, or of the process refusing to start over a cache.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import hashlib
 import logging
 import os
 import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -161,6 +166,9 @@ class SearchIndex:
         self.lock_path = self.path.with_suffix(".lock")
         self.lock_wait = lock_wait
         self.private = False  # True once another process's hold on the lock sent us to our own copy
+        self.private_reason = ""  # why, for /healthz
+        self.writable = True  # False when the search folder could not be written at opening (`_go_private`)
+        self._scratch: Path | None = None  # the temporary folder of a private copy made outside the data folder
         self._busy_logged = False
         keep_parsed_units(data_dir / "search" / "units.sqlite")  # shared by every database: keyed by content
         self.poll_interval = poll_interval
@@ -199,7 +207,14 @@ class SearchIndex:
             try:
                 self._open_locked()
             except IndexBusy as busy:
-                self._go_private(busy)
+                self._go_private(busy.detail)
+                self._open_locked()
+            except OSError as exc:
+                if self.private:
+                    raise
+                # The folder cannot be written (read-only, not ours, full): the index is derived
+                # data, so build it where we can rather than take answers down with it.
+                self._go_private(f"cannot write the search index in {self.path.parent} ({exc})", elsewhere=True)
                 self._open_locked()
             self._opened = True
             self.sync()
@@ -215,8 +230,9 @@ class SearchIndex:
             if not self.private:
                 self._sweep_private()
 
-    def _go_private(self, busy: IndexBusy) -> None:
-        """Serve from a copy of our own: another process holds the shared index past `lock_wait`.
+    def _go_private(self, reason: str, *, elsewhere: bool = False) -> None:
+        """Serve from a copy of our own: another process holds the shared index past `lock_wait`,
+        or (`elsewhere`) the search folder cannot be written, so the copy goes to a temporary folder.
 
         The copy starts from the shared files if they make a whole index (the record
         is copied first, so replaying the log from it covers anything newer); otherwise
@@ -224,7 +240,12 @@ class SearchIndex:
         seconds of the wait instead of hanging behind the holder.
         """
         private = self.path.with_name(f"{self.path.name}.private-{os.getpid()}")
-        logger.warning("%s; this process uses a private index in %s instead", busy.detail, private)
+        self.private_reason, self.writable = reason, not elsewhere
+        if elsewhere:  # mkdtemp: a name nobody else can have taken (the temporary folder is everyone's)
+            self._sweep_scratch()
+            self._scratch = Path(tempfile.mkdtemp(prefix=f"istok-search-{self.path.name}-"))
+            private = self._scratch / private.name
+        logger.warning("%s; this process uses a private index in %s instead", reason, private)
         self.text.close()
         shutil.rmtree(private, ignore_errors=True)
         try:
@@ -249,6 +270,22 @@ class SearchIndex:
                     shutil.rmtree(stale, ignore_errors=True)
                 else:
                     stale.unlink(missing_ok=True)
+
+    def _sweep_scratch(self) -> None:
+        """Remove the temporary copies of this index that ended processes (of this user) left behind.
+
+        A server stopped by a signal never reaches the `close` that removes its copy (uvicorn
+        re-raises SIGTERM once it has shut down, so atexit does not run), and nothing else
+        would: the data folder's own sweep does not look in the temporary folder.
+        """
+        for folder in Path(tempfile.gettempdir()).glob(f"istok-search-{self.path.name}-*"):
+            pids = [p.name.rsplit("-", 1)[-1] for p in folder.glob(f"{self.path.name}.private-*") if p.is_dir()]
+            try:
+                ours = folder.is_dir() and not folder.is_symlink() and folder.stat().st_uid == os.getuid()
+            except OSError:
+                continue
+            if ours and pids and all(pid.isdigit() and not pid_alive(int(pid)) for pid in pids):
+                shutil.rmtree(folder, ignore_errors=True)
 
     def _usable(self, session: Session) -> bool:
         meta = self.text.read_meta()
@@ -404,3 +441,5 @@ class SearchIndex:
             if self.private:
                 shutil.rmtree(self.path, ignore_errors=True)
                 self.lock_path.unlink(missing_ok=True)
+            if self._scratch is not None:
+                shutil.rmtree(self._scratch, ignore_errors=True)

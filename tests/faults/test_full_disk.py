@@ -10,8 +10,8 @@ and the index, which cannot take them, keeps serving what it had; once the fille
 catches up by itself. Afterwards the store holds every acknowledged write whole, the SQLite
 files pass `PRAGMA integrity_check`, and the index reopens as it is, without a rebuild.
 
-A read-only data folder is not tested: remounting a mounted tmpfs read-only fails with EBUSY
-while the server holds files open for writing, which is exactly when it would matter.
+A read-only data folder is tested in tests/faults/test_read_only_data.py, with a read-only bind
+mount made before the server starts (remounting this tmpfs read-only under a running server fails with EBUSY).
 """
 
 from __future__ import annotations

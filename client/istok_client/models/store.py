@@ -52,6 +52,12 @@ class ListenerState(TypedDict):
     notifications: int
 
 
+class IndexState(TypedDict):
+    private: bool  # a copy of this process's own (the shared one was held too long, or cannot be written)
+    writable: bool  # False: the data folder's search index could not be written at opening
+    detail: str
+
+
 class Health(TypedDict):
     status: str
     database: str
@@ -63,6 +69,7 @@ class Health(TypedDict):
     semantic: SemanticState
     limits: LimitsState
     listener: ListenerState
+    index: IndexState
 
 
 class Readiness(TypedDict):
