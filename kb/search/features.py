@@ -156,6 +156,7 @@ def _features(
     q_norm = math.sqrt(sum(weights.values())) or 1.0
     q_mass = sum(weights.values()) or 1.0
     content = {qt.term for qt in query.content}
+    asked = frozenset(weights)
     q_bigrams = set(pairwise(query.sequence))
     for i, slot in enumerate(slots.tolist()):
         info = index.docs[slot]
@@ -164,11 +165,13 @@ def _features(
         if info.phrase_sets:
             sims, best_share, best_precision, touched = [], 0.0, 0.0, 0
             for phrase in info.phrase_sets:
+                if phrase.isdisjoint(asked):
+                    continue  # most phrases share no term with the question: nothing to count or weigh
                 shared = sum(w for t, w in weights.items() if t in phrase)
                 touched += 1 if content & phrase else 0
                 if shared == 0:
-                    continue  # most phrases share nothing: their idf mass is never summed
-                mass = sum(idf(t) for t in phrase) or 1.0
+                    continue
+                mass = index.phrase_mass(phrase)
                 sims.append(shared / math.sqrt(mass) / q_norm)
                 best_share = max(best_share, shared)
                 best_precision = max(best_precision, min(shared / mass, 1.0))

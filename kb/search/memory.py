@@ -64,6 +64,7 @@ class LocaleIndex:
         self.live = 0
         self.corrector = Corrector()
         self._idf: dict[str, float] = {}
+        self._mass: dict[frozenset[str], float] = {}
 
     # ---- statistics ------------------------------------------------------------
 
@@ -79,6 +80,22 @@ class LocaleIndex:
             found = 0.0 if df == 0 else math.log(1.0 + (self.live - df + 0.5) / (df + 0.5))
             self._idf[term] = found
         return found
+
+    def phrase_mass(self, phrase: frozenset[str]) -> float:
+        """An example phrase's idf mass (its terms' idf summed; 1 when nothing), cached like `idf`.
+
+        The answer engine weighs every phrase of every candidate that shares a term with the
+        question by it: summed afresh, it was the larger part of a lexical answer's time.
+        """
+        found = self._mass.get(phrase)
+        if found is None:
+            found = self._mass[phrase] = sum(self.idf(t) for t in phrase) or 1.0
+        return found
+
+    def _forget_statistics(self) -> None:
+        """Every article added or removed moves the idf of all terms, and so every phrase's mass."""
+        self._idf.clear()
+        self._mass.clear()
 
     def average_lengths(self) -> FloatArray:
         return np.maximum(self.length_sums / max(self.live, 1), 1.0).astype(np.float32)
@@ -157,7 +174,7 @@ class LocaleIndex:
         info = self.docs[slot]
         assert info is not None
         self.docs[slot] = None
-        self._idf.clear()
+        self._forget_statistics()
         self.length_sums -= self.lengths[slot].astype(np.float64)
         self.lengths[slot] = 0
         self.category_ids[slot] = -1
@@ -185,7 +202,7 @@ class LocaleIndex:
             self.category_ids = cats
 
     def _count_lengths(self, slot: int, doc: IndexDoc) -> None:
-        self._idf.clear()
+        self._forget_statistics()
         row = np.array([sum(doc.counts.get(name, {}).values()) for name in FIELDS], dtype=np.float32)
         self.lengths[slot] = row
         self.length_sums += row.astype(np.float64)
