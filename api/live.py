@@ -121,9 +121,7 @@ def listed() -> Snapshot:
     related questions and the sitemap offer no notice that has ended or not yet begun. Judged
     by the clock, not the sequence, so a page's validators include `hidden` too.
     """
-    index = runtime.index()
-    index.poll()
-    return at(index.seq).without(kb.hidden_units(index))
+    return current().without(kb.hidden_units(runtime.index()))
 
 
 def at(seq: int) -> Snapshot:

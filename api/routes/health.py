@@ -40,17 +40,16 @@ router = APIRouter(tags=["health"])
 def healthz() -> Health:
     """Counts per locale, the last publication sequence, quarantined units, the job queue, the semantic
     evidence, where the rate limits count, and whether publishes elsewhere reach this process by NOTIFY."""
-    engine = runtime.engine()
-    quarantined = [QuarantinedUnit(**asdict(q)) for q in runtime.index().quarantine.units()]
+    engine, index = runtime.engine(), runtime.index()
+    quarantined = [QuarantinedUnit(**asdict(q)) for q in index.quarantine.units()]
     with kb.read_session(engine) as session:
         counts = kb.counts_by_locale(session=session)
         seq = kb.last_seq(session)
     jobs = kb.jobs_health(engine)
     semantic = kb.semantic_status()
-    failed = semantic.wanted and (semantic.failed or not runtime.index().use_semantic)
+    failed = semantic.wanted and (semantic.failed or not index.use_semantic)
     limits = limit_store.status()
     unshared = limit_store.configured and not limits.shared  # Redis was asked for but is away
-    index = runtime.index()
     return Health(
         status="degraded" if quarantined or jobs.late or failed or unshared or not index.writable else "ok",
         database=engine.dialect.name,
@@ -59,7 +58,7 @@ def healthz() -> Health:
         last_seq=seq,
         quarantined=quarantined,
         jobs=JobsState(**asdict(jobs)),
-        semantic=SemanticState(**asdict(_warming(semantic, runtime.index()))),
+        semantic=SemanticState(**asdict(_warming(semantic, index))),
         limits=LimitsState(**asdict(limits)),
         listener=ListenerState(**asdict(runtime.listener_state())),
         index=IndexState(private=index.private, writable=index.writable, detail=index.private_reason or "shared"),

@@ -167,7 +167,6 @@ class SearchIndex:
         self.lock_wait = lock_wait
         self.private = False  # True once another process's hold on the lock sent us to our own copy
         self.private_reason = ""  # why, for /healthz
-        self.writable = True  # False when the search folder could not be written at opening (`_go_private`)
         self._scratch: Path | None = None  # the temporary folder of a private copy made outside the data folder
         self._busy_logged = False
         keep_parsed_units(data_dir / "search" / "units.sqlite")  # shared by every database: keyed by content
@@ -240,7 +239,7 @@ class SearchIndex:
         seconds of the wait instead of hanging behind the holder.
         """
         private = self.path.with_name(f"{self.path.name}.private-{os.getpid()}")
-        self.private_reason, self.writable = reason, not elsewhere
+        self.private_reason = reason
         if elsewhere:  # mkdtemp: a name nobody else can have taken (the temporary folder is everyone's)
             self._sweep_scratch()
             self._scratch = Path(tempfile.mkdtemp(prefix=f"istok-search-{self.path.name}-"))
@@ -270,6 +269,11 @@ class SearchIndex:
                     shutil.rmtree(stale, ignore_errors=True)
                 else:
                     stale.unlink(missing_ok=True)
+
+    @property
+    def writable(self) -> bool:
+        """False when the search folder could not be written at opening: the private copy is in a temporary folder."""
+        return self._scratch is None
 
     def _sweep_scratch(self) -> None:
         """Remove the temporary copies of this index that ended processes (of this user) left behind.
