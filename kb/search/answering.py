@@ -322,7 +322,7 @@ class Answerer:
     ) -> tuple[IntArray, FloatArray, tuple[str, ...]]:
         """The lexical candidates joined by the semantically nearest articles (none `hidden`), with their features."""
         pool, cols = vectors.scores(query.forms(text), len(idx.docs), near=cands.slots)
-        live = np.array([idx.docs[s] is not None for s in pool.tolist()], dtype=bool)
+        live = np.array([idx.docs.alive(s) for s in pool.tolist()], dtype=bool)
         if hidden is not None and len(hidden):
             live &= ~np.isin(pool, hidden)
         pool, cols = pool[live], cols[live]

@@ -164,14 +164,14 @@ def _features(
             continue
         if info.phrase_sets:
             sims, best_share, best_precision, touched = [], 0.0, 0.0, 0
-            for phrase in info.phrase_sets:
+            for which, phrase in enumerate(info.phrase_sets):
                 if phrase.isdisjoint(asked):
                     continue  # most phrases share no term with the question: nothing to count or weigh
                 shared = sum(w for t, w in weights.items() if t in phrase)
                 touched += 1 if content & phrase else 0
                 if shared == 0:
                     continue
-                mass = index.phrase_mass(phrase)
+                mass = index.phrase_mass(slot, which, phrase)
                 sims.append(shared / math.sqrt(mass) / q_norm)
                 best_share = max(best_share, shared)
                 best_precision = max(best_precision, min(shared / mass, 1.0))

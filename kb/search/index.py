@@ -31,7 +31,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -44,13 +44,14 @@ from kb.events import changes_since
 from kb.models import SynonymSet
 from kb.search import loading, semantic
 from kb.search.documents import IndexDoc
+from kb.search.frozen import FrozenLocale, phrase_texts, read_manifest, write_generation
 from kb.search.gaps import GapLog
 from kb.search.indexlock import IndexBusy, hold, pid_alive
 from kb.search.memory import LocaleIndex
 from kb.search.quarantine import Quarantine
 from kb.search.query import SynonymMap
-from kb.search.textindex import FORMAT, META_FILE, TextIndex
-from kb.search.vectors import SemanticIndex
+from kb.search.textindex import FORMAT, META_FILE, Meta, TextIndex
+from kb.search.vectors import SemanticIndex, release_freed_memory
 from kb.search.vectorstore import VectorStore
 from kb.synonyms import list_sets
 
@@ -96,18 +97,23 @@ class SearchState:
             found = self.locales[locale] = LocaleIndex(locale)
         return found
 
-    def load(self, docs: list[IndexDoc]) -> None:
-        by_locale: dict[str, list[IndexDoc]] = {}
-        for doc in docs:
-            by_locale.setdefault(doc.locale, []).append(doc)
+    def load(self, generation: Path, locales: list[str], ident: str) -> None:
+        """Map the generation `ident` in `generation` (its `locales`), dropping whatever was held.
+
+        Its phrase vectors too, where a process compiled them for this generation already;
+        otherwise they are read (or encoded) and compiled here, then kept there for the others.
+        """
         self.locales = {}
         self.vectors = {}
-        for locale, group in by_locale.items():
-            self.locale(locale).build(group)
+        for locale in locales:
+            base = FrozenLocale(generation / locale)
+            self.locales[locale] = LocaleIndex(locale, base)
             if self.use_semantic:
                 vec = self._vectors(locale)
-                idx = self.locales[locale]
-                vec.set_many([(idx.by_uid[d.uid], _phrases(d)) for d in group], defer=self.defer)
+                kept = generation / locale / f"vectors-{semantic.ENCODER_ID}"
+                if not vec.adopt(kept, ident):
+                    vec.keep_to(kept, ident)
+                    vec.set_many(list(enumerate(base.phrase_texts())), defer=self.defer)
 
     def apply(self, docs: list[IndexDoc], gone: list[str]) -> None:
         for uid in gone:
@@ -126,11 +132,7 @@ class SearchState:
                 vec = self._vectors(doc.locale)
                 if old is not None:
                     vec.remove(old)
-                vec.set(idx.by_uid[doc.uid], _phrases(doc))
-
-
-def _phrases(doc: IndexDoc) -> list[str]:
-    return [t for t in (doc.title, *doc.texts.get("questions", "").split("\n")) if t.strip()]
+                vec.set(idx.by_uid[doc.uid], phrase_texts(doc))
 
 
 def _encoder(wanted: bool, defer: bool) -> semantic.Encoder | semantic.Deferred | None:
@@ -223,11 +225,40 @@ class SearchIndex:
             if not self._usable(session):
                 self._rebuild(session)
             else:
-                self.state.load(list(self.text.documents()))
-                self.seq = self.text.read_meta().seq  # type: ignore[union-attr]
+                meta = self.text.read_meta()
+                assert meta is not None  # `_usable` read it
+                self._load_generation(meta, lambda: list(self.text.documents()))
+                self.seq = meta.seq
                 self._retry_missing(session)
             if not self.private:
                 self._sweep_private()
+
+    @property
+    def generation_path(self) -> Path:
+        """The folder of the index generation every process maps (`kb.search.frozen`), beside the whoosh index."""
+        return self.path.with_name(self.path.name + ".generation")
+
+    def _load_generation(self, meta: Meta, docs: Callable[[], list[IndexDoc]], *, fresh: bool = False) -> None:
+        """Map the generation of the whoosh index as `meta` describes it, writing it first if it is
+        missing, of another state of the index, damaged, or (`fresh`) the whoosh index was just rebuilt.
+
+        Called with the index lock held: the first process to open a new state writes it and
+        the others, waiting for the lock, find it written.
+        """
+        label = {"seq": meta.seq, "seq_at": meta.seq_at, "docs": meta.docs, "text_format": meta.format}
+        manifest = read_manifest(self.generation_path)
+        if not fresh and manifest is not None and all(manifest.get(k) == v for k, v in label.items()):
+            try:
+                self.state.load(self.generation_path, list(manifest["locales"]), str(manifest["id"]))
+                return
+            except (OSError, ValueError, KeyError, TypeError) as exc:  # a file missing or cut short
+                logger.warning("the index generation in %s is damaged (%s); writing it anew", self.generation_path, exc)
+        write_generation(self.generation_path, docs(), label=label)
+        release_freed_memory()
+        manifest = read_manifest(self.generation_path)
+        if manifest is None:
+            raise OSError(f"the index generation written to {self.generation_path} cannot be read back")
+        self.state.load(self.generation_path, list(manifest["locales"]), str(manifest["id"]))
 
     def _go_private(self, reason: str, *, elsewhere: bool = False) -> None:
         """Serve from a copy of our own: another process holds the shared index past `lock_wait`,
@@ -262,8 +293,12 @@ class SearchIndex:
 
     def _sweep_private(self) -> None:
         """Remove the private copies of processes that have ended (killed ones leave theirs)."""
-        for stale in self.path.parent.glob(f"{self.path.name}.private-*"):
-            pid = stale.name.rsplit("-", 1)[-1].removesuffix(".lock")
+        for stale in [
+            *self.path.parent.glob(f"{self.path.name}.private-*"),
+            *self.path.parent.glob(f"{self.path.name}*.generation.tmp-*"),
+            *self.path.parent.glob(f"{self.path.name}*.generation.old-*"),
+        ]:
+            pid = stale.name.rsplit("-", 1)[-1].removesuffix(".lock").removesuffix(".generation")
             if pid.isdigit() and not pid_alive(int(pid)):
                 if stale.is_dir():
                     shutil.rmtree(stale, ignore_errors=True)
@@ -332,7 +367,9 @@ class SearchIndex:
         self.quarantine.clear()
         batches = loading.all_docs(session, self.quarantine)
         docs = self.text.create(batches, expected=loading.published_count(session), seq=head.seq, seq_at=head.at)
-        self.state.load(docs)
+        meta = self.text.read_meta()
+        assert meta is not None  # `create` wrote it
+        self._load_generation(meta, lambda: docs, fresh=True)
         self.seq = head.seq
         self.rebuilt = True
         self._generation += 1
@@ -444,6 +481,7 @@ class SearchIndex:
             self._opened = False
             if self.private:
                 shutil.rmtree(self.path, ignore_errors=True)
+                shutil.rmtree(self.generation_path, ignore_errors=True)
                 self.lock_path.unlink(missing_ok=True)
             if self._scratch is not None:
                 shutil.rmtree(self._scratch, ignore_errors=True)

@@ -1,11 +1,15 @@
-"""The in-memory scorer beside whoosh: per-locale postings as numpy arrays, for answers and search.
+"""The scorer beside whoosh: per-locale postings as numpy arrays, for answers and search.
 
 A whoosh query over 10,000 articles scores every matching posting in Python (tens of
 milliseconds), and the answer engine needs per-field evidence for its candidates, not
 just one score. This index holds, for every term, the article slots it occurs in and
 its frequency in each field, so BM25F over all articles is a few vector operations per
 question term; each slot's category id lets search count facets over all hits at once.
-It is derived exactly like the whoosh index (from `IndexDoc`s) and rebuilt with it.
+It is derived exactly like the whoosh index (from `IndexDoc`s).
+
+Most of it is the index generation's files, mapped (`kb.search.frozen`): one copy per host
+however many workers serve. What was published since the generation is held in memory
+over it: a changed term's whole posting, an added article's record, a removed one's slot.
 
 Slots are never reused: a re-indexed article gets a new slot, so every postings array
 stays sorted by slot and can be searched with `searchsorted`.
@@ -14,20 +18,22 @@ stays sorted by slot and can be searched with `searchsorted`.
 from __future__ import annotations
 
 import math
-from array import array
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
 
 from kb.search.documents import FIELDS, IndexDoc
+from kb.search.frozen import FrozenLocale, record_of
 from kb.search.typos import Corrector
 
 NF = len(FIELDS)
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int32]
+#: Records of the generation's articles kept decoded (the candidates of recent questions).
+DOC_CACHE = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,28 +49,140 @@ class DocInfo:
     """What the answer engine needs of an article besides its postings."""
 
     doc: IndexDoc  # without texts and counts
-    terms: tuple[str, ...]  # distinct terms, to take the article out again
     phrase_sets: tuple[frozenset[str], ...]
     bigrams: frozenset[tuple[str, str]]
 
+    @classmethod
+    def of(cls, doc: IndexDoc) -> DocInfo:
+        bigrams: set[tuple[str, str]] = set()
+        for phrase in doc.phrases:
+            bigrams.update(pairwise(phrase))
+        return cls(doc, tuple(frozenset(p) for p in doc.phrases), frozenset(bigrams))
+
+
+class Postings:
+    """Every term's posting: the generation's, mapped, under the ones changed since (held here)."""
+
+    def __init__(self, base: FrozenLocale | None) -> None:
+        self._base = base
+        self._changed: dict[str, Posting | None] = {}  # None: no article has the term any more
+
+    def get(self, term: str) -> Posting | None:
+        if term in self._changed:
+            return self._changed[term]
+        if self._base is not None:
+            row = self._base.find(term)
+            if row >= 0:
+                return Posting(*self._base.posting(row))
+        return None
+
+    def __contains__(self, term: str) -> bool:
+        return self.get(term) is not None
+
+    def __setitem__(self, term: str, posting: Posting) -> None:
+        self._changed[term] = posting
+
+    def __delitem__(self, term: str) -> None:
+        self._changed[term] = None
+
+    def __iter__(self) -> Iterator[str]:
+        if self._base is not None:
+            for term in self._base.terms():
+                if self._changed.get(term, True) is not None:
+                    yield term
+        base = self._base
+        for term, posting in self._changed.items():
+            if posting is not None and (base is None or base.find(term) < 0):
+                yield term
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def keys(self) -> Iterator[str]:
+        return iter(self)
+
+
+class Docs:
+    """Articles by slot: the generation's records (decoded when asked for, a few thousand kept),
+    then those added since; None for a slot whose article was removed."""
+
+    def __init__(self, base: FrozenLocale | None) -> None:
+        self._base = base
+        self._first = len(base) if base is not None else 0  # the first slot added since the generation
+        self._added: list[tuple[DocInfo, tuple[str, ...]] | None] = []
+        self._gone: set[int] = set()
+        self._cache: dict[int, DocInfo] = {}
+
+    def __len__(self) -> int:
+        return self._first + len(self._added)
+
+    def __getitem__(self, slot: int) -> DocInfo | None:
+        if slot >= self._first:
+            added = self._added[slot - self._first]
+            return None if added is None else added[0]
+        if slot in self._gone:
+            return None
+        info = self._cache.get(slot)
+        if info is None:
+            assert self._base is not None
+            info = DocInfo.of(self._base.doc(slot))
+            if len(self._cache) >= DOC_CACHE:
+                del self._cache[next(iter(self._cache))]  # the oldest decoded
+            self._cache[slot] = info
+        return info
+
+    def alive(self, slot: int) -> bool:
+        if slot >= self._first:
+            return self._added[slot - self._first] is not None
+        return slot not in self._gone
+
+    def terms(self, slot: int) -> tuple[str, ...]:
+        """The distinct terms of the article in `slot` (none when it was removed)."""
+        if not self.alive(slot):
+            return ()
+        if slot >= self._first:
+            added = self._added[slot - self._first]
+            assert added is not None
+            return added[1]
+        assert self._base is not None
+        return self._base.doc_terms(slot)
+
+    def append(self, doc: IndexDoc) -> None:
+        rec = record_of(doc)
+        self._added.append((DocInfo.of(rec.doc), rec.terms))
+
+    def drop(self, slot: int) -> None:
+        if slot >= self._first:
+            self._added[slot - self._first] = None
+        else:
+            self._gone.add(slot)
+            self._cache.pop(slot, None)
+
 
 class LocaleIndex:
-    """Every published article of one locale, as postings and per-slot lengths."""
+    """Every published article of one locale, as postings and per-slot lengths (see the module docstring)."""
 
-    def __init__(self, locale: str) -> None:
+    def __init__(self, locale: str, base: FrozenLocale | None = None) -> None:
         self.locale = locale
-        self.docs: list[DocInfo | None] = []
-        self.by_uid: dict[str, int] = {}
-        self.postings: dict[str, Posting] = {}
-        self.lengths: FloatArray = np.zeros((0, NF), dtype=np.float32)
-        self.category_ids: IntArray = np.zeros(0, dtype=np.int32)  # per slot; -1: none or removed
-        self.categories: list[str] = []  # category id -> name
-        self._category_ids: dict[str, int] = {}
-        self.length_sums = np.zeros(NF, dtype=np.float64)
-        self.live = 0
+        self.docs = Docs(base)
+        self.postings = Postings(base)
         self.corrector = Corrector()
+        if base is None:
+            self.by_uid: dict[str, int] = {}
+            self.lengths: FloatArray = np.zeros((0, NF), dtype=np.float32)
+            self.category_ids: IntArray = np.zeros(0, dtype=np.int32)  # per slot; -1: none or removed
+            self.categories: list[str] = []  # category id -> name
+        else:
+            self.by_uid = {uid: slot for slot, uid in enumerate(base.uids)}
+            self.lengths = base.lengths
+            self.category_ids = base.category_ids
+            self.categories = list(base.categories)
+            self.corrector.add(base.terms())
+        self._category_ids = {name: cid for cid, name in enumerate(self.categories)}
+        self.length_sums: npt.NDArray[np.float64] = self.lengths.sum(axis=0, dtype=np.float64)
+        self.live = len(self.by_uid)
         self._idf: dict[str, float] = {}
-        self._mass: dict[frozenset[str], float] = {}
+        self._mass: dict[tuple[int, int], float] = {}
 
     # ---- statistics ------------------------------------------------------------
 
@@ -81,15 +199,16 @@ class LocaleIndex:
             self._idf[term] = found
         return found
 
-    def phrase_mass(self, phrase: frozenset[str]) -> float:
-        """An example phrase's idf mass (its terms' idf summed; 1 when nothing), cached like `idf`.
+    def phrase_mass(self, slot: int, which: int, phrase: frozenset[str]) -> float:
+        """The idf mass of phrase `which` of `slot` (its terms' idf summed; 1 when nothing), cached like `idf`.
 
         The answer engine weighs every phrase of every candidate that shares a term with the
         question by it: summed afresh, it was the larger part of a lexical answer's time.
+        Kept by place, not by the phrase itself, so the cache holds no article's terms.
         """
-        found = self._mass.get(phrase)
+        found = self._mass.get((slot, which))
         if found is None:
-            found = self._mass[phrase] = sum(self.idf(t) for t in phrase) or 1.0
+            found = self._mass[(slot, which)] = sum(self.idf(t) for t in phrase) or 1.0
         return found
 
     def _forget_statistics(self) -> None:
@@ -100,55 +219,13 @@ class LocaleIndex:
     def average_lengths(self) -> FloatArray:
         return np.maximum(self.length_sums / max(self.live, 1), 1.0).astype(np.float32)
 
-    # ---- building and changing ---------------------------------------------------
-
-    def build(self, docs: Sequence[IndexDoc]) -> None:
-        """Fill an empty index with many articles at once (a rebuild)."""
-        vocab: dict[str, int] = {}
-        tids, slots, fids, tfv = array("i"), array("i"), array("b"), array("f")
-        first = len(self.docs)
-        for offset, doc in enumerate(docs):
-            slot = first + offset
-            info = _info(doc)
-            self.docs.append(info)
-            self.by_uid[doc.uid] = slot
-            for f, name in enumerate(FIELDS):
-                field_counts = doc.counts.get(name, {})
-                for term, tf in field_counts.items():
-                    tid = vocab.get(term)
-                    if tid is None:
-                        tid = vocab[term] = len(vocab)
-                    tids.append(tid)
-                    slots.append(slot)
-                    fids.append(f)
-                    tfv.append(tf)
-        self._grow(len(self.docs))
-        for offset, doc in enumerate(docs):
-            self._count_lengths(first + offset, doc)
-        if not tids:
-            return
-        t = np.frombuffer(tids, dtype=np.int32).astype(np.int64)
-        s = np.frombuffer(slots, dtype=np.int32).astype(np.int64)
-        combined = t * (len(self.docs) + 1) + s
-        keys, inverse = np.unique(combined, return_inverse=True)
-        matrix = np.zeros((len(keys), NF), dtype=np.float32)
-        matrix[inverse, np.frombuffer(fids, dtype=np.int8)] = np.frombuffer(tfv, dtype=np.float32)
-        key_terms = keys // (len(self.docs) + 1)
-        key_slots = (keys % (len(self.docs) + 1)).astype(np.int32)
-        bounds = np.flatnonzero(np.diff(key_terms)) + 1
-        starts = np.concatenate(([0], bounds))
-        ends = np.concatenate((bounds, [len(keys)]))
-        names = list(vocab)
-        for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
-            term = names[int(key_terms[start])]
-            self.postings[term] = Posting(key_slots[start:end], matrix[start:end])
-        self.corrector.add(vocab)
+    # ---- changes since the generation -----------------------------------------------
 
     def add(self, doc: IndexDoc) -> None:
         """Index one article (replacing its earlier version)."""
         self.remove(doc.uid)
         slot = len(self.docs)
-        self.docs.append(_info(doc))
+        self.docs.append(doc)
         self.by_uid[doc.uid] = slot
         self._grow(slot + 1)
         self._count_lengths(slot, doc)
@@ -171,15 +248,14 @@ class LocaleIndex:
         slot = self.by_uid.pop(uid, None)
         if slot is None:
             return False
-        info = self.docs[slot]
-        assert info is not None
-        self.docs[slot] = None
+        terms = self.docs.terms(slot)
+        self.docs.drop(slot)
         self._forget_statistics()
         self.length_sums -= self.lengths[slot].astype(np.float64)
         self.lengths[slot] = 0
         self.category_ids[slot] = -1
         self.live -= 1
-        for term in info.terms:
+        for term in terms:
             old = self.postings.get(term)
             if old is None:
                 continue
@@ -220,17 +296,3 @@ class LocaleIndex:
 
     def terms(self) -> Iterable[str]:
         return self.postings.keys()
-
-
-def _info(doc: IndexDoc) -> DocInfo:
-    distinct = {t for c in doc.counts.values() for t in c}
-    bigrams: set[tuple[str, str]] = set()
-    for phrase in doc.phrases:
-        bigrams.update(pairwise(phrase))
-    slim = replace(doc, texts={}, counts={})  # texts live in whoosh; counts are in the postings
-    return DocInfo(
-        doc=slim,
-        terms=tuple(distinct),
-        phrase_sets=tuple(frozenset(p) for p in doc.phrases),
-        bigrams=frozenset(bigrams),
-    )

@@ -216,6 +216,10 @@ class Deferred:
 
     dim = DIM
 
+    @property
+    def loaded(self) -> bool:
+        return _encoder is not None
+
     def _loaded(self) -> Encoder:
         found = encoder()
         if found is None:

@@ -37,13 +37,18 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import itertools
+import json
 import logging
+import os
+import shutil
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from kb.search.frozen import mapped_array, swap_in
 from kb.search.memory import FloatArray, IntArray
 from kb.search.semantic import EXIT_WAIT, Deferred, Encoder
 from kb.search.vectorstore import VectorStore
@@ -75,6 +80,10 @@ POOL_DIM = 192
 WARM_BATCH = 256
 #: Phrases the whitening is fitted on at most (a sample of articles beyond that).
 FIT_SAMPLE = 30_000
+#: The arrays of a compiled space kept beside an index generation (`SemanticIndex.adopt`).
+KEPT_ARRAYS = ("codes", "scales", "owners", "slots", "starts", "ends", "norms", "wnorms", "wcnorms", "raw", "white")
+KEPT_FIT = ("centre", "whiten", "raw_basis", "white_basis")
+KEPT_META = "space.json"
 
 Int8Array = np.ndarray
 
@@ -189,11 +198,15 @@ class SemanticIndex:
         self._lock = threading.RLock()
         self._warming: threading.Thread | None = None
         self._stopping = threading.Event()
+        self._keep: tuple[Path, str] | None = None  # where to write the space once compiled, and for which generation
 
     @property
     def ready(self) -> bool:
-        """False while phrases are encoded in the background: answers use lexical evidence meanwhile."""
+        """False while phrases are encoded in the background, or the encoder still loads: answers
+        use lexical evidence meanwhile."""
         warming = self._warming
+        if isinstance(self.encoder, Deferred) and not self.encoder.loaded:
+            return False
         return not self._pending and not (warming is not None and warming.is_alive())  # compiled too
 
     @property
@@ -201,6 +214,7 @@ class SemanticIndex:
         return sum(len(t) for t in list(self._pending.values()))
 
     def set(self, slot: int, texts: Sequence[str]) -> None:
+        self._keep = None  # the space is no longer the generation's
         self.set_many([(slot, texts)])
 
     def set_many(self, items: Sequence[tuple[int, Sequence[str]]], *, defer: bool = False) -> None:
@@ -219,6 +233,7 @@ class SemanticIndex:
         self._assign(items, self.encoder.phrases(flat, self.store))
         if len(items) > 1:
             self._compile()  # a whole locale (a build): compiled now, not by its first question
+            self._write_kept()
             release_freed_memory()
 
     def _assign(self, items: Sequence[tuple[int, Sequence[str]]], vectors: FloatArray) -> None:
@@ -281,16 +296,94 @@ class SemanticIndex:
             if self._stopping.is_set():
                 return
             self._compile()
+            self._write_kept()
             release_freed_memory()
         except Exception:  # contained: the lexical evidence keeps answering
             logger.exception("encoding phrase vectors failed; answers stay lexical for this locale")
 
     def remove(self, slot: int) -> None:
         with self._lock:
+            self._keep = None
             self._pending.pop(slot, None)
             self._derived.pop(slot, None)
             if self._rows.pop(slot, None) is not None:
                 self._space = None
+
+    # ---- the compiled space kept beside an index generation -----------------------------
+
+    def keep_to(self, folder: Path, generation: str) -> None:
+        """Write the space to `folder` once it is compiled from the phrases given so far, for the
+        other processes of the host to map (`adopt`) instead of reading and compiling it each.
+
+        Forgotten if a phrase is set or removed first: that space is not the generation's.
+        """
+        self._keep = (folder, generation)
+
+    def _write_kept(self) -> None:
+        with self._lock:
+            target, self._keep = self._keep, None
+            space = self._space
+            if target is None or space is None:
+                return
+            listed = space.slots.tolist()
+            dim = space.fit.whiten.shape[0]
+            raw = np.stack([self._derived[s].raw for s in listed]) if listed else np.zeros((0, POOL_DIM), np.float32)
+            white = (
+                np.stack([self._derived[s].white for s in listed]) if listed else np.zeros((0, POOL_DIM), np.float32)
+            )
+        folder, generation = target
+        arrays = {name: getattr(space, name) for name in KEPT_ARRAYS if name not in ("raw", "white")}
+        arrays |= {"raw": raw, "white": white} | {name: getattr(space.fit, name) for name in KEPT_FIT}
+        tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")
+        try:
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir(parents=True)
+            for name, array in arrays.items():
+                np.save(tmp / f"{name}.npy", np.ascontiguousarray(array))
+            meta = {"generation": generation, "phrases": space.fit.phrases, "dim": dim}
+            (tmp / KEPT_META).write_text(json.dumps(meta), encoding="utf-8")
+            swap_in(tmp, folder)
+        except OSError as exc:  # a read-only or full data folder: each process compiles its own
+            shutil.rmtree(tmp, ignore_errors=True)
+            logger.warning("the compiled phrase vectors cannot be kept in %s (%s)", folder, exc)
+
+    def adopt(self, folder: Path, generation: str) -> bool:
+        """Map the space a process compiled for `generation` into `folder`; False when there is none
+        (or it is of another generation, or damaged): then the phrases are read and compiled here."""
+        try:
+            meta = json.loads((folder / KEPT_META).read_text(encoding="utf-8"))
+            if meta.get("generation") != generation or int(meta["dim"]) != self.encoder.dim:
+                return False
+            a = {name: mapped_array(folder / f"{name}.npy") for name in KEPT_ARRAYS + KEPT_FIT}
+        except (OSError, ValueError, KeyError, TypeError):
+            return False
+        n, size, listed = len(a["codes"]), len(a["starts"]), len(a["slots"])
+        whole = (
+            len(a["scales"]) == len(a["owners"]) == len(a["wnorms"]) == n
+            and len(a["ends"]) == len(a["norms"]) == len(a["wcnorms"]) == size
+            and a["raw"].shape == a["white"].shape == (listed, POOL_DIM)
+            and a["whiten"].shape == (self.encoder.dim, self.encoder.dim)
+            and (n == 0 or a["codes"].shape[1] == self.encoder.dim)
+        )
+        if not whole:
+            return False
+        fit = _Fit(int(meta["phrases"]), a["centre"], a["whiten"], a["raw_basis"], a["white_basis"])
+        pooled = n > self.full_scan and listed > 0
+        dense = None if pooled else a["codes"].astype(np.float32) * a["scales"][:, None]
+        space = _Space(
+            a["codes"], a["scales"], a["owners"], a["slots"], a["starts"], a["ends"], a["norms"], a["wnorms"],
+            a["wcnorms"], fit, a["raw"] if pooled else None, a["white"] if pooled else None, dense,
+        )  # fmt: skip
+        rows: dict[int, _Rows] = {}
+        derived: dict[int, _Derived] = {}
+        for i, s in enumerate(a["slots"].tolist()):
+            lo, hi = int(a["starts"][s]), int(a["ends"][s])
+            rows[s] = _Rows(a["codes"][lo:hi], a["scales"][lo:hi], float(a["norms"][s]))
+            derived[s] = _Derived(a["wnorms"][lo:hi], float(a["wcnorms"][s]), a["raw"][i], a["white"][i])
+        with self._lock:
+            self._rows, self._derived, self._fit, self._space = rows, derived, fit, space
+            self._pending = {}
+        return True
 
     def _compile(self) -> _Space:
         with self._lock:

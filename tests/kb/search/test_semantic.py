@@ -256,3 +256,63 @@ def test_the_encoders_files_are_written_once_and_mapped_by_the_next_process(tmp_
         timeout=120,
     )
     assert done.stdout.strip() == "onnxruntime", done.stderr
+
+
+def _kept_and_adopted(tmp_path: Path, full_scan: int) -> tuple[SemanticIndex, SemanticIndex]:
+    encoder = semantic.encoder()
+    assert encoder is not None
+    made = SemanticIndex(encoder, full_scan=full_scan, pool=8)
+    made.keep_to(tmp_path / "space", "generation-1")
+    compiled = _phrase_index(full_scan, 8)  # the same phrases, compiled without keeping
+    made.set_many([(slot, texts) for slot, texts in _phrase_items()])
+    adopted = SemanticIndex(encoder, full_scan=full_scan, pool=8)
+    assert adopted.adopt(tmp_path / "space", "generation-1")
+    assert not adopted.adopt(tmp_path / "space", "generation-2")  # another generation's space is not taken
+    return compiled, adopted
+
+
+def _phrase_items() -> list[tuple[int, list[str]]]:
+    topics = ["баланс", "роуминг", "тариф", "интернет", "сим-карта", "счёт", "номер", "роутер", "оплата", "пакет"]
+    actions = ["проверить", "подключить", "отключить", "оплатить", "поменять", "узнать о"]
+    return [
+        (slot, [f"как {a} {t}", f"хочу {a} {t}", f"{t}: {a}"])
+        for slot, (t, a) in enumerate((t, a) for t in topics for a in actions)
+    ]
+
+
+def test_a_compiled_space_kept_for_a_generation_is_mapped_by_the_next_process_and_scores_the_same(
+    tmp_path: Path,
+) -> None:
+    forms = ["как мне проверить баланс", "ghjdthbnm ,fkfyc"]
+    for full_scan in (10_000, 20):  # every phrase scored, and the pool
+        compiled, adopted = _kept_and_adopted(tmp_path / str(full_scan), full_scan)
+        assert adopted.ready and adopted.pending == 0  # nothing read from a store or encoded
+        space = adopted._compile()
+        assert not space.codes.flags.owndata and not space.codes.flags.writeable  # the kept file's pages
+        near = np.array([59], dtype=np.int32)
+        expected, got = compiled.scores(forms, 60, near=near), adopted.scores(forms, 60, near=near)
+        assert np.array_equal(expected[0], got[0]) and np.allclose(expected[1], got[1], atol=1e-6)
+        # a publish over the adopted space: compiled again here, with the new article
+        adopted.set(60, ["как вернуть деньги за роуминг"])
+        slots, columns = adopted.scores(["вернуть деньги за роуминг"], 61, near=np.array([60], dtype=np.int32))
+        assert slots[np.argmax(columns[:, 0])] == 60
+        adopted.remove(60)
+        assert 60 not in adopted.scores(forms, 61)[0].tolist()
+
+
+def test_the_second_worker_maps_the_first_workers_phrase_vectors(sqlite_engine: sa.Engine, tmp_path: Path) -> None:
+    publish_source(sqlite_engine, BALANCE)
+    publish_source(sqlite_engine, ROAMING)
+    first = _index(sqlite_engine, tmp_path)
+    kept = next(first.generation_path.glob(f"ru/vectors-{semantic.ENCODER_ID}"))
+    second = _index(sqlite_engine, tmp_path, defer=True)
+    assert second.vectors_ready() and second.vectors_pending() == 0  # mapped at opening: nothing to warm
+    assert not second.state.vectors["ru"]._compile().codes.flags.owndata
+    ask = Answerer(first, record_gaps=False), Answerer(second, record_gaps=False)
+    for question in ("сколько денег на счету", "цены за границей"):
+        one, two = (a.rank(question, "ru") for a in ask)
+        assert one is not None and two is not None and [d.key for d in one.docs] == [d.key for d in two.docs]
+        assert np.allclose(one.shares, two.shares, atol=1e-6)
+    assert kept.exists()
+    first.close()
+    second.close()
