@@ -13,14 +13,16 @@ JSON body, say) in `presented`, so a repeat is not serialised again.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import anyio
 import anyio.to_thread
+from cachetools import LRUCache
 
 import contacts
 import kb
@@ -28,7 +30,13 @@ import renderers
 from api import live, rendering, runtime
 from api.contact_access import contact_of, recording
 
-KEPT = 20_000
+#: What the kept replies may weigh, in bytes: a bound on a worker's memory whatever the articles
+#: answered (at 20,000 replies by count, a soak's distinct questions grew a worker by 130 MB).
+KEPT_BYTES = 24 * 2**20
+#: A reply's weight besides its rendered body (the answer, its alternatives, the presented JSON's
+#: other fields): replies weighed 6–6.5 KB each in all at 10,000 generated articles
+#: (`bench/memory_bench.py`). The body counts twice, since the presented JSON repeats it.
+REPLY_OVERHEAD = 3 * 1024
 
 
 @dataclass(frozen=True)
@@ -51,7 +59,12 @@ class Reply:
     replayed: bool = False  # the outside message was answered before: the caller sends nothing again
 
 
-_kept: OrderedDict[tuple[object, ...], Reply] = OrderedDict()
+def _weight(reply: Reply) -> int:
+    body = sys.getsizeof(reply.rendered.body) if reply.rendered is not None else 0
+    return REPLY_OVERHEAD + 2 * body
+
+
+_kept: LRUCache[tuple[object, ...], Reply] = LRUCache(maxsize=KEPT_BYTES, getsizeof=_weight)
 _kept_lock = threading.Lock()
 _limiter: anyio.CapacityLimiter | None = None
 
@@ -103,10 +116,8 @@ async def ask(
         reply = await anyio.to_thread.run_sync(
             lambda: _answered(question, locale, channel, format, base_url, asker), limiter=_engine_limiter()
         )
-        with _kept_lock:
+        with _kept_lock, contextlib.suppress(ValueError):  # ValueError: one reply heavier than the whole budget
             _kept[ident] = reply
-            while len(_kept) > KEPT:
-                _kept.popitem(last=False)
     if asker is None:
         return reply
     who = actor or kb.Actor(name="istok")

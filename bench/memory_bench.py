@@ -292,8 +292,9 @@ def caches(index: Any) -> dict[str, Any]:
     """
     out: dict[str, Any] = {}
     replies = getattr(sys.modules.get("api.answering"), "_kept", None)
-    if replies is not None:
-        out["http_replies"] = {"entries": len(replies), **_sized(replies)}
+    if replies is not None:  # an LRUCache weighed by api.answering's estimate (currsize, bytes)
+        weighed = round(replies.currsize / MB, 1)
+        out["http_replies"] = {"entries": len(replies), "weighed_mb": weighed, **_sized(list(replies.values()))}
     answerers = getattr(sys.modules.get("kb.search.answering"), "_answerers", {})
     for answerer in list(answerers.values()):
         if answerer.index is index:

@@ -171,8 +171,12 @@ async def answer(
         message=message,
     )
     ANSWERS.labels(reply.answer.status.value, channel).inc()
-    found = await run_in_threadpool(
-        announcing.notices_for_contact, reply.answer.locale, reply.contact_id, base_url=base_url(request)
+    found = (
+        []
+        if announcing.known_quiet()
+        else await run_in_threadpool(
+            announcing.notices_for_contact, reply.answer.locale, reply.contact_id, base_url=base_url(request)
+        )
     )
     body = reply.presented.get("json")
     if found:  # notices come and go by the clock: never kept with the reply

@@ -33,7 +33,7 @@ NF = len(FIELDS)
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int32]
 #: Records of the generation's articles kept decoded (the candidates of recent questions).
-DOC_CACHE = 1024
+DOC_CACHE = 256
 
 
 @dataclass(frozen=True, slots=True)
