@@ -65,12 +65,11 @@ test-faults: install
 bench: install
 	$(BIN)/python bench/import_bench.py
 	$(BIN)/python bench/render_bench.py
-	$(BIN)/python bench/answer_bench.py
+	$(BIN)/python bench/growth_bench.py  # answer_bench at 1k/10k/50k articles, contacts_bench at 1M/10M
 	$(BIN)/python bench/http_bench.py
 	$(BIN)/python bench/memory_bench.py
 	$(BIN)/python bench/answer_path.py
 	$(BIN)/python bench/pages_bench.py
-	$(BIN)/python bench/contacts_bench.py
 	$(BIN)/python bench/replicas_bench.py
 	$(BIN)/python bench/insights_bench.py
 
