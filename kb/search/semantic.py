@@ -28,6 +28,7 @@ import importlib
 import logging
 import os
 import shutil
+import stat
 import tempfile
 import threading
 from collections import OrderedDict
@@ -94,14 +95,34 @@ def status() -> Status:
 
 
 def _files() -> EncoderFiles:
-    """The encoder's files in the host's folder or, where that cannot be written, in a temporary one."""
+    """The encoder's files in the host's folder or, where that cannot be written, in this user's temporary one."""
     try:
         return encoder_files()
     except OSError as exc:
-        logger.warning("encoder folder unusable (%s); writing the encoder's files to a temporary folder", exc)
-        folder = Path(tempfile.mkdtemp(prefix="istok-encoder-"))
-        atexit.register(shutil.rmtree, folder, True)
+        try:
+            folder = own_temporary_folder()
+        except OSError as why:  # someone else's folder by that name: one of our own, for this process only
+            logger.warning("%s; the encoder's files go to a folder of this process", why)
+            folder = Path(tempfile.mkdtemp(prefix="istok-encoder-"))
+            atexit.register(shutil.rmtree, folder, True)
+        logger.warning("encoder folder unusable (%s); the encoder's files are in %s", exc, folder)
         return encoder_files(folder)
+
+
+def own_temporary_folder() -> Path:
+    """`istok-encoder-<uid>` in the temporary folder: the same at every start, and only this user's.
+
+    The files are then written once and mapped by every later start and every worker, where a
+    folder made afresh per start was written each time (76 MB) and left behind by a server
+    stopped with a signal (uvicorn re-raises SIGTERM, so atexit never ran). Raises OSError when
+    a folder of that name is not this user's alone: its files would be loaded into the model.
+    """
+    folder = Path(tempfile.gettempdir()) / f"istok-encoder-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    st = folder.lstat()
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
+        raise OSError(f"{folder} is not a folder of this user's alone")
+    return folder
 
 
 class Encoder:

@@ -316,3 +316,32 @@ def test_the_second_worker_maps_the_first_workers_phrase_vectors(sqlite_engine: 
     assert kept.exists()
     first.close()
     second.close()
+
+
+def test_an_unwritable_encoder_folder_sends_every_start_to_the_same_folder_of_this_users(tmp_path: Path) -> None:
+    """Written once in `istok-encoder-<uid>` of the temporary folder and reused, not one folder per start."""
+    probe = (
+        "from kb.search import semantic; e = semantic.encoder(); print(e.runtime if e else semantic.status().detail)"
+    )
+    env = {**os.environ, "ISTOK_ENCODER_DIR": "/dev/null/encoder", "TMPDIR": str(tmp_path)}
+
+    def start() -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [sys.executable, "-c", probe], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120
+        )
+        assert done.stdout.strip() == "onnxruntime", done.stderr
+        return done
+
+    def ours() -> list[str]:
+        return [p.name for p in tmp_path.iterdir() if p.name.startswith("istok-")]
+
+    first = start()
+    own = tmp_path / f"istok-encoder-{os.getuid()}"
+    assert str(own) in first.stderr and ours() == [own.name]
+    written = {p: p.stat().st_mtime_ns for p in own.rglob("*")}
+    start()
+    assert {p: p.stat().st_mtime_ns for p in own.rglob("*")} == written  # mapped, not written again
+    own.chmod(0o777)  # now anyone could have put files there: not loaded into the model
+    refused = start()
+    assert "not a folder of this user's alone" in refused.stderr
+    assert ours() == [own.name]  # the process's own folder went with it
