@@ -171,8 +171,8 @@ def test_a_prepared_folder_mounted_read_only_keeps_answering_and_catches_up_once
     db_url, keys = database
     logs = tmp_path / "logs"
     # The writable start that prepares the folder; the secret key is made by the first page that signs, and
-    # the encoder's files go to the data folder's own `encoder`, not the test session's shared ISTOK_ENCODER_DIR.
-    env = {**SERVER_ENV, "ISTOK_DATA_DIR": str(bind_mount), "ISTOK_ENCODER_DIR": ""}
+    # the encoder's files and the erasure journal go to the data folder, not the test session's shared ones.
+    env = {**SERVER_ENV, "ISTOK_DATA_DIR": str(bind_mount), "ISTOK_ENCODER_DIR": "", "ISTOK_ERASURE_JOURNAL": ""}
     proc, base = start_server(db_url, logs, **env)
     try:
         assert httpx.get(f"{base}/help/en/", timeout=CLIENT_TIMEOUT).status_code == 200
@@ -194,7 +194,14 @@ def test_a_prepared_folder_mounted_read_only_keeps_answering_and_catches_up_once
             with httpx.Client(base_url=base, headers=_auth(keys["editor"]), timeout=CLIENT_TIMEOUT) as editor:
                 revision = _publish(editor, key)
             _reads(reader)
-            remount(bind_mount, "rw")
+            with httpx.Client(base_url=base, headers=_auth(keys["admin"]), timeout=CLIENT_TIMEOUT) as admin:
+                contact = _refused_erasure(admin)
+                remount(bind_mount, "rw")
+                erased = admin.delete(f"/api/v1/contacts/{contact}")
+                assert erased.status_code == 200, erased.text  # journaled now, so made
+                gone = admin.get(f"/api/v1/contacts/{contact}")
+                assert gone.status_code == 404, gone.text
+            assert (bind_mount / "erasures.jsonl").read_text().count("\n") == 1
             if revision is not None:
                 assert _found(reader, key, revision), f"once writable, search still lacks {key} r{revision}"
     finally:
@@ -202,6 +209,23 @@ def test_a_prepared_folder_mounted_read_only_keeps_answering_and_catches_up_once
         _remove_private_copy(logs)
     assert "Traceback" not in _log(logs), _log(logs)
     _reopens_as_it_was(db_url, bind_mount)
+
+
+def _refused_erasure(admin: httpx.Client) -> int:
+    """A contact made while the folder is read-only, whose erasure is refused: the journal in the
+    folder cannot take it, and an erasure a restore could not make again is not made (kb/erasure_journal.py)."""
+    made = admin.post(
+        "/api/v1/contacts", json={"name": "Ro Client", "identities": [{"channel": "phone", "address": "+37129000111"}]}
+    )
+    assert made.status_code == 201, made.text
+    contact = int(made.json()["id"])
+    refused = admin.delete(f"/api/v1/contacts/{contact}")
+    assert refused.status_code == 503, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert refused.json()["type"].endswith("erasure-journal-error"), refused.json()
+    kept = admin.get(f"/api/v1/contacts/{contact}").json()
+    assert kept["name"] == "Ro Client" and kept["identities"], kept  # nothing erased
+    return contact
 
 
 def _remove_private_copy(logs: Path) -> None:
