@@ -31,7 +31,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -61,6 +61,9 @@ REPLAY_LIMIT = 5000
 LOCK_WAIT = 5.0
 #: How long a catch-up waits for it; past that it is left to the next poll.
 SYNC_LOCK_WAIT = 1.0
+#: How long opening waits for another process writing the generation it needs (kb/search/frozen.py):
+#: a live writer is worth waiting for (a dead one frees its lock at once), a hung one is not.
+GENERATION_WAIT = 120.0
 
 logger = logging.getLogger(__name__)
 
@@ -160,6 +163,7 @@ class SearchIndex:
         poll_interval: float = 1.0,
         use_semantic: bool | None = None,
         lock_wait: float = LOCK_WAIT,
+        generation_wait: float = GENERATION_WAIT,
         defer_vectors: bool = True,
     ) -> None:
         self.engine = engine
@@ -167,6 +171,7 @@ class SearchIndex:
         self.path = data_dir / "search" / hashlib.sha1(url.encode()).hexdigest()[:16]
         self.lock_path = self.path.with_suffix(".lock")
         self.lock_wait = lock_wait
+        self.generation_wait = generation_wait
         self.private = False  # True once another process's hold on the lock sent us to our own copy
         self.private_reason = ""  # why, for /healthz
         self._scratch: Path | None = None  # the temporary folder of a private copy made outside the data folder
@@ -221,15 +226,29 @@ class SearchIndex:
             self.sync()
 
     def _open_locked(self) -> None:
+        """Open (or rebuild) under the index lock; a generation to write is written outside it.
+
+        Writing the generation from the whoosh documents takes seconds at 10,000 articles: under
+        the index lock, the other workers starting beside this one would give up waiting and build
+        private copies of everything. They wait on the generation's own lock instead, then map
+        what this one wrote.
+        """
         with self._file_lock(), read_session(self.engine) as session:
             if not self._usable(session):
                 self._rebuild(session)
-            else:
-                meta = self.text.read_meta()
-                assert meta is not None  # `_usable` read it
-                self._load_generation(meta, lambda: list(self.text.documents()))
-                self.seq = meta.seq
-                self._retry_missing(session)
+                if not self.private:
+                    self._sweep_private()
+                return
+            meta = self.text.read_meta()
+            assert meta is not None  # `_usable` read it
+            mapped = self._map_generation(meta)
+        if not mapped:  # the searcher opened above is a point-in-time view: the documents it reads are of `meta`
+            with hold(self.generation_lock_path, wait=self.generation_wait):
+                if not self._map_generation(meta):  # unless another process wrote it meanwhile
+                    self._write_generation(meta, list(self.text.documents()))
+        with self._file_lock(), read_session(self.engine) as session:
+            self.seq = meta.seq
+            self._retry_missing(session)
             if not self.private:
                 self._sweep_private()
 
@@ -238,27 +257,31 @@ class SearchIndex:
         """The folder of the index generation every process maps (`kb.search.frozen`), beside the whoosh index."""
         return self.path.with_name(self.path.name + ".generation")
 
-    def _load_generation(self, meta: Meta, docs: Callable[[], list[IndexDoc]], *, fresh: bool = False) -> None:
-        """Map the generation of the whoosh index as `meta` describes it, writing it first if it is
-        missing, of another state of the index, damaged, or (`fresh`) the whoosh index was just rebuilt.
+    @property
+    def generation_lock_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".generation.lock")
 
-        Called with the index lock held: the first process to open a new state writes it and
-        the others, waiting for the lock, find it written.
-        """
-        label = {"seq": meta.seq, "seq_at": meta.seq_at, "docs": meta.docs, "text_format": meta.format}
+    @staticmethod
+    def _label(meta: Meta) -> dict[str, object]:
+        return {"seq": meta.seq, "seq_at": meta.seq_at, "docs": meta.docs, "text_format": meta.format}
+
+    def _map_generation(self, meta: Meta) -> bool:
+        """Map the generation on disk if it is of the whoosh index as `meta` describes it and whole."""
         manifest = read_manifest(self.generation_path)
-        if not fresh and manifest is not None and all(manifest.get(k) == v for k, v in label.items()):
-            try:
-                self.state.load(self.generation_path, list(manifest["locales"]), str(manifest["id"]))
-                return
-            except (OSError, ValueError, KeyError, TypeError) as exc:  # a file missing or cut short
-                logger.warning("the index generation in %s is damaged (%s); writing it anew", self.generation_path, exc)
-        write_generation(self.generation_path, docs(), label=label)
+        if manifest is None or any(manifest.get(k) != v for k, v in self._label(meta).items()):
+            return False
+        try:
+            self.state.load(self.generation_path, list(manifest["locales"]), str(manifest["id"]))
+        except (OSError, ValueError, KeyError, TypeError) as exc:  # a file missing or cut short
+            logger.warning("the index generation in %s is damaged (%s); writing it anew", self.generation_path, exc)
+            return False
+        return True
+
+    def _write_generation(self, meta: Meta, docs: list[IndexDoc]) -> None:
+        write_generation(self.generation_path, docs, label=self._label(meta))
         release_freed_memory()
-        manifest = read_manifest(self.generation_path)
-        if manifest is None:
+        if not self._map_generation(meta):
             raise OSError(f"the index generation written to {self.generation_path} cannot be read back")
-        self.state.load(self.generation_path, list(manifest["locales"]), str(manifest["id"]))
 
     def _go_private(self, reason: str, *, elsewhere: bool = False) -> None:
         """Serve from a copy of our own: another process holds the shared index past `lock_wait`,
@@ -369,7 +392,7 @@ class SearchIndex:
         docs = self.text.create(batches, expected=loading.published_count(session), seq=head.seq, seq_at=head.at)
         meta = self.text.read_meta()
         assert meta is not None  # `create` wrote it
-        self._load_generation(meta, lambda: docs, fresh=True)
+        self._write_generation(meta, docs)
         self.seq = head.seq
         self.rebuilt = True
         self._generation += 1
@@ -483,5 +506,6 @@ class SearchIndex:
                 shutil.rmtree(self.path, ignore_errors=True)
                 shutil.rmtree(self.generation_path, ignore_errors=True)
                 self.lock_path.unlink(missing_ok=True)
+                self.generation_lock_path.unlink(missing_ok=True)
             if self._scratch is not None:
                 shutil.rmtree(self._scratch, ignore_errors=True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +13,7 @@ import sqlalchemy as sa
 
 import kb
 from kb.search.frozen import MANIFEST
+from kb.search.indexlock import hold
 from kb.search.memory import LocaleIndex
 from tests.helpers import article
 from tests.kb.search.conftest import publish_source
@@ -109,3 +112,45 @@ def test_a_damaged_generation_is_written_again_and_served(store: Store, damage: 
     assert (second.generation_path / "ru" / "tfs.npy").exists()
     assert _ranking(second) == expected
     second.close()
+
+
+def _new_state(engine: sa.Engine, folder: Path) -> None:
+    """Move the index on disk past its generation, as a publish synced by a running worker does."""
+    worker = _index(engine, folder)
+    publish_source(
+        engine, article(key="router", locale="ru", title="Как перезагрузить роутер", body="Выключите роутер.")
+    )
+    worker.sync()
+    worker.close()
+
+
+def _open_beside(index: kb.SearchIndex) -> threading.Thread:
+    opening = threading.Thread(target=index.open)
+    opening.start()
+    return opening
+
+
+def test_a_worker_waits_for_the_generation_another_is_writing_instead_of_a_private_copy(store: Store) -> None:
+    engine, folder = store
+    _new_state(engine, folder)
+    index = kb.SearchIndex(engine, data_dir=folder, use_semantic=False, lock_wait=0.2)
+    with hold(index.generation_lock_path, wait=1.0):  # another worker writing the new generation, past lock_wait
+        opening = _open_beside(index)
+        time.sleep(1.0)
+        assert opening.is_alive()  # waiting for it, not gone private
+    opening.join(30)
+    assert not index.private and index.seq == json.loads((index.generation_path / MANIFEST).read_text())["seq"]
+    assert [h.key for h in kb.search_articles("перезагрузить роутер", "ru", index=index).hits] == ["router"]
+    index.close()
+
+
+def test_a_generation_writer_that_hangs_is_waited_for_a_bounded_time(store: Store) -> None:
+    engine, folder = store
+    _new_state(engine, folder)
+    index = kb.SearchIndex(engine, data_dir=folder, use_semantic=False, generation_wait=0.5)
+    with hold(index.generation_lock_path, wait=1.0):
+        opening = _open_beside(index)
+        opening.join(30)
+        assert index.private and "generation.lock" in index.private_reason  # served from its own copy, said why
+    assert [h.key for h in kb.search_articles("перезагрузить роутер", "ru", index=index).hits] == ["router"]
+    index.close()
