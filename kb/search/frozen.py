@@ -35,7 +35,7 @@ import shutil
 import uuid
 from array import array
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,7 @@ import numpy.typing as npt
 
 from kb.search.documents import FIELDS, IndexDoc
 
-FORMAT = 1
+FORMAT = 2
 NF = len(FIELDS)
 MANIFEST = "generation.json"
 
@@ -67,43 +67,11 @@ def record_of(doc: IndexDoc) -> Record:
     """The record of an analysed article (what stays of it once its postings are counted)."""
     distinct = tuple(dict.fromkeys(t for c in doc.counts.values() for t in c))
     texts = phrase_texts(doc)
-    slim = IndexDoc(
-        key=doc.key,
-        locale=doc.locale,
-        title=doc.title,
-        category=doc.category,
-        revision=doc.revision,
-        content_hash=doc.content_hash,
-        texts={},
-        counts={},
-        phrases=doc.phrases,
-    )
-    return Record(slim, distinct, texts)
+    return Record(replace(doc, texts={}, counts={}), distinct, texts)
 
 
 def _json(value: object) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def _encode(d: IndexDoc) -> bytes:
-    return _json(
-        {"k": d.key, "l": d.locale, "t": d.title, "c": d.category, "r": d.revision, "h": d.content_hash, "p": d.phrases}
-    )
-
-
-def _decode(raw: bytes) -> IndexDoc:
-    data: dict[str, Any] = json.loads(raw)
-    return IndexDoc(
-        key=data["k"],
-        locale=data["l"],
-        title=data["t"],
-        category=data["c"],
-        revision=int(data["r"]),
-        content_hash=data["h"],
-        texts={},
-        counts={},
-        phrases=tuple(tuple(p) for p in data["p"]),
-    )
 
 
 # ---- writing ---------------------------------------------------------------------------
@@ -171,7 +139,7 @@ def _write_locale(folder: Path, docs: Sequence[IndexDoc]) -> None:
                 categories.append(doc.category)
             cats[slot] = cid
         rec = record_of(doc)
-        blob += _encode(rec.doc)
+        blob += _json(rec.doc.to_data())  # texts and counts empty: the whoosh index keeps them
         offsets.append(len(blob))
         term_blob += _json(rec.terms)
         term_offsets.append(len(term_blob))
@@ -286,7 +254,7 @@ class FrozenLocale:
 
     def doc(self, slot: int) -> IndexDoc:
         a, b = int(self._doc_offsets[slot]), int(self._doc_offsets[slot + 1])
-        return _decode(self._docs[a:b])
+        return IndexDoc.from_data(json.loads(self._docs[a:b]))
 
     def doc_terms(self, slot: int) -> tuple[str, ...]:
         a, b = int(self._term_offsets[slot]), int(self._term_offsets[slot + 1])
