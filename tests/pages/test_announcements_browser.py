@@ -38,6 +38,9 @@ def announced(site: Site) -> Iterator[str]:
             session=session, source=source, base_revision=found.draft_revision if found else None, actor="test"
         )
         kb.publish(session=session, article=saved.article, actor="test")
+    deadline = time.monotonic() + 10  # published here, seen by the server at its next index poll
+    while 'aside class="announcement"' not in httpx.get(f"{site.base}/help/en/").text and time.monotonic() < deadline:
+        time.sleep(0.1)
     try:
         yield NOTICE
     finally:
