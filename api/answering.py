@@ -31,12 +31,13 @@ from api import live, rendering, runtime
 from api.contact_access import contact_of, recording
 
 #: What the kept replies may weigh, in bytes: a bound on a worker's memory whatever the articles
-#: answered (at 20,000 replies by count, a soak's distinct questions grew a worker by 130 MB).
+#: answered (20,000 replies by count, the bound before, came to about 120 MB a worker).
 KEPT_BYTES = 24 * 2**20
 #: A reply's weight besides its rendered body (the answer, its alternatives, the presented JSON's
-#: other fields): replies weighed 6–6.5 KB each in all at 10,000 generated articles
-#: (`bench/memory_bench.py`). The body counts twice, since the presented JSON repeats it.
-REPLY_OVERHEAD = 3 * 1024
+#: other fields): 3,000 kept replies held 17.8 MB of Python objects at 10,000 generated articles
+#: (`bench/memory_bench.py`), about 6 KB each, their bodies a few hundred bytes of it. The body
+#: counts twice, since the presented JSON repeats it.
+REPLY_OVERHEAD = 5632
 
 
 @dataclass(frozen=True)
