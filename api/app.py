@@ -76,7 +76,6 @@ def _require_secret_key() -> None:
 @asynccontextmanager
 async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     kb.limit_math_threads()  # the workers are the parallelism (kb/search/serving.py says why)
-    kb.map_large_blocks()  # a warm-up's transient arrays go back to the system (the same file)
     runtime.engine()  # refuses an unmigrated database before the first request
     _require_secret_key()  # a read-only data folder cannot take the `secret-key` file (kb/config.py)
     runtime.index()  # opens the search index, rebuilding it if missing, stale or corrupt

@@ -202,8 +202,7 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=10_000)
     parser.add_argument("--questions", type=int, default=1_000)
     args = parser.parse_args()
-    kb.limit_math_threads()
-    kb.map_large_blocks()  # as a serving worker is set up (kb/search/serving.py)
+    kb.limit_math_threads()  # as a serving worker is set up (kb/search/serving.py)
     with tempfile.TemporaryDirectory(prefix="istok-answer-bench-") as tmp:
         folder = Path(tmp)
         made = generate(folder / "content", args.articles)

@@ -368,7 +368,6 @@ def breakdown_child() -> None:
     import kb
 
     kb.limit_math_threads()
-    kb.map_large_blocks()
     engine = kb.make_engine(kb.load_settings().database_url)
     index = kb.get_index(engine, opened=False)  # the process's index, which the app's lifespan opens next
     encoder = index.state.encoder

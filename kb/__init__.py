@@ -247,7 +247,6 @@ _LAZY = {
     "semantic_status": "kb.search.semantic:status",
     "SemanticStatus": "kb.search.semantic:Status",
     "limit_math_threads": "kb.search.serving",
-    "map_large_blocks": "kb.search.serving",
     "settle_heap": "kb.search.serving",
 }
 
@@ -283,7 +282,7 @@ if TYPE_CHECKING:
     from kb.search.semantic import Status as SemanticStatus
     from kb.search.semantic import status as semantic_status
     from kb.search.semantic import wanted as semantic_wanted
-    from kb.search.serving import limit_math_threads, map_large_blocks, settle_heap
+    from kb.search.serving import limit_math_threads, settle_heap
     from kb.search.text import clean_question
 
 
@@ -322,7 +321,6 @@ __all__ += [
     "hidden_units",
     "limit_math_threads",
     "list_gaps",
-    "map_large_blocks",
     "merge_gaps",
     "note_gap",
     "refresh_index",

@@ -33,7 +33,7 @@ NF = len(FIELDS)
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int32]
 #: Records of the generation's articles kept decoded (the candidates of recent questions).
-DOC_CACHE = 256
+DOC_CACHE = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,15 +66,17 @@ class Postings:
     def __init__(self, base: FrozenLocale | None) -> None:
         self._base = base
         self._changed: dict[str, Posting | None] = {}  # None: no article has the term any more
+        self._found: dict[str, Posting] = {}  # the generation's postings looked up so far (views of the files)
 
     def get(self, term: str) -> Posting | None:
         if term in self._changed:
             return self._changed[term]
-        if self._base is not None:
+        found = self._found.get(term)
+        if found is None and self._base is not None:
             row = self._base.find(term)
-            if row >= 0:
-                return Posting(*self._base.posting(row))
-        return None
+            if row >= 0:  # kept: at most the generation's vocabulary, a few hundred bytes a term
+                found = self._found[term] = Posting(*self._base.posting(row))
+        return found
 
     def __contains__(self, term: str) -> bool:
         return self.get(term) is not None
