@@ -162,13 +162,14 @@ def _features(
         info = index.docs[slot]
         if info is None:
             continue
-        if info.phrase_sets:
+        phrases = info.phrases
+        if phrases:
             sims, best_share, best_precision, touched = [], 0.0, 0.0, 0
-            for which, phrase in enumerate(info.phrase_sets):
-                if phrase.isdisjoint(asked):
+            for which, phrase in enumerate(phrases):
+                if asked.isdisjoint(phrase):
                     continue  # most phrases share no term with the question: nothing to count or weigh
                 shared = sum(w for t, w in weights.items() if t in phrase)
-                touched += 1 if content & phrase else 0
+                touched += 0 if content.isdisjoint(phrase) else 1
                 if shared == 0:
                     continue
                 mass = index.phrase_mass(slot, which, phrase)
@@ -181,9 +182,9 @@ def _features(
                 out[i, 9] = sum(sims[:3]) / 3.0
             out[i, 13] = best_precision
             out[i, 14] = best_share / q_mass
-            out[i, 15] = touched / len(info.phrase_sets)
+            out[i, 15] = touched / len(phrases)
         if q_bigrams:
-            out[i, 10] = len(q_bigrams & info.bigrams) / len(q_bigrams)
+            out[i, 10] = len(q_bigrams & {b for p in phrases for b in pairwise(p)}) / len(q_bigrams)
         out[i, 11] = 1.0 / (1.0 + first + i)
     out[:, _LM] = _relative(lm)
     return out, lm
