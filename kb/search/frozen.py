@@ -35,7 +35,7 @@ import pickle
 import shutil
 import uuid
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -83,22 +83,30 @@ def write_generation(folder: Path, docs: Sequence[IndexDoc], *, label: dict[str,
     by_locale: dict[str, list[IndexDoc]] = {}
     for doc in docs:
         by_locale.setdefault(doc.locale, []).append(doc)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
+
+    def fill(tmp: Path) -> None:
         for locale, group in by_locale.items():
             _write_locale(tmp / locale, group)
         manifest = {"format": FORMAT, "id": uuid.uuid4().hex, "locales": sorted(by_locale), "docs": len(docs), **label}
         (tmp / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
-        swap_in(tmp, folder)
+
+    write_folder(folder, fill)
+
+
+def write_folder(folder: Path, fill: Callable[[Path], None]) -> None:
+    """Make `folder` whole or not at all: `fill` writes a temporary one, which then replaces it."""
+    tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        fill(tmp)
+        _swap_in(tmp, folder)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
 
 
-def swap_in(tmp: Path, folder: Path) -> None:
+def _swap_in(tmp: Path, folder: Path) -> None:
     """Rename `tmp` to `folder`; an older `folder` is moved aside first (processes mapping it keep their mappings)."""
     if folder.exists():
         old = folder.with_name(f"{folder.name}.old-{os.getpid()}")

@@ -39,8 +39,6 @@ import ctypes
 import itertools
 import json
 import logging
-import os
-import shutil
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -48,7 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.search.frozen import mapped_array, swap_in
+from kb.search.frozen import mapped_array, write_folder
 from kb.search.memory import FloatArray, IntArray
 from kb.search.semantic import EXIT_WAIT, Deferred, Encoder
 from kb.search.vectorstore import VectorStore
@@ -334,17 +332,16 @@ class SemanticIndex:
         folder, generation = target
         arrays = {name: getattr(space, name) for name in KEPT_ARRAYS if name not in ("raw", "white")}
         arrays |= {"raw": raw, "white": white} | {name: getattr(space.fit, name) for name in KEPT_FIT}
-        tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")
-        try:
-            shutil.rmtree(tmp, ignore_errors=True)
-            tmp.mkdir(parents=True)
+        meta = {"generation": generation, "phrases": space.fit.phrases, "dim": dim}
+
+        def fill(tmp: Path) -> None:
             for name, array in arrays.items():
                 np.save(tmp / f"{name}.npy", np.ascontiguousarray(array))
-            meta = {"generation": generation, "phrases": space.fit.phrases, "dim": dim}
             (tmp / KEPT_META).write_text(json.dumps(meta), encoding="utf-8")
-            swap_in(tmp, folder)
+
+        try:
+            write_folder(folder, fill)
         except OSError as exc:  # a read-only or full data folder: each process compiles its own
-            shutil.rmtree(tmp, ignore_errors=True)
             logger.warning("the compiled phrase vectors cannot be kept in %s (%s)", folder, exc)
 
     def adopt(self, folder: Path, generation: str) -> bool:
